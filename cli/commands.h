@@ -1,0 +1,9 @@
+/* One entry point per zablab subcommand; argv[0] is the subcommand name. */
+#ifndef ZABLAB_CLI_COMMANDS_H
+#define ZABLAB_CLI_COMMANDS_H
+
+#define ZABLAB_VERSION "0.1.0"
+
+int cmd_version(int argc, char **argv);
+
+#endif
