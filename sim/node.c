@@ -31,12 +31,17 @@ sim_time_ns sim_node_global_at(const struct sim_node *n, sim_time_ns now, uint64
     /* The reading is max(raw, last_local): already there if either is. */
     if (local <= n->last_local || raw_local(n, now) >= local)
         return now;
-    /* Invert the linear clock, then step forward so that rounding in the
-     * drift term can never fire a timer early. */
+    /* Invert the linear clock, then correct the rounding so that a timer
+     * fires neither early nor late. */
     __int128 num = (__int128)(local - n->base_local) * 1000000;
     sim_time_ns t = n->base_global + (sim_time_ns)(num / (1000000 + n->drift_ppm));
     if (t < now)
         t = now;
+    /* Integer division rounds toward zero, which for a negative drift can
+     * land one past the first time the clock reaches `local`: step back
+     * first, then forward, so the answer is exactly the earliest time. */
+    while (t > now && raw_local(n, t - 1) >= local)
+        t--;
     while (raw_local(n, t) < local)
         t++;
     return t;
@@ -51,7 +56,12 @@ static void rebase(struct sim_node *n, sim_time_ns t)
 void sim_node_skew(struct sim_node *n, sim_time_ns t, int64_t delta_ns)
 {
     rebase(n, t);
-    n->base_local = (uint64_t)((int64_t)n->base_local + delta_ns);
+    /* A step below zero would wrap the unsigned reading to ~2^64; a clock
+     * cannot read before its zero, so it is clamped there. */
+    if (delta_ns < 0 && (uint64_t)(-(delta_ns + 1)) >= n->base_local)
+        n->base_local = 0;
+    else
+        n->base_local = (uint64_t)((int64_t)n->base_local + delta_ns);
 }
 
 void sim_node_set_drift(struct sim_node *n, sim_time_ns t, int64_t drift_ppm)
