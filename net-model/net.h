@@ -1,0 +1,195 @@
+/* The simulated network between N endpoints (servers and clients alike; the
+ * driver maps its ids to 0..N-1). It models TCP, not UDP.
+ *
+ * Owns: one connection per unordered pair {a, b} (a generation number and
+ * an open flag) with two directional links a->b and b->a; each link holds
+ * its in-flight messages in a FIFO ring of headers and a ring of bytes
+ * (grown on demand, never per message once warm, bounded in total by
+ * bytes_max); fault state (partition groups, one-way blocks, down
+ * endpoints, clogs, loss, per-link latency, the "broken network" switch);
+ * per-link counters. Messages are opaque byte blobs.
+ * Must never: read a clock or draw randomness except from the stream given
+ * at init; deliver a message of a connection after that connection broke;
+ * deliver out of order on a connection unless the broken network is on.
+ *
+ * Semantics, precisely:
+ * - A connection is opened implicitly by the first message sent on it and
+ *   stays open until it breaks. Breaking it loses every message in flight in
+ *   both directions, bumps the generation (the next connection starts
+ *   empty), closes it, and schedules a "broken" event to each end still up,
+ *   break_notice_ns later (event: node = endpoint told, a = the peer,
+ *   b = the generation that ended).
+ * - Delivery time of a message = now + latency sample (+ clog extra while
+ *   the link is clogged at send time), then raised to the previous delivery
+ *   time on the link, so that messages of one connection arrive in send
+ *   order (ties pop in push order in the scheduler). Event: node = to,
+ *   a = link id, b = message sequence number on the link.
+ * - Reachability from->to is blocked if: both are in different groups of the
+ *   current partition (an endpoint not listed in any group is in none and
+ *   reaches everyone), or a one-way block from->to is set, or either end is
+ *   down. Installing a partition, a block, or taking an endpoint down breaks
+ *   every open connection that becomes blocked in either direction (TCP
+ *   would time out: pings stop flowing).
+ * - Sending across a blocked path loses the message. If the connection is
+ *   open it breaks (both ends told); if closed, only the sender is told (a
+ *   failed connect). The same happens when a send draws a loss (loss_p):
+ *   loss in a TCP world is a connection drop, never a silent gap.
+ * - A one-way block from->to is asymmetric on purpose: to->from traffic
+ *   still flows (reopening the connection), while every send from->to is
+ *   lost and breaks it again. Real TCP would lose both directions; the
+ *   model keeps the asymmetry a scenario asked for.
+ * - net_heal removes the partition and all one-way blocks; connections stay
+ *   closed until the next send reopens them.
+ * - The broken network (off by default) duplicates a message with
+ *   probability dup_p (an extra delivery with its own latency) and, with
+ *   probability reorder_p, lets a message skip the FIFO raise so it may
+ *   overtake earlier ones. ZAB's assumptions do not hold while it is on. */
+#ifndef ZABLAB_NET_NET_H
+#define ZABLAB_NET_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net-model/latency.h"
+#include "sim/rng.h"
+#include "sim/sched.h"
+
+#define NET_ENDPOINTS_MAX 1024
+/* Wildcard endpoint for net_set_latency / net_set_loss. */
+#define NET_ANY (-1)
+/* Group id of an endpoint not listed in a partition: reaches everyone. */
+#define NET_GROUP_NONE (-1)
+/* A link ring larger than this is freed when it empties, so one huge
+ * message (a snapshot) does not pin its memory for the rest of the run. */
+#define NET_RING_KEEP_BYTES (64u * 1024u)
+#define NET_ERR_MAX 192
+
+struct net_config {
+    int endpoints;               /* 2..NET_ENDPOINTS_MAX */
+    uint32_t ev_deliver;         /* event kind of a delivery */
+    uint32_t ev_broken;          /* event kind of a "connection broken" notice */
+    size_t bytes_max;            /* all links' ring memory (bytes + headers) together */
+    uint32_t msg_bytes_max;      /* largest single message */
+    struct net_latency latency;  /* default latency of every link */
+    double loss_p;               /* default per-message loss (connection drop) chance */
+    sim_time_ns break_notice_ns; /* delay between a break and each end learning of it */
+};
+
+struct net_link_stats {
+    uint64_t sent;            /* messages handed to net_send */
+    uint64_t delivered;       /* deliveries returned by net_deliver (duplicates count) */
+    uint64_t lost;            /* messages lost at send or in flight */
+    uint64_t duplicated;      /* extra deliveries scheduled by the broken network */
+    uint64_t bytes_sent;
+    uint64_t bytes_delivered;
+    uint64_t breaks;          /* connection breaks seen by this direction */
+};
+
+struct net_msg {
+    uint32_t off;     /* start in the link's byte ring */
+    uint32_t len;
+    uint32_t pending; /* delivery events still to come; 0 = done */
+};
+
+struct net_link {
+    struct net_msg *msgs;  /* ring of headers, msg_cap a power of two */
+    uint32_t msg_cap, msg_head, msg_count;
+    uint64_t seq_head;     /* sequence number of msgs[msg_head] */
+    uint8_t *buf;          /* ring of bytes, buf_cap a power of two */
+    uint32_t buf_cap, buf_head, buf_used;
+    sim_time_ns last_deliver_ns;
+    struct net_latency latency;
+    double loss_p;
+    sim_time_ns clog_extra_ns, clog_until_ns;
+    struct net_link_stats stats;
+};
+
+struct net_conn {
+    uint32_t generation;
+    bool open;
+};
+
+struct net {
+    struct net_config cfg;
+    struct sim_sched *sched;
+    struct sim_rng *rng;
+    int n;
+    struct net_link *links;  /* n*n, index from*n+to */
+    struct net_conn *conns;  /* n*n, index lo*n+hi */
+    int *group_of;           /* n: current partition */
+    uint8_t *oneway;         /* n*n: one-way blocks */
+    uint8_t *down;           /* n: endpoints down */
+    uint8_t *scratch;        /* msg_bytes_max: a delivered message that wraps */
+    size_t bytes_used;       /* ring memory charged against bytes_max */
+    double dup_p, reorder_p; /* broken network; both 0 unless enabled */
+    char err[NET_ERR_MAX];   /* detail of the last error */
+};
+
+enum net_status {
+    NET_OK = 0,
+    NET_LOST_AT_SEND = 1,   /* not an error: a fault ate the message */
+    NET_ERR_ENDPOINT = -1,  /* bad endpoint id, or from == to */
+    NET_ERR_TOO_BIG = -2,   /* message longer than msg_bytes_max */
+    NET_ERR_FULL = -3,      /* bytes_max reached */
+    NET_ERR_SCHED = -4,     /* the scheduler refused the event */
+    NET_ERR_CONFIG = -5,
+};
+
+enum net_outcome { NET_DELIVERED = 0, NET_LOST = 1 };
+
+/* Returns 0, or -1 with a message in err. `sched` and `rng` are borrowed. */
+int net_init(struct net *n, const struct net_config *cfg, struct sim_sched *sched,
+             struct sim_rng *rng, char *err, size_t err_cap);
+void net_free(struct net *n);
+
+/* Sends len bytes from -> to at simulated time now (the scheduler's now).
+ * The bytes are copied. NET_OK: a delivery event is scheduled.
+ * NET_LOST_AT_SEND: a fault lost it and a broken notice is scheduled.
+ * Negative: an error, detail in n->err. */
+enum net_status net_send(struct net *n, sim_time_ns now, int from, int to, const void *bytes,
+                         size_t len);
+
+/* Resolves a delivery event. NET_DELIVERED: *bytes and *len hold the message,
+ * valid until the next call into this net. NET_LOST: the message died with
+ * its connection; nothing to do (it was already counted as lost). */
+enum net_outcome net_deliver(struct net *n, const struct sim_event *ev, int *from, int *to,
+                             const uint8_t **bytes, size_t *len);
+
+/* ---- faults ---- */
+int net_drop(struct net *n, sim_time_ns now, int a, int b);
+/* group_of[e] is e's group, or NET_GROUP_NONE. Replaces any previous
+ * partition; one-way blocks stay. */
+int net_partition(struct net *n, sim_time_ns now, const int *group_of);
+/* The same from lists: groups[g] has lens[g] members. An endpoint listed
+ * twice or out of range is an error (message in n->err). */
+int net_partition_groups(struct net *n, sim_time_ns now, const int *const *groups,
+                         const size_t *lens, size_t ngroups);
+int net_block(struct net *n, sim_time_ns now, int from, int to);
+void net_heal(struct net *n);
+/* Messages sent a<->b before `until` take extra_ns longer. */
+int net_clog(struct net *n, int a, int b, sim_time_ns extra_ns, sim_time_ns until);
+/* A crashed endpoint: its connections break (peers told) and sends to it
+ * fail until net_endpoint_up. */
+int net_endpoint_down(struct net *n, sim_time_ns now, int e);
+int net_endpoint_up(struct net *n, int e);
+/* Per-link settings; from/to may be NET_ANY. */
+int net_set_latency(struct net *n, int from, int to, const struct net_latency *lat);
+int net_set_loss(struct net *n, int from, int to, double p);
+/* The broken network; (0, 0) turns it off. */
+void net_set_broken(struct net *n, double dup_p, double reorder_p);
+
+/* ---- inspection ---- */
+bool net_reachable(const struct net *n, int from, int to);
+uint32_t net_generation(const struct net *n, int a, int b);
+bool net_connection_open(const struct net *n, int a, int b);
+const struct net_link_stats *net_stats(const struct net *n, int from, int to);
+/* Messages in flight on from->to (not yet delivered or lost). */
+uint32_t net_in_flight(const struct net *n, int from, int to);
+static inline uint64_t net_link_id(const struct net *n, int from, int to)
+{
+    return (uint64_t)from * (uint64_t)n->n + (uint64_t)to;
+}
+const char *net_status_str(enum net_status st);
+
+#endif
