@@ -132,6 +132,7 @@ struct rep_action {
                                 LOG_APPEND: zxid of the record; LOG_FSYNC: log end offset */
     const uint8_t *bytes;    /* SEND, LOG_APPEND, SNAPSHOT_WRITE; valid until output_clear */
     size_t len;
+    size_t bytes_off;        /* internal: offset of bytes in the output arena */
 };
 
 /* Trace/narration events, in the order they happened. */
@@ -267,6 +268,7 @@ struct replica {
     uint64_t next_counter;     /* next zxid counter to propose in established_epoch */
     uint64_t lead_since_ms;
     uint64_t ping_at_ms;
+    uint8_t current_write_pending; /* currentEpoch write issued after the ACKEPOCH quorum */
 
     /* ---- follower / observer ---- */
     uint64_t follow_epoch;     /* epoch from LEADERINFO being synced to */
@@ -278,6 +280,7 @@ struct replica {
     uint64_t leader_heard_ms;
     uint64_t follow_since_ms;
     uint64_t pending_commit_zxid; /* highest COMMIT/UPTODATE zxid received */
+    uint8_t appends_deferred;  /* BUG_DIFF_LOG_AFTER_ACK: sync txns not yet issued to disk */
 
     /* ---- FOLLOWERINFO that arrived while LOOKING (a connect to a leader-to-be) ---- */
     uint8_t finfo_pending[REP_SERVERS_MAX + 1];
@@ -290,7 +293,9 @@ struct replica {
     uint32_t waits_cap, waits_head, waits_n;
     uint32_t session;          /* bumped on every role change */
     uint64_t snapshot_pending_zxid;
+    uint32_t applied_since_snapshot;
     uint8_t started;
+    uint64_t *scratch_zxids;   /* log_entries_max; for zab_sync_decide */
 
     /* ---- output batch ---- */
     struct rep_action *actions;
