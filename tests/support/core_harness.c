@@ -193,8 +193,11 @@ static void note_events(struct harness *h, int id, const struct replica_out *o)
         const struct rep_event *ev = &o->events[i];
         if (ev->kind < 32)
             h->nodes[id].events[ev->kind]++;
-        if (ev->kind == REP_EV_SYNC_SENT && ev->a < 4)
+        if (ev->kind == REP_EV_SYNC_SENT && ev->a < 4) {
             h->sync_seen[ev->a]++;
+            h->last_sync_kind[ev->peer] = (int)ev->a;
+            h->last_sync_zxid[ev->peer] = ev->b;
+        }
         if (h->trace) {
             char buf[160];
             fprintf(stderr, "[%6llu ms] s%d %s\n", (unsigned long long)h->now_ms, id,
@@ -270,6 +273,8 @@ struct harness *h_new(int n, uint64_t seed, const struct replica_config *cfg)
     h->cfg.n_servers = n;
     h->rng = seed * 0x9e3779b97f4a7c15ull + 1;
     h->now_ms = 1000;
+    for (int i = 0; i <= H_SERVERS_MAX; i++)
+        h->last_sync_kind[i] = -1;
     return h;
 }
 

@@ -69,6 +69,8 @@ struct harness {
     size_t n_committed;
     char violation[256];
     uint64_t sync_seen[4];  /* count of SYNC_SENT by enum zab_sync_kind */
+    int last_sync_kind[H_SERVERS_MAX + 1];  /* per learner: last SYNC_SENT kind, -1 none */
+    uint64_t last_sync_zxid[H_SERVERS_MAX + 1];
 };
 
 /* cfg: everything but id (filled per node); n_servers taken from n. */
