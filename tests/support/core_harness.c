@@ -1,0 +1,497 @@
+/* In-memory deterministic driver for replica tests; see core_harness.h.
+ * Test support only: allocates freely, prints only when trace is set. */
+#include "tests/support/core_harness.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/zab_msg.h"
+
+struct h_msg {
+    struct h_msg *next;
+    int is_break;
+    size_t len;
+    uint8_t bytes[];
+};
+
+static uint64_t xorshift(struct harness *h)
+{
+    uint64_t x = h->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    h->rng = x;
+    return x;
+}
+
+static void q_push(struct h_queue *q, const uint8_t *b, size_t len, int is_break)
+{
+    struct h_msg *m = malloc(sizeof *m + len);
+    assert(m);
+    m->next = NULL, m->is_break = is_break, m->len = len;
+    if (len)
+        memcpy(m->bytes, b, len);
+    if (q->tail)
+        q->tail->next = m;
+    else
+        q->head = m;
+    q->tail = m;
+    q->n++;
+}
+
+static struct h_msg *q_pop(struct h_queue *q)
+{
+    struct h_msg *m = q->head;
+    if (!m)
+        return NULL;
+    q->head = m->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->n--;
+    return m;
+}
+
+static void q_clear(struct h_queue *q)
+{
+    struct h_msg *m;
+    while ((m = q_pop(q)))
+        free(m);
+}
+
+/* ---- disk ---------------------------------------------------------------- */
+
+static void buf_set(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
+{
+    free(*dst);
+    *dst = malloc(len ? len : 1);
+    assert(*dst);
+    if (len)
+        memcpy(*dst, src, len);
+    *dst_len = len;
+}
+
+static void log_append(struct h_disk *d, const uint8_t *b, size_t len)
+{
+    if (d->log_len + len > d->log_cap) {
+        size_t cap = d->log_cap ? d->log_cap : 4096;
+        while (cap < d->log_len + len)
+            cap *= 2;
+        d->log = realloc(d->log, cap);
+        assert(d->log);
+        d->log_cap = cap;
+    }
+    memcpy(d->log + d->log_len, b, len);
+    d->log_len += len;
+}
+
+static void push_op(struct h_disk *d, const struct rep_action *a)
+{
+    if (d->n_ops == d->ops_cap) {
+        d->ops_cap = d->ops_cap ? d->ops_cap * 2 : 16;
+        d->ops = realloc(d->ops, d->ops_cap * sizeof *d->ops);
+        assert(d->ops);
+    }
+    struct h_pending_op *op = &d->ops[d->n_ops++];
+    memset(op, 0, sizeof *op);
+    op->op_id = a->op_id, op->kind = a->kind, op->which = a->which, op->value = a->value;
+    if (a->len) {
+        op->bytes = malloc(a->len);
+        assert(op->bytes);
+        memcpy(op->bytes, a->bytes, a->len);
+        op->len = a->len;
+    }
+}
+
+static void op_take_effect(struct h_disk *d, const struct h_pending_op *op)
+{
+    switch (op->kind) {
+    case REP_ACT_LOG_FSYNC:
+        buf_set(&d->dlog, &d->dlog_len, d->log, d->log_len);
+        break;
+    case REP_ACT_EPOCH_WRITE:
+        if (op->which == REP_EPOCH_ACCEPTED)
+            d->has_accepted = 1, d->accepted = op->value;
+        else
+            d->has_current = 1, d->current = op->value;
+        break;
+    case REP_ACT_SNAPSHOT_WRITE:
+        buf_set(&d->snap, &d->snap_len, op->bytes, op->len);
+        break;
+    default:
+        break;
+    }
+}
+
+static void drop_ops(struct h_disk *d)
+{
+    for (size_t i = 0; i < d->n_ops; i++)
+        free(d->ops[i].bytes);
+    d->n_ops = 0;
+}
+
+/* ---- invariants ----------------------------------------------------------- */
+
+static void violate(struct harness *h, const char *what)
+{
+    if (!h->violation[0])
+        snprintf(h->violation, sizeof h->violation, "step %llu: %s",
+                 (unsigned long long)h->steps, what);
+}
+
+static void check_committed(struct harness *h, struct replica *r)
+{
+    for (uint64_t abs = r->log_lo; abs < r->commit_hi; abs++) {
+        const struct rep_entry *e = &r->log[abs - r->log_lo];
+        size_t i;
+        for (i = 0; i < h->n_committed; i++)
+            if (h->committed_zxid[i] == e->zxid)
+                break;
+        if (i < h->n_committed) {
+            if (h->committed_hash[i] != e->hash)
+                violate(h, "two servers committed different txns at one zxid");
+        } else if (h->n_committed < 4096) {
+            h->committed_zxid[h->n_committed] = e->zxid;
+            h->committed_hash[h->n_committed++] = e->hash;
+        }
+    }
+}
+
+static void check_invariants(struct harness *h)
+{
+    for (int i = 1; i <= h->n; i++) {
+        struct h_node *nd = &h->nodes[i];
+        if (!nd->up)
+            continue;
+        struct replica *r = &nd->r;
+        if (r->accepted_epoch < r->current_epoch)
+            violate(h, "acceptedEpoch < currentEpoch");
+        if (r->established_epoch && r->established_epoch < 256) {
+            uint64_t *slot = &h->leader_of_epoch[r->established_epoch];
+            if (*slot && *slot != (uint64_t)i)
+                violate(h, "two leaders established in one epoch");
+            *slot = (uint64_t)i;
+        }
+        check_committed(h, r);
+        for (int j = 1; j < i; j++) {
+            struct replica *o = &h->nodes[j].r;
+            if (h->nodes[j].up && o->zxid_applied == r->zxid_applied &&
+                replica_digest(o) != replica_digest(r))
+                violate(h, "same applied zxid, different digests");
+        }
+    }
+}
+
+/* ---- driving a node ------------------------------------------------------- */
+
+static void deliver_outputs(struct harness *h, int id);
+
+static void note_events(struct harness *h, int id, const struct replica_out *o)
+{
+    for (uint32_t i = 0; i < o->n_events; i++) {
+        const struct rep_event *ev = &o->events[i];
+        if (ev->kind < 32)
+            h->nodes[id].events[ev->kind]++;
+        if (ev->kind == REP_EV_SYNC_SENT && ev->a < 4) {
+            h->sync_seen[ev->a]++;
+            h->last_sync_kind[ev->peer] = (int)ev->a;
+            h->last_sync_zxid[ev->peer] = ev->b;
+        }
+        if (h->trace) {
+            char buf[160];
+            fprintf(stderr, "[%6llu ms] s%d %s\n", (unsigned long long)h->now_ms, id,
+                    rep_event_describe(ev, buf, sizeof buf));
+        }
+    }
+}
+
+static void complete_one(struct harness *h, int id)
+{
+    struct h_disk *d = &h->nodes[id].disk;
+    assert(d->n_ops > 0);
+    struct h_pending_op op = d->ops[0];
+    memmove(d->ops, d->ops + 1, (d->n_ops - 1) * sizeof *d->ops);
+    d->n_ops--;
+    op_take_effect(d, &op);
+    free(op.bytes);
+    replica_on_disk_done(&h->nodes[id].r, h->now_ms, op.op_id);
+    deliver_outputs(h, id);
+}
+
+static void do_action(struct harness *h, int id, const struct rep_action *a)
+{
+    struct h_disk *d = &h->nodes[id].disk;
+    switch (a->kind) {
+    case REP_ACT_SEND:
+        if (h->blocked[id][a->peer])
+            q_push(&h->q[a->peer][id], NULL, 0, 1);   /* connect fails: id hears a break */
+        else
+            q_push(&h->q[id][a->peer], a->bytes, a->len, 0);
+        return;
+    case REP_ACT_DISCONNECT:
+        q_clear(&h->q[id][a->peer]);
+        q_clear(&h->q[a->peer][id]);
+        q_push(&h->q[id][a->peer], NULL, 0, 1);
+        return;
+    case REP_ACT_LOG_APPEND:
+        log_append(d, a->bytes, a->len);
+        break;
+    case REP_ACT_LOG_TRUNCATE:
+        assert(a->value <= d->log_len);
+        d->log_len = a->value;
+        break;
+    default:
+        break;
+    }
+    push_op(d, a);
+}
+
+static void deliver_outputs(struct harness *h, int id)
+{
+    struct h_node *nd = &h->nodes[id];
+    const struct replica_out *o = replica_output(&nd->r);
+    note_events(h, id, o);
+    for (uint32_t i = 0; i < o->n_actions; i++)
+        do_action(h, id, &o->actions[i]);
+    nd->timer_ms = o->timer_ms;
+    replica_output_clear(&nd->r);
+    if (!h->disk_delayed)
+        while (nd->disk.n_ops)
+            complete_one(h, id);
+}
+
+/* ---- lifetime --------------------------------------------------------------- */
+
+struct harness *h_new(int n, uint64_t seed, const struct replica_config *cfg)
+{
+    assert(n >= 1 && n <= H_SERVERS_MAX);
+    struct harness *h = calloc(1, sizeof *h);
+    assert(h);
+    h->n = n;
+    h->cfg = *cfg;
+    h->cfg.n_servers = n;
+    h->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+    h->now_ms = 1000;
+    for (int i = 0; i <= H_SERVERS_MAX; i++)
+        h->last_sync_kind[i] = -1;
+    return h;
+}
+
+void h_free(struct harness *h)
+{
+    for (int i = 1; i <= h->n; i++) {
+        struct h_node *nd = &h->nodes[i];
+        if (nd->up)
+            replica_free(&nd->r);
+        drop_ops(&nd->disk);
+        free(nd->disk.ops), free(nd->disk.log), free(nd->disk.dlog), free(nd->disk.snap);
+        for (int j = 1; j <= h->n; j++)
+            q_clear(&h->q[i][j]);
+    }
+    free(h);
+}
+
+int h_start(struct harness *h, int id)
+{
+    struct h_node *nd = &h->nodes[id];
+    assert(!nd->up);
+    struct replica_config c = h->cfg;
+    c.id = id;
+    char err[256];
+    int rc = replica_init(&nd->r, &c, err, sizeof err);
+    assert(rc == 0);
+    struct h_disk *d = &nd->disk;
+    struct replica_durable du = {d->log, d->log_len, d->snap, d->snap_len,
+                                 d->has_accepted, d->accepted, d->has_current, d->current};
+    rc = replica_start(&nd->r, h->now_ms, &du, err, sizeof err);
+    if (rc != 0) {
+        if (h->trace)
+            fprintf(stderr, "s%d refused to start: %s\n", id, err);
+        replica_free(&nd->r);
+        return rc;
+    }
+    nd->up = 1;
+    deliver_outputs(h, id);
+    return 0;
+}
+
+void h_crash(struct harness *h, int id)
+{
+    struct h_node *nd = &h->nodes[id];
+    if (!nd->up)
+        return;
+    replica_free(&nd->r);
+    nd->up = 0;
+    struct h_disk *d = &nd->disk;
+    drop_ops(d);
+    size_t keep = d->dlog_len;
+    int extends = d->log_len >= d->dlog_len && !memcmp(d->log, d->dlog, d->dlog_len);
+    if (h->tear_on_crash && extends && d->log_len > d->dlog_len)
+        keep += xorshift(h) % (d->log_len - d->dlog_len + 1);
+    uint8_t *src = extends ? d->log : d->dlog;
+    uint8_t *copy = malloc(keep ? keep : 1);
+    assert(copy);
+    memcpy(copy, src, keep);
+    free(d->log);
+    d->log = copy, d->log_len = keep, d->log_cap = keep ? keep : 1;
+    buf_set(&d->dlog, &d->dlog_len, copy, keep);
+    for (int j = 1; j <= h->n; j++) {
+        if (j == id)
+            continue;
+        q_clear(&h->q[id][j]);
+        q_clear(&h->q[j][id]);
+        q_push(&h->q[id][j], NULL, 0, 1);
+    }
+}
+
+void h_block(struct harness *h, int a, int b, int on)
+{
+    h->blocked[a][b] = h->blocked[b][a] = (uint8_t)on;
+    if (on) {
+        q_clear(&h->q[a][b]);
+        q_clear(&h->q[b][a]);
+        q_push(&h->q[a][b], NULL, 0, 1);
+        q_push(&h->q[b][a], NULL, 0, 1);
+    }
+}
+
+void h_isolate(struct harness *h, int id, int on)
+{
+    for (int j = 1; j <= h->n; j++)
+        if (j != id)
+            h_block(h, id, j, on);
+}
+
+/* ---- scheduling -------------------------------------------------------------- */
+
+static void deliver_from_queue(struct harness *h, int from, int to)
+{
+    struct h_msg *m = q_pop(&h->q[from][to]);
+    struct h_node *nd = &h->nodes[to];
+    if (nd->up) {
+        if (m->is_break)
+            replica_on_conn_break(&nd->r, h->now_ms, from);
+        else
+            replica_on_message(&nd->r, h->now_ms, from, m->bytes, m->len);
+        deliver_outputs(h, to);
+    } else if (!m->is_break) {
+        q_push(&h->q[to][from], NULL, 0, 1);   /* nobody home: the sender's connection breaks */
+    }
+    free(m);
+}
+
+enum { EV_QUEUE, EV_DISK, EV_TIMER };
+
+int h_step(struct harness *h)
+{
+    int kinds[512], a[512], b[512], n = 0;
+    for (int i = 1; i <= h->n; i++) {
+        struct h_node *nd = &h->nodes[i];
+        for (int j = 1; j <= h->n; j++)
+            if (h->q[i][j].n && n < 512)
+                kinds[n] = EV_QUEUE, a[n] = i, b[n] = j, n++;
+        if (nd->up && nd->disk.n_ops && n < 512)
+            kinds[n] = EV_DISK, a[n] = i, b[n] = 0, n++;
+        if (nd->up && nd->timer_ms && nd->timer_ms <= h->now_ms && n < 512)
+            kinds[n] = EV_TIMER, a[n] = i, b[n] = 0, n++;
+    }
+    h->steps++;
+    h->now_ms += xorshift(h) % 3;       /* time passes while messages fly */
+    if (n == 0) {
+        uint64_t next = UINT64_MAX;
+        for (int i = 1; i <= h->n; i++)
+            if (h->nodes[i].up && h->nodes[i].timer_ms && h->nodes[i].timer_ms < next)
+                next = h->nodes[i].timer_ms;
+        if (next != UINT64_MAX && next > h->now_ms)
+            h->now_ms = next;
+        return 0;
+    }
+    int k = (int)(xorshift(h) % (uint64_t)n);
+    if (kinds[k] == EV_QUEUE) {
+        deliver_from_queue(h, a[k], b[k]);
+    } else if (kinds[k] == EV_DISK) {
+        complete_one(h, a[k]);
+    } else {
+        replica_on_timer(&h->nodes[a[k]].r, h->now_ms);
+        deliver_outputs(h, a[k]);
+    }
+    check_invariants(h);
+    return 1;
+}
+
+int h_run_until(struct harness *h, int (*pred)(struct harness *, void *), void *arg,
+                uint64_t max_steps)
+{
+    for (uint64_t s = 0; s < max_steps; s++) {
+        if (pred(h, arg))
+            return 1;
+        h_step(h);
+    }
+    return pred(h, arg);
+}
+
+void h_run_steps(struct harness *h, uint64_t steps)
+{
+    for (uint64_t s = 0; s < steps; s++)
+        h_step(h);
+}
+
+/* ---- queries ----------------------------------------------------------------- */
+
+int h_leader(const struct harness *h)
+{
+    int leader = 0;
+    for (int i = 1; i <= h->n; i++) {
+        const struct replica *r = &h->nodes[i].r;
+        if (h->nodes[i].up && r->state == REP_LEADING && r->phase == REP_PHASE_BROADCAST) {
+            if (leader)
+                return 0;
+            leader = i;
+        }
+    }
+    return leader;
+}
+
+int h_propose(struct harness *h, int id, const char *text, uint64_t *zxid)
+{
+    struct h_node *nd = &h->nodes[id];
+    int rc = replica_propose(&nd->r, h->now_ms, (const uint8_t *)text, strlen(text), zxid);
+    deliver_outputs(h, id);
+    return rc;
+}
+
+int h_all_applied(const struct harness *h, uint64_t zxid)
+{
+    for (int i = 1; i <= h->n; i++) {
+        const struct h_node *nd = &h->nodes[i];
+        if (!nd->up)
+            continue;
+        if (nd->r.phase != REP_PHASE_BROADCAST || nd->r.zxid_applied < zxid)
+            return 0;
+    }
+    return 1;
+}
+
+int h_pred_leader(struct harness *h, void *arg)
+{
+    (void)arg;
+    if (!h_leader(h))
+        return 0;
+    for (int i = 1; i <= h->n; i++)
+        if (h->nodes[i].up && h->nodes[i].r.phase != REP_PHASE_BROADCAST)
+            return 0;
+    return 1;
+}
+
+int h_pred_applied(struct harness *h, void *zxid_ptr)
+{
+    return h_all_applied(h, *(const uint64_t *)zxid_ptr);
+}
+
+int h_pred_node_applied(struct harness *h, void *arg)
+{
+    const uint64_t *v = arg;
+    const struct h_node *nd = &h->nodes[v[0]];
+    return nd->up && nd->r.phase == REP_PHASE_BROADCAST && nd->r.zxid_applied >= v[1];
+}

@@ -1,0 +1,103 @@
+/* A small deterministic in-memory driver for the replica, for unit tests
+ * only (the real simulator lives in sim/). FIFO queues per ordered pair of
+ * servers, a disk per server (written vs fsynced bytes, epoch files, a
+ * snapshot), a seeded xorshift that picks which event happens next, crash =
+ * drop volatile state (and maybe tear the unsynced tail) and restart from
+ * the durable bytes. Also checks a few safety invariants after every step. */
+#ifndef ZABLAB_TESTS_CORE_HARNESS_H
+#define ZABLAB_TESTS_CORE_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/replica.h"
+
+#define H_SERVERS_MAX 9
+
+struct h_msg;
+
+struct h_queue {
+    struct h_msg *head, *tail;
+    size_t n;
+};
+
+struct h_pending_op {
+    uint64_t op_id;
+    int kind;
+    int which;
+    uint64_t value;
+    uint8_t *bytes;
+    size_t len;
+};
+
+struct h_disk {
+    uint8_t *log;          /* written (page cache) */
+    size_t log_len, log_cap;
+    uint8_t *dlog;         /* fsynced copy */
+    size_t dlog_len;
+    uint8_t *snap;
+    size_t snap_len;
+    int has_accepted, has_current;
+    uint64_t accepted, current;
+    struct h_pending_op *ops;
+    size_t n_ops, ops_cap;
+};
+
+struct h_node {
+    struct replica r;
+    int up;
+    struct h_disk disk;
+    uint64_t timer_ms;
+    uint64_t events[32];   /* count per rep_event_kind */
+};
+
+struct harness {
+    int n;
+    struct h_node nodes[H_SERVERS_MAX + 1];
+    struct h_queue q[H_SERVERS_MAX + 1][H_SERVERS_MAX + 1];   /* q[from][to] */
+    uint8_t blocked[H_SERVERS_MAX + 1][H_SERVERS_MAX + 1];
+    struct replica_config cfg;
+    uint64_t rng;
+    uint64_t now_ms;
+    int disk_delayed;      /* 1: disk completions are scheduled events */
+    int tear_on_crash;     /* 1: a crash keeps a random part of the unsynced log tail */
+    int trace;             /* print events to stderr */
+    uint64_t steps;
+    /* invariant bookkeeping */
+    uint64_t leader_of_epoch[256];
+    uint64_t committed_zxid[4096], committed_hash[4096];
+    size_t n_committed;
+    char violation[256];
+    uint64_t sync_seen[4];  /* count of SYNC_SENT by enum zab_sync_kind */
+    int last_sync_kind[H_SERVERS_MAX + 1];  /* per learner: last SYNC_SENT kind, -1 none */
+    uint64_t last_sync_zxid[H_SERVERS_MAX + 1];
+};
+
+/* cfg: everything but id (filled per node); n_servers taken from n. */
+struct harness *h_new(int n, uint64_t seed, const struct replica_config *cfg);
+void h_free(struct harness *h);
+int h_start(struct harness *h, int id);          /* (re)start from its disk; 0 ok */
+void h_crash(struct harness *h, int id);
+/* Cut (or restore) every link between id and the others. */
+void h_isolate(struct harness *h, int id, int on);
+void h_block(struct harness *h, int a, int b, int on);
+
+/* One scheduling step; returns 0 if nothing could happen (after advancing time). */
+int h_step(struct harness *h);
+/* Steps until pred(h, arg) or max_steps; returns 1 if pred became true. */
+int h_run_until(struct harness *h, int (*pred)(struct harness *, void *), void *arg,
+                uint64_t max_steps);
+void h_run_steps(struct harness *h, uint64_t steps);
+
+/* The established leader in BROADCAST (if exactly one), else 0. */
+int h_leader(const struct harness *h);
+int h_propose(struct harness *h, int id, const char *text, uint64_t *zxid);
+/* 1 if every up node is in BROADCAST and has applied `zxid`. */
+int h_all_applied(const struct harness *h, uint64_t zxid);
+
+/* predicates for h_run_until */
+int h_pred_leader(struct harness *h, void *arg);          /* any established leader, all up nodes in BROADCAST */
+int h_pred_applied(struct harness *h, void *zxid_ptr);    /* h_all_applied */
+int h_pred_node_applied(struct harness *h, void *arg);    /* arg: uint64_t[2] = {id, zxid} */
+
+#endif
