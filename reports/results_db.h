@@ -160,7 +160,10 @@ struct rdb_merge_stats {
     int64_t runs_present;  /* already in db (same uid): merging twice is harmless */
 };
 /* Copies every run of the database at other_path (a shard) into db in one
- * transaction. stats may be NULL. */
+ * transaction. stats may be NULL. Returns 0; RDB_MERGE_BAD_SHARD if
+ * other_path is missing, not a zablab database of this schema version, or
+ * db's own file; -1 on a database error. */
+#define RDB_MERGE_BAD_SHARD (-2)
 int rdb_merge(struct rdb *db, const char *other_path, struct rdb_merge_stats *stats);
 
 /* A (scenario, seed) whose verdict differs between the two databases. The

@@ -130,11 +130,15 @@ int rdb_merge(struct rdb *db, const char *other_path, struct rdb_merge_stats *st
     /* Validate the shard (ours, same schema version) before attaching it. */
     char err[RDB_ERR_MAX];
     struct rdb *shard = NULL;
-    if (rdb_open_mode(other_path, RDB_OPEN_EXISTING, &shard, err, sizeof err) != 0)
-        return rdb_fail(db, "merge: %s", err);
+    if (rdb_open_mode(other_path, RDB_OPEN_EXISTING, &shard, err, sizeof err) != 0) {
+        rdb_fail(db, "merge: %s", err);
+        return RDB_MERGE_BAD_SHARD;
+    }
     rdb_close(shard);
-    if (rdb_same_file(db->path, other_path))
-        return rdb_fail(db, "merge: %s is the database being merged into", other_path);
+    if (rdb_same_file(db->path, other_path)) {
+        rdb_fail(db, "merge: %s is the database being merged into", other_path);
+        return RDB_MERGE_BAD_SHARD;
+    }
     sqlite3_stmt *st = NULL;
     if (rdb_prepare(db, "ATTACH DATABASE ?1 AS shard", &st) != 0)
         return -1;

@@ -503,11 +503,11 @@ static void merge_two_shards(void **state)
     assert_int_equal(rdb_count_runs(db), 5);
 
     /* Into itself, a missing file, a garbage file: errors, nothing changes. */
-    assert_int_equal(rdb_merge(db, all, &st), -1);
+    assert_int_equal(rdb_merge(db, all, &st), RDB_MERGE_BAD_SHARD);
     assert_non_null(strstr(rdb_errmsg(db), "being merged into"));
     char missing[160];
     path_in(fx, "missing.db", missing, sizeof missing);
-    assert_int_equal(rdb_merge(db, missing, NULL), -1);
+    assert_int_equal(rdb_merge(db, missing, NULL), RDB_MERGE_BAD_SHARD);
     assert_int_equal(rdb_count_runs(db), 5);
     rdb_close(db);
     assert_int_equal(sql_int(all, "SELECT count(*) FROM violations"), 1);
