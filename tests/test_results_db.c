@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "reports/results_db.h"
@@ -614,6 +615,105 @@ static void compare_finds_planted_changes(void **state)
     rdb_close(cur);
 }
 
+
+/* ---- the `zablab runs` command (needs the binary: $ZABLAB_BIN or bin/zablab) ---- */
+
+static const char *zablab_bin(void)
+{
+    const char *bin = getenv("ZABLAB_BIN");
+    if (bin && *bin)
+        return bin;
+    return access("bin/zablab", X_OK) == 0 ? "bin/zablab" : NULL;
+}
+
+/* Runs `zablab runs ARGS...` with stdout to out_path; returns its exit code. */
+static int run_cli(const char *out_path, ...)
+{
+    const char *argv[16] = {zablab_bin(), "runs"};
+    int argc = 2;
+    va_list ap;
+    va_start(ap, out_path);
+    const char *a;
+    while (argc < 15 && (a = va_arg(ap, const char *)) != NULL)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out_path, "w", stdout) || !freopen("/dev/null", "w", stderr))
+            _exit(99);
+        execv(argv[0], (char *const *)argv);
+        _exit(98);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+    char buf[8192];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, needle) != NULL;
+}
+
+static void runs_command_exit_codes(void **state)
+{
+    struct fixture *fx = *state;
+    if (!zablab_bin())
+        skip();
+    char out[160], oldp[160], shard[160], junk[160], missing[160];
+    path_in(fx, "out.txt", out, sizeof out);
+    path_in(fx, "old.db", oldp, sizeof oldp);
+    path_in(fx, "shard.db", shard, sizeof shard);
+    path_in(fx, "junk.db", junk, sizeof junk);
+    path_in(fx, "missing.db", missing, sizeof missing);
+    struct rdb *old = open_ok(oldp), *cur = open_ok(fx->path);
+    for (uint64_t s = 1; s <= 3; s++) {
+        add_run(old, "cli-elect", s, RDB_VERDICT_PASS, 10, 1.0);
+        add_run(cur, "cli-elect", s, s == 2 ? RDB_VERDICT_FAIL : RDB_VERDICT_PASS, 10, 1.0);
+    }
+    rdb_close(old);
+    rdb_close(cur);
+    make_shard(shard, 50, 2, false);
+    FILE *f = fopen(junk, "w");
+    assert_non_null(f);
+    fputs("this is not a database, just text long enough to look like a header\n", f);
+    fclose(f);
+
+    assert_int_equal(run_cli(out, "--help", NULL), 0);
+    assert_int_equal(run_cli(out, NULL), 2);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--bogus", NULL), 2);
+    assert_int_equal(run_cli(out, "--db", missing, NULL), 2);
+    assert_int_equal(run_cli(out, "--db", junk, NULL), 2);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--compare", junk, NULL), 2);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--merge", junk, NULL), 2);
+
+    assert_int_equal(run_cli(out, "--db", fx->path, "--failed", NULL), 0);
+    assert_true(file_contains(out, "cli-elect"));
+    assert_true(file_contains(out, "zablab run x.scn --seed 1")); /* the replay line */
+
+    assert_int_equal(run_cli(out, "--db", fx->path, "--compare", oldp, NULL), 1);
+    assert_true(file_contains(out, "new failures: 1"));
+    assert_int_equal(run_cli(out, "--db", oldp, "--compare", fx->path, NULL), 0);
+    assert_true(file_contains(out, "fixed: 1"));
+
+    assert_int_equal(run_cli(out, "--db", fx->path, "--merge", shard, NULL), 0);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--format", "json", NULL), 0);
+    json_error_t jerr;
+    json_t *doc = json_load_file(out, 0, &jerr);
+    assert_non_null(doc);
+    assert_int_equal(json_array_size(json_object_get(doc, "runs")), 5);
+    assert_int_equal(json_array_size(json_object_get(doc, "scenarios")), 2);
+    json_decref(doc);
+}
+
 /* ---- files that are not ours ---- */
 
 static void expect_open_error(const char *path, enum rdb_open_mode mode, const char *needle)
@@ -677,6 +777,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(merge_two_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(compare_finds_planted_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_files_give_clean_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(runs_command_exit_codes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
