@@ -143,6 +143,25 @@ static int runs_parse(int argc, char **argv, struct runs_opts *o)
 
 /* ---- JSON helpers ------------------------------------------------------ */
 
+/* Text from the database as a JSON string. JSON needs UTF-8: invalid bytes
+ * (a scenario name is whatever the user typed) become '?' rather than
+ * making the whole document fail. */
+static json_t *runs_json_str(const char *text)
+{
+    json_t *j = json_string(text ? text : "");
+    if (j)
+        return j;
+    char *copy = strdup(text);
+    if (!copy)
+        return NULL;
+    for (char *c = copy; *c; c++)
+        if ((unsigned char)*c >= 0x80 || (unsigned char)*c < 0x20)
+            *c = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 /* Seeds are unsigned 64-bit: a JSON integer when it fits int64, else a string. */
 static json_t *runs_json_seed(uint64_t seed)
 {
@@ -186,9 +205,11 @@ static json_t *runs_json_violations(const struct rdb_run *r)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < r->n_violations; i++) {
         const struct rdb_violation *v = &r->violations[i];
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s}", "property", v->property,
-                                             "sim_time_ns", (json_int_t)v->sim_time_ns,
-                                             "nodes", v->nodes, "details", v->details));
+        json_array_append_new(arr, json_pack("{s:o, s:I, s:o, s:o}", "property",
+                                             runs_json_str(v->property), "sim_time_ns",
+                                             (json_int_t)v->sim_time_ns, "nodes",
+                                             runs_json_str(v->nodes), "details",
+                                             runs_json_str(v->details)));
     }
     return arr;
 }
@@ -208,15 +229,15 @@ static json_t *runs_json_run(const struct rdb_run *r, const struct rdb_run *full
     if (!o)
         return NULL;
     json_object_set_new(o, "id", json_integer(r->id));
-    json_object_set_new(o, "scenario", json_string(r->scenario));
+    json_object_set_new(o, "scenario", runs_json_str(r->scenario));
     json_object_set_new(o, "scenario_hash", runs_json_hex(r->scenario_hash));
     json_object_set_new(o, "seed", runs_json_seed(r->seed));
     json_object_set_new(o, "verdict", json_string(rdb_verdict_name(r->verdict)));
-    json_object_set_new(o, "version", json_string(r->version));
-    json_object_set_new(o, "bugs", json_string(r->bugs));
+    json_object_set_new(o, "version", runs_json_str(r->version));
+    json_object_set_new(o, "bugs", runs_json_str(r->bugs));
     json_object_set_new(o, "trace_hash", runs_json_hex(r->trace_hash));
-    json_object_set_new(o, "started_at", json_string(r->started_at));
-    json_object_set_new(o, "replay", json_string(r->replay));
+    json_object_set_new(o, "started_at", runs_json_str(r->started_at));
+    json_object_set_new(o, "replay", runs_json_str(r->replay));
     const char *names[9] = {"duration_ms", "simulated_ms", "events", "elections", "max_epoch",
                             "commits", "ops_ok", "ops_fail", "ops_info"};
     const int64_t vals[9] = {r->duration_ms, r->simulated_ms, r->events, r->elections,
@@ -255,9 +276,9 @@ static int runs_list_one(const struct rdb_run *r, void *ctxp)
     if (r->verdict != RDB_VERDICT_PASS && rdb_load_run(ctx->db, r->id, &full) != 0)
         return -1;
     int rc = 0;
-    if (ctx->o->json)
-        rc = runs_json_emit(runs_json_run(r, full), &ctx->first);
-    else
+    if (ctx->o->json && (rc = runs_json_emit(runs_json_run(r, full), &ctx->first)) != 0)
+        fprintf(stderr, "zablab runs: cannot encode run %" PRId64 " as JSON\n", r->id);
+    else if (!ctx->o->json)
         runs_text_run(r, full);
     rdb_run_free(full);
     ctx->shown++;
@@ -272,7 +293,8 @@ static int runs_summary_one(const struct rdb_scenario_summary *s, void *ctxp)
                s->scenario, s->runs, s->pass, s->fail, s->error, s->seeds);
         return 0;
     }
-    return runs_json_emit(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "scenario", s->scenario,
+    return runs_json_emit(json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "scenario",
+                                    runs_json_str(s->scenario),
                                     "runs", (json_int_t)s->runs, "pass", (json_int_t)s->pass,
                                     "fail", (json_int_t)s->fail, "error", (json_int_t)s->error,
                                     "seeds", (json_int_t)s->seeds),
@@ -319,7 +341,8 @@ static int runs_merge(struct rdb *db, const struct runs_opts *o)
             fprintf(stderr, "zablab runs: %s\n", rdb_errmsg(db));
             status = rc == RDB_MERGE_BAD_SHARD ? RUNS_USAGE : RUNS_INTERNAL;
         } else if (arr)
-            json_array_append_new(arr, json_pack("{s:s, s:I, s:I}", "shard", o->merge_paths[i],
+            json_array_append_new(arr, json_pack("{s:o, s:I, s:I}", "shard",
+                                                 runs_json_str(o->merge_paths[i]),
                                                  "added", (json_int_t)st.runs_added,
                                                  "present", (json_int_t)st.runs_present));
         else
@@ -392,8 +415,8 @@ static json_t *runs_json_changes(const struct rdb_change *c, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:I, s:I}",
-                                             "scenario", c[i].scenario,
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:s, s:s, s:I, s:I}",
+                                             "scenario", runs_json_str(c[i].scenario),
                                              "seed", runs_json_seed(c[i].seed),
                                              "old_verdict", rdb_verdict_name(c[i].old_verdict),
                                              "new_verdict", rdb_verdict_name(c[i].new_verdict),
@@ -407,8 +430,9 @@ static void runs_json_compare(const struct rdb_compare_report *r)
     json_t *metrics = json_array();
     for (size_t i = 0; metrics && i < r->n_metrics; i++) {
         const struct rdb_metric_change *m = &r->metrics[i];
-        json_array_append_new(metrics, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:I}",
-                                                 "scenario", m->scenario, "metric", m->name,
+        json_array_append_new(metrics, json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:I}",
+                                                 "scenario", runs_json_str(m->scenario),
+                                                 "metric", runs_json_str(m->name),
                                                  "old_median", runs_json_real(m->old_median),
                                                  "new_median", runs_json_real(m->new_median),
                                                  "rel_change", runs_json_real(m->rel_change),
