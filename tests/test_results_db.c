@@ -616,6 +616,97 @@ static void compare_finds_planted_changes(void **state)
 }
 
 
+
+/* A merge that fails part-way (a planted trigger refuses one fault row of
+ * the second run) must leave the target as it was. */
+static void failed_merge_adds_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    char shard[160];
+    path_in(fx, "shard.db", shard, sizeof shard);
+    make_shard(shard, 1, 3, false);
+    sql_exec(shard, "UPDATE faults SET kind = 'boom' WHERE run_id = 2");
+    struct rdb *db = open_ok(fx->path);
+    insert_ok(db, &(struct rdb_run){.scenario = "pre", .version = "v"});
+    rdb_close(db);
+    sql_exec(fx->path, "CREATE TRIGGER refuse_boom BEFORE INSERT ON faults "
+                       "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'planted'); END");
+    db = open_ok(fx->path);
+    struct rdb_merge_stats st;
+    assert_int_equal(rdb_merge(db, shard, &st), -1);
+    assert_non_null(strstr(rdb_errmsg(db), "planted"));
+    assert_int_equal(st.runs_added, 0);
+    assert_int_equal(rdb_count_runs(db), 1);
+    rdb_close(db);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM faults"), 0);
+    /* The attachment was released: the shard can be merged once the cause is gone. */
+    sql_exec(fx->path, "DROP TRIGGER refuse_boom");
+    db = open_ok(fx->path);
+    assert_int_equal(rdb_merge(db, shard, &st), 0);
+    assert_int_equal(st.runs_added, 3);
+    rdb_close(db);
+}
+
+static void merge_refuses_other_schema_version(void **state)
+{
+    struct fixture *fx = *state;
+    char shard[160];
+    path_in(fx, "v2.db", shard, sizeof shard);
+    make_shard(shard, 1, 2, false);
+    sql_exec(shard, "UPDATE schema_version SET version = 2");
+    struct rdb *db = open_ok(fx->path);
+    assert_int_equal(rdb_merge(db, shard, NULL), RDB_MERGE_BAD_SHARD);
+    assert_non_null(strstr(rdb_errmsg(db), "schema version 2"));
+    assert_int_equal(rdb_count_runs(db), 0);
+    rdb_close(db);
+}
+
+/* Over-long text is cut below RDB_TEXT_MAX without splitting a UTF-8
+ * character; the run is still stored. */
+static void long_text_is_cut_at_a_character(void **state)
+{
+    struct fixture *fx = *state;
+    size_t len = RDB_TEXT_MAX + 100;
+    char *details = malloc(len + 1);
+    assert_non_null(details);
+    memset(details, 'a', len);
+    details[len] = '\0';
+    /* A 2-byte character (U+00E9) straddling the cut position. */
+    details[RDB_TEXT_MAX - 2] = (char)0xc3;
+    details[RDB_TEXT_MAX - 1] = (char)0xa9;
+    const struct rdb_violation v = {"p", 1, "", details};
+    struct rdb_run r = sample_run("long", 1, RDB_VERDICT_FAIL);
+    r.violations = &v;
+    r.n_violations = 1;
+    struct rdb *db = open_ok(fx->path);
+    int64_t id = insert_ok(db, &r);
+    struct rdb_run *got = NULL;
+    assert_int_equal(rdb_load_run(db, id, &got), 0);
+    assert_int_equal(strlen(got->violations[0].details), RDB_TEXT_MAX - 2);
+    assert_memory_equal(got->violations[0].details, details, RDB_TEXT_MAX - 2);
+    rdb_run_free(got);
+    rdb_close(db);
+    free(details);
+}
+
+static int stop_after_two(const struct rdb_run *run, void *ctx)
+{
+    (void)run;
+    return ++*(int *)ctx == 2 ? 7 : 0;
+}
+
+static void list_callback_can_stop(void **state)
+{
+    struct fixture *fx = *state;
+    struct rdb *db = open_ok(fx->path);
+    for (uint64_t s = 0; s < 5; s++)
+        add_run(db, "stop", s, RDB_VERDICT_PASS, 1, 1.0);
+    int seen = 0;
+    assert_int_equal(rdb_list(db, NULL, stop_after_two, &seen), 7);
+    assert_int_equal(seen, 2);
+    rdb_close(db);
+}
+
 /* ---- the `zablab runs` command (needs the binary: $ZABLAB_BIN or bin/zablab) ---- */
 
 static const char *zablab_bin(void)
@@ -777,6 +868,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(merge_two_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(compare_finds_planted_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(foreign_files_give_clean_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_merge_adds_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(merge_refuses_other_schema_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_text_is_cut_at_a_character, setup, teardown),
+        cmocka_unit_test_setup_teardown(list_callback_can_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(runs_command_exit_codes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
