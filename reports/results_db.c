@@ -602,6 +602,22 @@ int rdb_metrics_add_latency(struct rdb_metric *metrics, size_t cap, size_t *n,
     return 0;
 }
 
+int rdb_metrics_add_latencies(struct rdb_metric *metrics, size_t cap, size_t *n,
+                              const int *kinds, const double *latency_us, size_t n_samples,
+                              const char *const *kind_names, size_t n_kinds)
+{
+    struct stats_summary sums[STATS_KINDS_MAX];
+    if (stats_summarize_by_kind(kinds, latency_us, n_samples, n_kinds, sums, NULL, 0) != 0)
+        return -1;
+    size_t added = *n;
+    for (size_t k = 0; k < n_kinds; k++)
+        if (sums[k].n && rdb_metrics_add_latency(metrics, cap, &added, kind_names[k],
+                                                 &sums[k]) != 0)
+            return -1;
+    *n = added;
+    return 0;
+}
+
 /* ---- reading ----------------------------------------------------------- */
 
 static const char *rdb_col_text(sqlite3_stmt *st, int col)

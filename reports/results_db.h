@@ -124,6 +124,14 @@ int rdb_insert_run_id(struct rdb *db, const struct rdb_run *run, int64_t *id_out
 int rdb_metrics_add_latency(struct rdb_metric *metrics, size_t cap, size_t *n,
                             const char *op_kind, const struct stats_summary *s);
 
+/* Summarizes samples per op kind (sample i: kinds[i] in 0..n_kinds-1,
+ * latency_us[i]) and appends latency_us.<kind_names[k]>.* for each kind that
+ * has samples. Returns 0, or -1 on bad samples or too little room; then *n
+ * is unchanged (entries past it may have been written). */
+int rdb_metrics_add_latencies(struct rdb_metric *metrics, size_t cap, size_t *n,
+                              const int *kinds, const double *latency_us, size_t n_samples,
+                              const char *const *kind_names, size_t n_kinds);
+
 /* Reads one run with all its child rows. Free with rdb_run_free. */
 int rdb_load_run(struct rdb *db, int64_t id, struct rdb_run **out);
 void rdb_run_free(struct rdb_run *run);

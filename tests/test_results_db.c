@@ -224,6 +224,40 @@ static void run_round_trips(void **state)
     rdb_close(db);
 }
 
+static const struct rdb_metric *metric_named(const struct rdb_metric *m, size_t n,
+                                             const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(m[i].name, name))
+            return &m[i];
+    return NULL;
+}
+
+static void latency_metrics_per_kind(void **state)
+{
+    (void)state;
+    const char *const names[3] = {"create", "getData", "delete"};
+    const int kinds[6] = {0, 1, 0, 1, 1, 0};
+    const double lat[6] = {10, 1, 30, 2, 3, 20};
+    struct rdb_metric m[12];
+    size_t n = 0;
+    assert_int_equal(rdb_metrics_add_latencies(m, 12, &n, kinds, lat, 6, names, 3), 0);
+    /* delete has no samples, so only two kinds of five metrics each. */
+    assert_int_equal(n, 10);
+    assert_true(metric_named(m, n, "latency_us.create.p50")->value == 20.0);
+    assert_true(metric_named(m, n, "latency_us.create.max")->value == 30.0);
+    assert_true(metric_named(m, n, "latency_us.getData.n")->value == 3.0);
+    assert_true(metric_named(m, n, "latency_us.getData.p50")->value == 2.0);
+    assert_null(metric_named(m, n, "latency_us.delete.n"));
+    /* Too little room, or a kind out of range: refused, count unchanged. */
+    size_t n2 = 0;
+    assert_int_equal(rdb_metrics_add_latencies(m, 7, &n2, kinds, lat, 6, names, 3), -1);
+    assert_int_equal(n2, 0);
+    const int bad[1] = {3};
+    assert_int_equal(rdb_metrics_add_latencies(m, 12, &n2, bad, lat, 1, names, 3), -1);
+    assert_int_equal(n2, 0);
+}
+
 static void started_at_defaults_to_now(void **state)
 {
     struct fixture *fx = *state;
@@ -861,6 +895,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(schema_is_created_in_wal_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(run_round_trips, setup, teardown),
+        cmocka_unit_test(latency_metrics_per_kind),
         cmocka_unit_test_setup_teardown(started_at_defaults_to_now, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_runs_store_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(list_filters, setup, teardown),
