@@ -121,11 +121,14 @@ static int runs_parse(int argc, char **argv, struct runs_opts *o)
             return 1;
         if (!strcmp(argv[i], "--failed")) {
             o->failed_only = true;
+        } else if (!strncmp(argv[i], "--merge=", 8) && argv[i][8]) {
+            o->merge_paths[o->n_merge++] = argv[i] + 8;
         } else if (!strcmp(argv[i], "--merge")) {
             /* Every following argument up to the next option is a shard. */
+            int before = o->n_merge;
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
                 o->merge_paths[o->n_merge++] = argv[++i];
-            if (o->n_merge == 0) {
+            if (o->n_merge == before) {
                 fprintf(stderr, "zablab runs: --merge needs at least one shard file\n");
                 return -1;
             }
@@ -136,6 +139,12 @@ static int runs_parse(int argc, char **argv, struct runs_opts *o)
     }
     if (!o->db_path) {
         fprintf(stderr, "zablab runs: --db FILE is required\n");
+        return -1;
+    }
+    /* Filters shape the listing only; silently ignoring them elsewhere would
+     * let a user believe a comparison was restricted when it was not. */
+    if ((o->n_merge || o->compare_path) && (o->scenario || o->failed_only || o->limit)) {
+        fprintf(stderr, "zablab runs: --scenario, --failed and --limit apply to listing only\n");
         return -1;
     }
     return 0;

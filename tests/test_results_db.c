@@ -819,6 +819,10 @@ static void runs_command_exit_codes(void **state)
     assert_int_equal(run_cli(out, "--db", junk, NULL), 2);
     assert_int_equal(run_cli(out, "--db", fx->path, "--compare", junk, NULL), 2);
     assert_int_equal(run_cli(out, "--db", fx->path, "--merge", junk, NULL), 2);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--merge", "--failed", NULL), 2);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--compare", oldp, "--failed", NULL), 2);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--limit", "0", NULL), 2);
+    assert_int_equal(run_cli(out, "--db", fx->path, "--format", "xml", NULL), 2);
 
     assert_int_equal(run_cli(out, "--db", fx->path, "--failed", NULL), 0);
     assert_true(file_contains(out, "cli-elect"));
