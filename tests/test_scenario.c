@@ -563,12 +563,19 @@ static void examples_parse(void **state)
 
 /* ------------------------------------------------------------- fuzzing */
 
-/* A clean result: 0, or -1 with "t.scn:L:C: msg" where L is a real line. */
+/* A clean result: 0 (and then the printed form parses back equal), or -1
+ * with "t.scn:L:C: msg". */
 static void parse_cleanly(const char *text, size_t len)
 {
     int rc = scn_parse(text, len, "t.scn", &sc, err, sizeof err);
-    if (rc == 0)
+    if (rc == 0) {
+        char *printed = print_to_string(&sc);
+        if (scn_parse(printed, strlen(printed), "printed", &sc2, err, sizeof err) != 0)
+            fail_msg("accepted input prints as text that fails: %s\n%s", err, printed);
+        assert_true(scn_equal(&sc, &sc2));
+        free(printed);
         return;
+    }
     assert_int_equal(rc, -1);
     int line = 0, col = 0, used = 0;
     assert_int_equal(sscanf(err, "t.scn:%d:%d: %n", &line, &col, &used), 2);
@@ -604,6 +611,65 @@ static void mutations_parse_or_fail_cleanly(void **state)
     free(copy);
 }
 
+/* Deterministic fuzzing: splice language fragments into valid files at
+ * random places (fixed seed, so a failure reproduces). */
+static uint64_t fuzz_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t fuzz_next(void)
+{
+    fuzz_state ^= fuzz_state << 13;
+    fuzz_state ^= fuzz_state >> 7;
+    fuzz_state ^= fuzz_state << 17;
+    return fuzz_state;
+}
+
+static const char *const fuzz_words[] = {
+    "at ", "every ", "1s", "0s", "crash ", "leader", "{", "}", "1,2", "->", "partition ",
+    "heal", "9", "-", "+5ms", "#", "\n", "all", "random ", "once", "count ", "after ",
+    "within ", "1-2", "6", "32", "0.5", "1.0000000001", "x10", " for ", "run 1s\n",
+    "cluster voters 1\n", "cluster voters 31\n", ",", "=", "99999999999999999999",
+    "expect ", "one-way ", "minority", "hold ", "ANY ", "  ", "\r\n", "\t", "recipe lock",
+};
+
+static size_t fuzz_edit(char *buf, size_t len, size_t cap)
+{
+    size_t pos = len ? (size_t)(fuzz_next() % len) : 0;
+    size_t cut = (size_t)(fuzz_next() % 6);
+    if (pos + cut > len)
+        cut = len - pos;
+    const char *w = fuzz_words[fuzz_next() % (sizeof fuzz_words / sizeof fuzz_words[0])];
+    size_t wl = (fuzz_next() % 4 == 0) ? 0 : strlen(w); /* a quarter are pure deletions */
+    if (len - cut + wl > cap)
+        return len;
+    memmove(buf + pos + wl, buf + pos + cut, len - pos - cut);
+    memcpy(buf + pos, w, wl);
+    return len - cut + wl;
+}
+
+static void spliced_inputs_parse_or_fail_cleanly(void **state)
+{
+    (void)state;
+    size_t n = strlen(kitchen_sink), cap = n + 256;
+    char *buf = malloc(cap);
+    int accepted = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        memcpy(buf, kitchen_sink, n);
+        size_t len = n;
+        int edits = 1 + (int)(fuzz_next() % 3);
+        for (int e = 0; e < edits; e++)
+            len = fuzz_edit(buf, len, cap);
+        char *exact = malloc(len ? len : 1); /* exact size: ASan catches overreads */
+        memcpy(exact, buf, len);
+        parse_cleanly(exact, len);
+        accepted += scn_parse(exact, len, "t.scn", &sc, err, sizeof err) == 0;
+        free(exact);
+    }
+    free(buf);
+    /* the fuzzer must reach both outcomes, or it tests nothing */
+    assert_true(accepted > 500);
+    assert_true(accepted < 19500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -627,6 +693,7 @@ int main(void)
         cmocka_unit_test(examples_parse),
         cmocka_unit_test(every_prefix_parses_or_fails_cleanly),
         cmocka_unit_test(mutations_parse_or_fail_cleanly),
+        cmocka_unit_test(spliced_inputs_parse_or_fail_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
