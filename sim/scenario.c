@@ -799,7 +799,6 @@ static int st_network_broken(struct scn_parser *p, const struct scn_tok *kw)
 
 static int st_network(struct scn_parser *p, const struct scn_tok *kw)
 {
-    (void)kw;
     static const char *const words[] = {"latency", "loss", "broken"};
     const struct scn_tok *t = need(p, "latency, loss or broken");
     if (!t)
@@ -1610,6 +1609,34 @@ int scn_parse_file(const char *path, struct scenario *out, char *err, size_t err
         rc = scn_parse(buf, n, path, out, err, errlen);
     free(buf);
     fclose(f);
+    return rc;
+}
+
+int scn_check(const struct scenario *s, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct scenario *back = malloc(sizeof *back);
+    int rc = -1;
+    if (!f || !back) {
+        if (errlen)
+            snprintf(err, errlen, "<generated>: out of memory");
+    } else if (scn_print(s, f) != 0 || fflush(f) != 0) {
+        if (errlen)
+            snprintf(err, errlen, "<generated>: cannot print the scenario");
+    } else {
+        rc = scn_parse(text, len, "<generated>", back, err, errlen);
+        if (rc == 0 && !scn_equal(s, back)) {
+            rc = -1; /* fields the text cannot express (junk in unused slots, bad enums) */
+            if (errlen)
+                snprintf(err, errlen, "<generated>: scenario does not survive printing");
+        }
+    }
+    if (f)
+        fclose(f);
+    free(text);
+    free(back);
     return rc;
 }
 

@@ -263,6 +263,10 @@ void scn_free(struct scenario *s);
 void scn_init(struct scenario *s);
 /* True when a and b describe the same scenario (positions and filename ignored). */
 bool scn_equal(const struct scenario *a, const struct scenario *b);
+/* Validates a scenario built in code (swarm testing, the shrinker) by the
+ * same rules as a file: prints it and parses the text back. 0, or -1 with
+ * "<generated>:line:col: message" (a line of scn_print's output) in err. */
+int scn_check(const struct scenario *s, char *err, size_t errlen);
 /* Deletes event i, keeping the order of the rest. 0, or -1 if out of range. */
 int scn_remove_event(struct scenario *s, int i);
 

@@ -423,6 +423,33 @@ static void remove_event_keeps_order(void **state)
     free(printed);
 }
 
+/* A scenario built in code gets the same checks as a file. */
+static void check_validates_built_scenarios(void **state)
+{
+    (void)state;
+    scn_init(&sc);
+    sc.voters = 5;
+    sc.run_ns = 10 * S;
+    struct scn_event *e = &sc.events[sc.event_count++];
+    e->at_ns = 2 * S;
+    e->action = SCN_ACT_PARTITION;
+    e->group_count = 2;
+    e->group_mask[0] = BIT(1) | BIT(2);
+    e->group_mask[1] = BIT(3) | BIT(4) | BIT(5);
+    assert_int_equal(scn_check(&sc, err, sizeof err), 0);
+    e->group_mask[1] |= BIT(2); /* overlapping groups */
+    assert_int_equal(scn_check(&sc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "server 2 is in two partition groups"));
+    e->group_mask[1] &= ~BIT(2);
+    e->at_ns = 11 * S; /* beyond the run */
+    assert_int_equal(scn_check(&sc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "after the end of the run"));
+    e->at_ns = 2 * S;
+    sc.voters = 4; /* server 5 no longer exists */
+    assert_int_equal(scn_check(&sc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "server 5 is out of range 1..4"));
+}
+
 static void errors_have_positions_and_suggestions(void **state)
 {
     (void)state;
@@ -686,6 +713,7 @@ int main(void)
         cmocka_unit_test(printer_round_trip),
         cmocka_unit_test(equal_detects_differences),
         cmocka_unit_test(remove_event_keeps_order),
+        cmocka_unit_test(check_validates_built_scenarios),
         cmocka_unit_test(errors_have_positions_and_suggestions),
         cmocka_unit_test(bounds),
         cmocka_unit_test(bad_corpus),
