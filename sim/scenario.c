@@ -14,6 +14,7 @@
  * (`after heal` needs a heal, `lock-exclusive` needs a lock recipe). */
 #include "sim/scenario.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -282,7 +283,8 @@ static int expect_end(struct scn_parser *p)
     return FAIL(p, t->col, "unexpected '" TOKF "' after the end of the statement", TOKA(t));
 }
 
-/* Edit distance, for "did you mean"; words longer than 32 bytes never match. */
+/* Edit distance ignoring case, for "did you mean"; words longer than 32
+ * bytes never match. */
 static int edit_distance(const char *a, int na, const char *b)
 {
     int nb = (int)strlen(b);
@@ -296,7 +298,8 @@ static int edit_distance(const char *a, int na, const char *b)
         row[0] = i;
         for (int j = 1; j <= nb; j++) {
             int up = row[j];
-            int cost = diag + (a[i - 1] != b[j - 1]);
+            int cost = diag + (tolower((unsigned char)a[i - 1]) !=
+                               tolower((unsigned char)b[j - 1]));
             int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
             row[j] = cost < best ? cost : best;
             diag = up;

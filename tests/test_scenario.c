@@ -461,6 +461,10 @@ static void errors_have_positions_and_suggestions(void **state)
               "'after-fsync-before-ack'?)");
     parse_err("at 1s hold PROPOSL 1 -> 2\n",
               "t.scn:1:12: unknown message kind 'PROPOSL' (did you mean 'PROPOSAL'?)");
+    parse_err("at 1s hold proposl 1 -> 2\n",
+              "t.scn:1:12: unknown message kind 'proposl' (did you mean 'PROPOSAL'?)");
+    parse_err("Cluster voters 3\n",
+              "t.scn:1:1: unknown statement 'Cluster' (did you mean 'cluster'?)");
     parse_err("zzzzzz\n", "t.scn:1:1: unknown statement 'zzzzzz'");
     parse_err("tick 5ms\r\ntick 6ms\r\n", "t.scn:2:1: duplicate 'tick' (first at line 1)");
     parse_err("at 1s crash leader\tjunk\n",
