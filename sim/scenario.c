@@ -1207,7 +1207,7 @@ static int act_clog(struct scn_parser *p, struct scn_event *ev)
     if (next_link(p, &ev->link_a, &ev->link_b) != 0 ||
         next_positive_duration(p, "the added delay", &ev->delay_ns) != 0 ||
         need_word(p, "for") != 0 ||
-        next_positive_duration(p, "how long it lasts", &ev->duration_ns) != 0)
+        next_positive_duration(p, "the duration", &ev->duration_ns) != 0)
         return -1;
     return 0;
 }
@@ -1221,7 +1221,7 @@ static int act_drop(struct scn_parser *p, struct scn_event *ev)
 static int act_target_for(struct scn_parser *p, struct scn_event *ev)
 {
     if (parse_target(p, &ev->target) != 0 || need_word(p, "for") != 0 ||
-        next_positive_duration(p, "how long it lasts", &ev->duration_ns) != 0)
+        next_positive_duration(p, "the duration", &ev->duration_ns) != 0)
         return -1;
     return 0;
 }
@@ -1256,7 +1256,7 @@ static int act_slow_disk(struct scn_parser *p, struct scn_event *ev)
         return -1;
     ev->factor = (uint32_t)f;
     if (need_word(p, "for") != 0 ||
-        next_positive_duration(p, "how long it lasts", &ev->duration_ns) != 0)
+        next_positive_duration(p, "the duration", &ev->duration_ns) != 0)
         return -1;
     return 0;
 }
