@@ -1643,6 +1643,50 @@ int scn_check(const struct scenario *s, char *err, size_t errlen)
     return rc;
 }
 
+/* ------------------------------------------------- helpers for the world */
+
+static const struct scn_link *find_link(const struct scenario *s, int a, int b, uint32_t field)
+{
+    int lo = a < b ? a : b, hi = a < b ? b : a;
+    for (int i = 0; i < s->link_count && i < SCN_MAX_LINKS; i++)
+        if (s->links[i].a == lo && s->links[i].b == hi && (s->links[i].fields & field))
+            return &s->links[i];
+    return NULL;
+}
+
+const struct scn_text *scn_link_latency(const struct scenario *s, int a, int b)
+{
+    const struct scn_link *l = find_link(s, a, b, SCN_LINK_LATENCY);
+    return l ? &l->latency : &s->net_latency;
+}
+
+uint32_t scn_link_loss_ppb(const struct scenario *s, int a, int b)
+{
+    const struct scn_link *l = find_link(s, a, b, SCN_LINK_LOSS);
+    return l ? l->loss_ppb : s->net_loss_ppb;
+}
+
+bool scn_event_firing_ns(const struct scenario *s, const struct scn_event *ev, uint32_t k,
+                         uint64_t *t_ns)
+{
+    if (ev->every_ns == 0) {
+        *t_ns = ev->at_ns;
+        return k == 0 && ev->at_ns <= s->run_ns;
+    }
+    uint64_t end = ev->until_ns ? ev->until_ns : s->run_ns;
+    if (ev->at_ns > end || k > (end - ev->at_ns) / ev->every_ns)
+        return false;
+    *t_ns = ev->at_ns + (uint64_t)k * ev->every_ns;
+    return true;
+}
+
+void scn_text_error(const struct scenario *s, const struct scn_text *t, int offset,
+                    const char *message, char *err, size_t errlen)
+{
+    if (errlen)
+        snprintf(err, errlen, "%s:%d:%d: %s", s->filename, t->line, t->col + offset, message);
+}
+
 int scn_remove_event(struct scenario *s, int i)
 {
     if (i < 0 || i >= s->event_count)

@@ -270,6 +270,24 @@ int scn_check(const struct scenario *s, char *err, size_t errlen);
 /* Deletes event i, keeping the order of the rest. 0, or -1 if out of range. */
 int scn_remove_event(struct scenario *s, int i);
 
+/* Helpers for the world that runs a scenario. */
+
+/* The latency spec and loss of link a-b (either order): the link's override
+ * if it has one, else the network-wide setting. An empty text means "not
+ * given": the network model's default applies. */
+const struct scn_text *scn_link_latency(const struct scenario *s, int a, int b);
+uint32_t scn_link_loss_ppb(const struct scenario *s, int a, int b);
+
+/* The k-th firing time (k = 0, 1, ...) of an event: false when there is no
+ * k-th firing within the run (a one-shot event fires only for k = 0). */
+bool scn_event_firing_ns(const struct scenario *s, const struct scn_event *ev, uint32_t k,
+                         uint64_t *t_ns);
+
+/* Formats "file:line:col: message" for an error another module's parser found
+ * at byte `offset` of a raw spec (e.g. net-model rejecting a distribution). */
+void scn_text_error(const struct scenario *s, const struct scn_text *t, int offset,
+                    const char *message, char *err, size_t errlen);
+
 /* Names, for traces and reports. Never NULL ("?" when out of range). */
 const char *scn_action_name(enum scn_action a);
 const char *scn_msg_kind_name(enum scn_msg_kind k);

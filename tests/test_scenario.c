@@ -423,6 +423,38 @@ static void remove_event_keeps_order(void **state)
     free(printed);
 }
 
+static void world_helpers(void **state)
+{
+    (void)state;
+    parse_ok(kitchen_sink, &sc);
+    assert_string_equal(scn_link_latency(&sc, 3, 1)->text, "constant 20ms");
+    assert_string_equal(scn_link_latency(&sc, 1, 3)->text, "constant 20ms");
+    assert_string_equal(scn_link_latency(&sc, 2, 4)->text, "lognormal 1ms 0.5"); /* loss only */
+    assert_int_equal(scn_link_loss_ppb(&sc, 4, 2), SCN_PPB_ONE);
+    assert_int_equal(scn_link_loss_ppb(&sc, 1, 2), 1000000);
+    /* every 500ms from 1s until 9s: 1s, 1.5s, ..., 9s = 17 firings */
+    const struct scn_event *e = find_event(&sc, 1 * S, SCN_ACT_DROP, 0);
+    uint64_t t = 0;
+    uint32_t k = 0;
+    while (scn_event_firing_ns(&sc, e, k, &t)) {
+        assert_int_equal(t, 1 * S + k * 500 * MS);
+        k++;
+    }
+    assert_int_equal(k, 17);
+    /* every 3s in a 30s run: 3s..30s = 10 firings */
+    e = find_event(&sc, 3 * S, SCN_ACT_CRASH, 0);
+    for (k = 0; scn_event_firing_ns(&sc, e, k, &t); k++)
+        ;
+    assert_int_equal(k, 10);
+    assert_int_equal(t, 30 * S);
+    e = find_event(&sc, 2 * S, SCN_ACT_CRASH, 0); /* one-shot */
+    assert_true(scn_event_firing_ns(&sc, e, 0, &t));
+    assert_int_equal(t, 2 * S);
+    assert_false(scn_event_firing_ns(&sc, e, 1, &t));
+    scn_text_error(&sc, &sc.net_latency, 10, "bad sigma", err, sizeof err);
+    assert_string_equal(err, "t.scn:6:27: bad sigma");
+}
+
 /* A scenario built in code gets the same checks as a file. */
 static void check_validates_built_scenarios(void **state)
 {
@@ -717,6 +749,7 @@ int main(void)
         cmocka_unit_test(printer_round_trip),
         cmocka_unit_test(equal_detects_differences),
         cmocka_unit_test(remove_event_keeps_order),
+        cmocka_unit_test(world_helpers),
         cmocka_unit_test(check_validates_built_scenarios),
         cmocka_unit_test(errors_have_positions_and_suggestions),
         cmocka_unit_test(bounds),
