@@ -1605,7 +1605,7 @@ int scn_parse_file(const char *path, struct scenario *out, char *err, size_t err
     if (!buf)
         rc = fail_at(&p, 0, 0, "out of memory");
     else if (ferror(f))
-        rc = fail_at(&p, 0, 0, "read error");
+        rc = fail_at(&p, 0, 0, "cannot read: %s", strerror(errno));
     else if (n > SCN_FILE_MAX)
         rc = fail_at(&p, 1, 1, "file larger than %u bytes", SCN_FILE_MAX);
     else

@@ -595,6 +595,8 @@ static void missing_file(void **state)
     (void)state;
     assert_int_equal(scn_parse_file("/nonexistent/x.scn", &sc, err, sizeof err), -1);
     assert_string_equal(err, "/nonexistent/x.scn: cannot open: No such file or directory");
+    assert_int_equal(scn_parse_file("scenarios", &sc, err, sizeof err), -1);
+    assert_string_equal(err, "scenarios: cannot read: Is a directory");
 }
 
 /* Every example in scenarios/ parses and round-trips. */
