@@ -137,7 +137,6 @@ struct scn_parser {
     size_t errlen;
     int pass;          /* 1 or 2 */
     int line;          /* current line, 1-based */
-    int line_len;      /* bytes, without the newline */
     struct scn_tok tok[SCN_LINE_TOKENS_MAX];
     int ntok;
     int i;             /* next token */
