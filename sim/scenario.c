@@ -307,7 +307,8 @@ static int edit_distance(const char *a, int na, const char *b)
     return row[nb];
 }
 
-/* The closest name within 2 edits (and closer than the word's length). */
+/* The closest name within 2 edits (and closer than the word's length); a
+ * word of 3+ bytes that starts a name (an abbreviation) counts as 1 edit. */
 static const char *suggest(const struct scn_tok *t, const char *const *names, int n)
 {
     const char *best = NULL;
@@ -316,6 +317,8 @@ static const char *suggest(const struct scn_tok *t, const char *const *names, in
         if (!names[i])
             continue;
         int d = edit_distance(t->s, t->len, names[i]);
+        if (d > 1 && t->len >= 3 && strncasecmp(t->s, names[i], (size_t)t->len) == 0)
+            d = 1;
         if (d < best_d && d < t->len) {
             best = names[i];
             best_d = d;
