@@ -616,6 +616,13 @@ static void examples_parse(void **state)
         snprintf(path, sizeof path, "scenarios/%s", de->d_name);
         if (scn_parse_file(path, &sc, err, sizeof err) != 0)
             fail_msg("%s", err);
+        /* the catalog's convention: a file opens with what it teaches or guards */
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        char first[8] = "";
+        if (!fgets(first, sizeof first, f) || first[0] != '#')
+            fail_msg("%s: must open with a comment saying what it teaches or guards", path);
+        fclose(f);
         char *printed = print_to_string(&sc);
         assert_int_equal(scn_parse(printed, strlen(printed), "p", &sc2, err, sizeof err), 0);
         assert_true(scn_equal(&sc, &sc2));
