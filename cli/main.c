@@ -15,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"runs", cmd_runs, "list, merge and compare recorded runs"},
 };
 
 static void usage(FILE *out)
