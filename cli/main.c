@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
     {"version", cmd_version, "print the version"},
     {"runs", cmd_runs, "list, merge and compare recorded runs"},
+    {"scenario", cmd_scenario, "check or format scenario files"},
 };
 
 static void usage(FILE *out)
