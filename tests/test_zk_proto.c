@@ -499,60 +499,68 @@ static void golden_ping(void **state)
 
 /* ---- every response opcode ---------------------------------------------- */
 
+static struct zkp_client_info sample_who[2];
+static struct zkp_multi_result sample_mres[7];
+
+/* A response with every field set; the encoder picks what op needs. */
+static void fill_response(struct zkp_response *r, int32_t op)
+{
+    sample_who[0] = (struct zkp_client_info){ S("ip"), S("127.0.0.1") };
+    sample_who[1] = (struct zkp_client_info){ S("digest"), S("bob") };
+    const int32_t mops[7] = { ZKP_OP_CREATE, ZKP_OP_CREATE2, ZKP_OP_SET_DATA, ZKP_OP_DELETE,
+                              ZKP_OP_CHECK, ZKP_OP_GET_DATA, ZKP_OP_GET_CHILDREN };
+    for (int i = 0; i < 7; i++) {
+        memset(&sample_mres[i], 0, sizeof sample_mres[i]);
+        sample_mres[i].op = mops[i];
+        sample_mres[i].path = S("/m");
+        sample_mres[i].stat = sample_stat;
+        sample_mres[i].data = B("dd");
+        sample_mres[i].children = (struct zkp_str_vec){ sample_paths, 2 };
+    }
+    memset(r, 0, sizeof *r);
+    r->op = op;
+    r->path = S("/p");
+    r->stat = sample_stat;
+    r->data = B("xyz");
+    r->acl = (struct zkp_acl_vec){ sample_acls, 2 };
+    r->children = (struct zkp_str_vec){ sample_paths, 2 };
+    r->number = 12345;
+    r->clients.items = sample_who;
+    r->clients.count = 2;
+    r->multi.items = sample_mres;
+    r->multi.count = 7;
+}
+
+/* Expected body sizes: path "/p" = 6, stat 68, data "xyz" 7, children
+ * ["/a","/b/c"] 18, ACLs 50. */
+static const struct { int32_t op; size_t len; } response_sizes[] = {
+    { ZKP_OP_CREATE, 6 }, { ZKP_OP_CREATE2, 74 }, { ZKP_OP_CREATE_CONTAINER, 74 },
+    { ZKP_OP_CREATE_TTL, 74 }, { ZKP_OP_SYNC, 6 }, { ZKP_OP_EXISTS, 68 },
+    { ZKP_OP_SET_DATA, 68 }, { ZKP_OP_SET_ACL, 68 }, { ZKP_OP_GET_DATA, 75 },
+    { ZKP_OP_GET_ACL, 118 }, { ZKP_OP_GET_CHILDREN, 18 }, { ZKP_OP_GET_EPHEMERALS, 18 },
+    { ZKP_OP_GET_CHILDREN2, 86 }, { ZKP_OP_GET_ALL_CHILDREN_NUMBER, 4 },
+    { ZKP_OP_ADD_WATCH, 4 }, { ZKP_OP_WHO_AM_I, 4 + 4 + 2 + 4 + 9 + 4 + 6 + 4 + 3 },
+    { ZKP_OP_DELETE, 0 }, { ZKP_OP_CHECK, 0 }, { ZKP_OP_PING, 0 },
+    { ZKP_OP_SET_WATCHES, 0 }, { ZKP_OP_CLOSE_SESSION, 0 },
+    /* 7 headers + create 6 + create2 74 + setData 68 + getData 74 +
+     * getChildren 18 + terminator. */
+    { ZKP_OP_MULTI, 7 * 9 + 6 + 74 + 68 + 74 + 18 + 9 },
+};
+
 static void every_response_round_trips(void **state)
 {
     (void)state;
     init_samples();
-    static struct zkp_client_info who[2];
-    who[0] = (struct zkp_client_info){ S("ip"), S("127.0.0.1") };
-    who[1] = (struct zkp_client_info){ S("digest"), S("bob") };
-    static struct zkp_multi_result mres[7];
-    const int32_t mops[7] = { ZKP_OP_CREATE, ZKP_OP_CREATE2, ZKP_OP_SET_DATA, ZKP_OP_DELETE,
-                              ZKP_OP_CHECK, ZKP_OP_GET_DATA, ZKP_OP_GET_CHILDREN };
-    for (int i = 0; i < 7; i++) {
-        memset(&mres[i], 0, sizeof mres[i]);
-        mres[i].op = mops[i];
-        mres[i].path = S("/m");
-        mres[i].stat = sample_stat;
-        mres[i].data = B("dd");
-        mres[i].children = (struct zkp_str_vec){ sample_paths, 2 };
-    }
-    /* Expected body sizes: path "/p" = 6, stat 68, data "xyz" 7, children
-     * ["/a","/b/c"] 18, ACLs 50. */
-    const struct { int32_t op; size_t len; } want[] = {
-        { ZKP_OP_CREATE, 6 }, { ZKP_OP_CREATE2, 74 }, { ZKP_OP_CREATE_CONTAINER, 74 },
-        { ZKP_OP_CREATE_TTL, 74 }, { ZKP_OP_SYNC, 6 }, { ZKP_OP_EXISTS, 68 },
-        { ZKP_OP_SET_DATA, 68 }, { ZKP_OP_SET_ACL, 68 }, { ZKP_OP_GET_DATA, 75 },
-        { ZKP_OP_GET_ACL, 118 }, { ZKP_OP_GET_CHILDREN, 18 }, { ZKP_OP_GET_EPHEMERALS, 18 },
-        { ZKP_OP_GET_CHILDREN2, 86 }, { ZKP_OP_GET_ALL_CHILDREN_NUMBER, 4 },
-        { ZKP_OP_ADD_WATCH, 4 }, { ZKP_OP_WHO_AM_I, 4 + 4 + 2 + 4 + 9 + 4 + 6 + 4 + 3 },
-        { ZKP_OP_DELETE, 0 }, { ZKP_OP_CHECK, 0 }, { ZKP_OP_PING, 0 },
-        { ZKP_OP_SET_WATCHES, 0 }, { ZKP_OP_CLOSE_SESSION, 0 },
-        /* 7 headers + create 6 + create2 74 + setData 68 + getData 74 +
-         * getChildren 18 + terminator. */
-        { ZKP_OP_MULTI, 7 * 9 + 6 + 74 + 68 + 74 + 18 + 9 },
-    };
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    for (size_t i = 0; i < sizeof response_sizes / sizeof response_sizes[0]; i++) {
         struct zkp_response r;
-        memset(&r, 0, sizeof r);
-        r.op = want[i].op;
-        r.path = S("/p");
-        r.stat = sample_stat;
-        r.data = B("xyz");
-        r.acl = (struct zkp_acl_vec){ sample_acls, 2 };
-        r.children = (struct zkp_str_vec){ sample_paths, 2 };
-        r.number = 12345;
-        r.clients.items = who;
-        r.clients.count = 2;
-        r.multi.items = mres;
-        r.multi.count = 7;
+        fill_response(&r, response_sizes[i].op);
         uint8_t a_buf[1024], b_buf[1024];
         struct jute_wr wr;
         jute_wr_init(&wr, a_buf, sizeof a_buf);
         zkp_encode_response_body(&wr, &r);
         assert_int_equal(wr.err, JUTE_OK);
-        if (wr.pos != want[i].len)
-            fail_msg("op %d: %zu bytes, want %zu", r.op, wr.pos, want[i].len);
+        if (wr.pos != response_sizes[i].len)
+            fail_msg("op %d: %zu bytes, want %zu", r.op, wr.pos, response_sizes[i].len);
         struct zkp_response back;
         struct zkp_arena a = fresh_arena();
         struct jute_rd rd;
@@ -572,6 +580,50 @@ static void every_response_round_trips(void **state)
         if (r.op == ZKP_OP_WHO_AM_I)
             assert_true(jute_str_eq(back.clients.items[1].user, "bob"));
     }
+}
+
+/* Every proper prefix of every response body is rejected. */
+static void truncated_response_bodies_rejected(void **state)
+{
+    (void)state;
+    init_samples();
+    for (size_t i = 0; i < sizeof response_sizes / sizeof response_sizes[0]; i++) {
+        struct zkp_response r;
+        fill_response(&r, response_sizes[i].op);
+        uint8_t full[1024];
+        struct jute_wr wr;
+        jute_wr_init(&wr, full, sizeof full);
+        zkp_encode_response_body(&wr, &r);
+        for (size_t cut = 0; cut < wr.pos; cut++) {
+            uint8_t *p = test_malloc(cut ? cut : 1);
+            memcpy(p, full, cut);
+            struct jute_rd rd;
+            jute_rd_init(&rd, p, cut);
+            struct zkp_response back;
+            struct zkp_arena a = fresh_arena();
+            if (zkp_decode_response_body(&rd, r.op, &back, &a) == JUTE_OK)
+                fail_msg("response op %d cut at %zu of %zu accepted", r.op, cut, wr.pos);
+            test_free(p);
+        }
+    }
+}
+
+static void arena_bounds_and_alignment(void **state)
+{
+    (void)state;
+    uint8_t mem[64];
+    struct zkp_arena a;
+    zkp_arena_init(&a, mem, sizeof mem);
+    uint8_t *one = zkp_arena_alloc(&a, 1, 1);
+    uint8_t *two = zkp_arena_alloc(&a, 1, 8);
+    assert_ptr_equal(one, mem);
+    assert_ptr_equal(two, mem + 8); /* aligned to 8 */
+    assert_null(zkp_arena_alloc(&a, SIZE_MAX / 2, 4)); /* n * size overflows */
+    assert_null(zkp_arena_alloc(&a, 49, 1));           /* 16 + 49 > 64 */
+    assert_non_null(zkp_arena_alloc(&a, 48, 1));       /* exactly full */
+    assert_int_equal(a.used, 64);
+    assert_null(zkp_arena_alloc(&a, 1, 1));
+    assert_null(zkp_arena_alloc(NULL, 1, 1));
 }
 
 /* ---- malformed packets -------------------------------------------------- */
@@ -930,6 +982,8 @@ int main(void)
         cmocka_unit_test(truncated_requests_rejected_at_every_offset),
         cmocka_unit_test(truncated_connect_rejected),
         cmocka_unit_test(truncated_responses_rejected),
+        cmocka_unit_test(truncated_response_bodies_rejected),
+        cmocka_unit_test(arena_bounds_and_alignment),
         cmocka_unit_test(framing_rejects_bad_lengths),
         cmocka_unit_test(framing_splits_a_stream),
         cmocka_unit_test(garbage_before_handshake),
