@@ -27,6 +27,46 @@ const char *zkp_strerror(int err)
     }
 }
 
+const char *zkp_op_name(int32_t op)
+{
+    switch (op) {
+    case ZKP_OP_NOTIFICATION: return "notification";
+    case ZKP_OP_CREATE: return "create";
+    case ZKP_OP_DELETE: return "delete";
+    case ZKP_OP_EXISTS: return "exists";
+    case ZKP_OP_GET_DATA: return "getData";
+    case ZKP_OP_SET_DATA: return "setData";
+    case ZKP_OP_GET_ACL: return "getACL";
+    case ZKP_OP_SET_ACL: return "setACL";
+    case ZKP_OP_GET_CHILDREN: return "getChildren";
+    case ZKP_OP_SYNC: return "sync";
+    case ZKP_OP_PING: return "ping";
+    case ZKP_OP_GET_CHILDREN2: return "getChildren2";
+    case ZKP_OP_CHECK: return "check";
+    case ZKP_OP_MULTI: return "multi";
+    case ZKP_OP_CREATE2: return "create2";
+    case ZKP_OP_RECONFIG: return "reconfig";
+    case ZKP_OP_CHECK_WATCHES: return "checkWatches";
+    case ZKP_OP_REMOVE_WATCHES: return "removeWatches";
+    case ZKP_OP_CREATE_CONTAINER: return "createContainer";
+    case ZKP_OP_DELETE_CONTAINER: return "deleteContainer";
+    case ZKP_OP_CREATE_TTL: return "createTTL";
+    case ZKP_OP_MULTI_READ: return "multiRead";
+    case ZKP_OP_AUTH: return "auth";
+    case ZKP_OP_SET_WATCHES: return "setWatches";
+    case ZKP_OP_SASL: return "sasl";
+    case ZKP_OP_GET_EPHEMERALS: return "getEphemerals";
+    case ZKP_OP_GET_ALL_CHILDREN_NUMBER: return "getAllChildrenNumber";
+    case ZKP_OP_SET_WATCHES2: return "setWatches2";
+    case ZKP_OP_ADD_WATCH: return "addWatch";
+    case ZKP_OP_WHO_AM_I: return "whoAmI";
+    case ZKP_OP_CREATE_SESSION: return "createSession";
+    case ZKP_OP_CLOSE_SESSION: return "closeSession";
+    case ZKP_OP_ERROR: return "error";
+    default: return "unknown";
+    }
+}
+
 /* ---- arena -------------------------------------------------------------- */
 
 void zkp_arena_init(struct zkp_arena *a, void *mem, size_t cap)

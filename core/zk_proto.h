@@ -274,8 +274,8 @@ struct zkp_multi_req { /* multi, multiRead: ops never nest */
     int32_t count;
 };
 
-/* One request. xid/op come from the RequestHeader (for a multi sub-op: op
- * from the MultiHeader, xid 0). Ops without a body: ping, closeSession,
+/* The body of a request; which member is valid follows from the op (see
+ * the comments on each struct). Ops without a body: ping, closeSession,
  * whoAmI. */
 union zkp_request_body {
     struct zkp_create_req create;
@@ -290,11 +290,16 @@ union zkp_request_body {
     struct zkp_multi_req multi;
 };
 
+/* One request. xid/op come from the RequestHeader (for a multi sub-op: op
+ * from the MultiHeader, xid 0). */
 struct zkp_request {
     int32_t xid;
     int32_t op;
     union zkp_request_body u;
 };
+
+/* "getData", "multi", ... for logs and traces; "unknown" otherwise. */
+const char *zkp_op_name(int32_t op);
 
 /* Decodes the body of opcode `op` from rd into req->u (req->op is set).
  * Unknown opcode -> ZKP_E_UNKNOWN_OP. Does not check for trailing bytes. */

@@ -487,6 +487,18 @@ static void decoded_fields_match(void **state)
 }
 
 /* Ping as clients send it: RequestHeader{-2, 11}, nothing else. */
+static void op_names(void **state)
+{
+    (void)state;
+    assert_string_equal(zkp_op_name(ZKP_OP_GET_DATA), "getData");
+    assert_string_equal(zkp_op_name(ZKP_OP_CLOSE_SESSION), "closeSession");
+    assert_string_equal(zkp_op_name(ZKP_OP_WHO_AM_I), "whoAmI");
+    assert_string_equal(zkp_op_name(10), "unknown");
+    /* Every opcode the decoder knows has a name. */
+    for (size_t i = 0; i < N_REQUEST_SIZES; i++)
+        assert_string_not_equal(zkp_op_name(request_sizes[i].op), "unknown");
+}
+
 static void golden_ping(void **state)
 {
     (void)state;
@@ -976,6 +988,7 @@ int main(void)
         cmocka_unit_test(golden_multi_request),
         cmocka_unit_test(golden_multi_response),
         cmocka_unit_test(golden_ping),
+        cmocka_unit_test(op_names),
         cmocka_unit_test(every_request_round_trips),
         cmocka_unit_test(decoded_fields_match),
         cmocka_unit_test(every_response_round_trips),
