@@ -331,6 +331,26 @@ static int set_int32(struct parser *p, struct span key, struct span v, int64_t m
     return 0;
 }
 
+/* Settings a real ZooKeeper accepts that zabd has no use for: they get a
+ * milder warning than a key nobody knows (likely a typo). */
+static bool is_zookeeper_key_unused(struct span key)
+{
+    static const char *const names[] = {
+        "electionAlg", "peerType", "standaloneEnabled", "reconfigEnabled",
+        "dynamicConfigFile", "autopurge.snapRetainCount", "autopurge.purgeInterval",
+        "snapCount", "preAllocSize", "globalOutstandingLimit", "leaderServes",
+        "admin.enableServer", "admin.serverPort", "admin.serverAddress", "syncEnabled",
+        "quorumListenOnAllIPs", "secureClientPort", "secureClientPortAddress",
+        "metricsProvider.className", "maxCnxns", "localSessionsEnabled",
+        "localSessionsUpgradingEnabled", "clientPortListenBacklog", "cnxTimeout",
+        "forceSync", "skipACL", "audit.enable", "snapshot.trust.empty",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (span_eq(key, names[i]))
+            return true;
+    return false;
+}
+
 /* Applies one key=value. Returns 0, or -1 with the message set. */
 static int apply_key(struct parser *p, struct span key, struct span v)
 {
@@ -374,7 +394,11 @@ static int apply_key(struct parser *p, struct span key, struct span v)
         c->jute_max_buffer = (uint32_t)n;
         return 0;
     }
-    warn(p, key.s, "unknown key '%.*s' ignored", (int)key.n, key.s);
+    if (is_zookeeper_key_unused(key))
+        warn(p, key.s, "'%.*s' is a ZooKeeper setting zabd does not use; ignored", (int)key.n,
+             key.s);
+    else
+        warn(p, key.s, "unknown key '%.*s' ignored", (int)key.n, key.s);
     return 0;
 }
 

@@ -93,13 +93,15 @@ static void unknown_keys_are_warnings(void **state)
         "dataDir=/d\n"
         "clientPort=1\n"
         "autopurge.purgeInterval=1\n"
-        "  standaloneEnabled=false\n";
+        "  tikTime=2000\n";
     assert_int_equal(parse(text), 0);
     assert_int_equal(cfg.warnings.count, 2);
     assert_string_equal(cfg.warnings.msg[0],
-                        "zoo.cfg:3:1: warning: unknown key 'autopurge.purgeInterval' ignored");
+                        "zoo.cfg:3:1: warning: 'autopurge.purgeInterval' is a ZooKeeper "
+                        "setting zabd does not use; ignored");
     assert_string_equal(cfg.warnings.msg[1],
-                        "zoo.cfg:4:3: warning: unknown key 'standaloneEnabled' ignored");
+                        "zoo.cfg:4:3: warning: unknown key 'tikTime' ignored");
+    assert_int_equal(cfg.tick_time_ms, CFG_TICK_TIME_MS_DEFAULT);
 }
 
 static void warnings_are_bounded(void **state)
