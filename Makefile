@@ -29,19 +29,23 @@ SRV_SRC    := $(sort $(wildcard server/*.c))
 TEST_SRC   := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC  := $(sort $(wildcard tests/bench_*.c))
 TEST_HELP  := $(sort $(wildcard tests/support/*.c))
+SRV_MAIN   := $(wildcard server/main.c)
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SRV_OBJ    := $(SRV_SRC:%.c=$(BUILD)/obj/%.o)
 HELP_OBJ   := $(TEST_HELP:%.c=$(BUILD)/obj/%.o)
+# server/ objects other than main() are linked into tests, so tests can
+# drive zabd's pieces (config parser, loop, files) directly.
+SRV_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out server/main.c,$(SRV_SRC)))
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN  := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB        := $(BUILD)/libzablab.a
 ZABLAB     := $(if $(filter build,$(BUILD)),bin/zablab,$(BUILD)/bin/zablab)
 ZABD       := $(if $(filter build,$(BUILD)),bin/zabd,$(BUILD)/bin/zabd)
 
-.PHONY: all deps test unit-tests demo bench clean layout-check soak
-all: $(ZABLAB) $(if $(SRV_SRC),$(ZABD)) $(TEST_BIN) $(BENCH_BIN)
+.PHONY: all deps test unit-tests demo bench clean layout-check soak fuzz
+all: $(ZABLAB) $(if $(SRV_MAIN),$(ZABD)) $(TEST_BIN) $(BENCH_BIN)
 
 # Installs what the build and tests need; skips packages already present.
 deps:
@@ -69,9 +73,9 @@ $(ZABD): $(SRV_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(SRV_OBJ) $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(HELP_OBJ) $(LIB)
+$(BUILD)/tests/%: tests/%.c $(HELP_OBJ) $(SRV_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(HELP_OBJ) $(LIB) -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(HELP_OBJ) $(SRV_LIB_OBJ) $(LIB) -lcmocka $(LDLIBS)
 
 # core/ must stay pure: no I/O, clocks, randomness or third-party headers.
 layout-check:
@@ -92,6 +96,17 @@ bench: deps
 demo: deps
 	$(MAKE) --no-print-directory $(ZABLAB)
 	./$(ZABLAB) run scenarios/demo.scn --report out/demo
+
+# Coverage-guided fuzzing of the client-packet decoder and config parser
+# (libFuzzer; needs clang). Not part of `make test`.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/fuzz/fuzz_jute
+	./$(BUILD)/fuzz/fuzz_jute -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+
+$(BUILD)/fuzz/fuzz_jute: tests/fuzz_jute.c core/jute.c core/zk_proto.c server/config.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $@ $^
 
 clean:
 	rm -rf build build-asan bin out

@@ -13,7 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "server/config.c"
+#include "core/zk_proto.h"
+#include "server/config.h"
 
 static struct cfg cfg; /* large: keep it off the stack */
 static char err[512];
