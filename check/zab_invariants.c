@@ -97,35 +97,64 @@ static const struct rep_entry *log_find(const struct replica *r, uint64_t zxid)
     return NULL;
 }
 
-static void on_applied(struct chk_zab *c, uint64_t t, const struct replica *r, uint64_t zxid,
-                       uint64_t digest)
+/* Records or checks one applied txn against the ghost history. The digest
+ * is known only for the last txn a step applied (0 = unknown). */
+static void ghost_applied(struct chk_zab *c, uint64_t t, int node, uint64_t zxid, uint64_t hash,
+                          bool has_digest, uint64_t digest)
 {
-    struct chk_node_floor *f = &c->floor[r->id];
-    if (zxid <= f->applied_zxid)
-        fail(c, "PRIMARY_ORDER", t, r->id, 0, zxid,
-             "s%d applied zxid 0x%" PRIx64 " after 0x%" PRIx64 ": delivery went backwards",
-             r->id, zxid, f->applied_zxid);
-    f->applied_zxid = zxid;
-    const struct rep_entry *e = log_find(r, zxid);
-    uint64_t hash = e ? e->hash : 0;
     size_t at = ghost_lower(c, zxid);
     if (at < c->ghost_len && c->ghost[at].zxid == zxid) {
-        const struct chk_ghost_entry *g = &c->ghost[at];
-        if (e && g->hash && hash != g->hash)
-            fail(c, "AGREEMENT", t, r->id, g->first_node, zxid,
-                 "s%d and s%d applied different txns at zxid 0x%" PRIx64, r->id, g->first_node,
+        struct chk_ghost_entry *g = &c->ghost[at];
+        if (hash != g->hash)
+            fail(c, "AGREEMENT", t, node, g->first_node, zxid,
+                 "s%d and s%d applied different txns at zxid 0x%" PRIx64, node, g->first_node,
                  zxid);
-        else if (digest != g->digest)
-            fail(c, "STATE_DIGEST", t, r->id, g->first_node, zxid,
+        else if (has_digest && g->has_digest && digest != g->digest)
+            fail(c, "STATE_DIGEST", t, node, g->first_node, zxid,
                  "s%d and s%d have different state digests after zxid 0x%" PRIx64
                  " (%016" PRIx64 " vs %016" PRIx64 ")",
-                 r->id, g->first_node, zxid, digest, g->digest);
-        else if (!g->hash && e)
-            c->ghost[at].hash = hash;
+                 node, g->first_node, zxid, digest, g->digest);
+        else if (has_digest && !g->has_digest) {
+            g->digest = digest;
+            g->has_digest = true;
+        }
         return;
     }
     struct chk_ghost_entry *g = ghost_insert(c, at);
-    *g = (struct chk_ghost_entry){.zxid = zxid, .hash = hash, .digest = digest, .first_node = r->id};
+    *g = (struct chk_ghost_entry){.zxid = zxid, .hash = hash, .digest = digest,
+                                  .has_digest = has_digest, .first_node = node};
+}
+
+/* Walks the log entries this step applied (absolute indices
+ * [seen, applied_hi)), state-based so no trace event can be missed. */
+static void check_applied(struct chk_zab *c, uint64_t t, const struct replica *r)
+{
+    struct chk_node_floor *f = &c->floor[r->id];
+    if (r->zxid_applied < f->applied_zxid)
+        fail(c, "PRIMARY_ORDER", t, r->id, 0, r->zxid_applied,
+             "s%d applied state went back from zxid 0x%" PRIx64 " to 0x%" PRIx64, r->id,
+             f->applied_zxid, r->zxid_applied);
+    uint64_t from = f->applied_hi_seen > r->log_lo ? f->applied_hi_seen : r->log_lo;
+    if (r->zxid_applied == f->applied_zxid && r->applied_hi == f->applied_hi_seen)
+        return;
+    for (uint64_t i = from; i < r->applied_hi; i++) {
+        const struct rep_entry *e = replica_log_entry(r, (uint32_t)(i - r->log_lo));
+        if (!e || e->zxid <= f->applied_zxid)
+            continue;
+        bool last = e->zxid == r->zxid_applied;
+        ghost_applied(c, t, r->id, e->zxid, e->hash, last, last ? replica_digest(r) : 0);
+    }
+    if (r->zxid_applied > f->applied_zxid) {
+        /* A jump with no log entry (snapshot load): compare the digest. */
+        const struct chk_ghost_entry *g = chk_zab_find(c, r->zxid_applied);
+        uint64_t d = replica_digest(r);
+        if (g && g->has_digest && g->digest != d)
+            fail(c, "STATE_DIGEST", t, r->id, g->first_node, g->zxid,
+                 "s%d holds a state at zxid 0x%" PRIx64 " whose digest differs from s%d's",
+                 r->id, g->zxid, g->first_node);
+    }
+    f->applied_zxid = r->zxid_applied;
+    f->applied_hi_seen = r->applied_hi;
 }
 
 static int epoch_leader(struct chk_zab *c, uint64_t epoch, int leader)
@@ -174,9 +203,6 @@ static void on_event(struct chk_zab *c, uint64_t t, const struct replica *r,
                      const struct rep_event *ev)
 {
     switch (ev->kind) {
-    case REP_EV_APPLIED:
-        on_applied(c, t, r, ev->a, ev->b);
-        break;
     case REP_EV_ESTABLISHED: {
         int prev = epoch_leader(c, ev->a, r->id);
         if (prev != r->id)
@@ -189,12 +215,6 @@ static void on_event(struct chk_zab *c, uint64_t t, const struct replica *r,
         fail(c, "TRUNC_APPLIED", t, r->id, 0, ev->a,
              "s%d truncated its log to 0x%" PRIx64 " below its applied zxid 0x%" PRIx64, r->id,
              ev->a, ev->b);
-        break;
-    case REP_EV_SYNC_RECEIVED:
-        /* A snapshot replaces the state wholesale: the applied floor moves
-         * to the snapshot's zxid, checked against the ghost below. */
-        if (ev->a == ZAB_SYNC_SNAP)
-            c->floor[r->id].applied_zxid = 0;
         break;
     default:
         break;
@@ -222,30 +242,14 @@ static void check_epochs(struct chk_zab *c, uint64_t t, const struct replica *r)
     f->committed_zxid = r->zxid_committed;
 }
 
-/* After a snapshot load the state jumped: compare its digest with what the
- * servers that applied txn by txn had at that zxid. */
-static void check_state_jump(struct chk_zab *c, uint64_t t, const struct replica *r)
-{
-    struct chk_node_floor *f = &c->floor[r->id];
-    if (r->zxid_applied == f->applied_zxid || r->zxid_applied == 0)
-        return;
-    const struct chk_ghost_entry *g = chk_zab_find(c, r->zxid_applied);
-    uint64_t d = replica_digest(r);
-    if (g && g->digest != d)
-        fail(c, "STATE_DIGEST", t, r->id, g->first_node, g->zxid,
-             "s%d loaded a state at zxid 0x%" PRIx64 " whose digest differs from s%d's", r->id,
-             g->zxid, g->first_node);
-    if (r->zxid_applied > f->applied_zxid)
-        f->applied_zxid = r->zxid_applied;
-}
-
 void chk_zab_on_start(struct chk_zab *c, uint64_t t_ns, const struct replica *r)
 {
     struct chk_node_floor *f = &c->floor[r->id];
     f->applied_zxid = 0;
+    f->applied_hi_seen = 0;
     f->committed_zxid = 0;
     check_epochs(c, t_ns, r);
-    check_state_jump(c, t_ns, r);
+    check_applied(c, t_ns, r);
 }
 
 void chk_zab_after_step(struct chk_zab *c, uint64_t t_ns, const struct replica *r,
@@ -255,5 +259,5 @@ void chk_zab_after_step(struct chk_zab *c, uint64_t t_ns, const struct replica *
     for (uint32_t i = 0; i < out->n_events; i++)
         on_event(c, t_ns, r, &out->events[i]);
     check_epochs(c, t_ns, r);
-    check_state_jump(c, t_ns, r);
+    check_applied(c, t_ns, r);
 }

@@ -45,12 +45,14 @@ struct chk_ghost_entry {
     uint64_t zxid;
     uint64_t hash;           /* txn payload hash */
     uint64_t digest;         /* state digest after applying it */
+    bool has_digest;         /* known only where a step ended on it */
     int first_node;          /* the first server seen applying it */
 };
 
 struct chk_node_floor {
     uint64_t accepted_epoch, current_epoch;  /* survive crashes */
     uint64_t applied_zxid;                   /* this incarnation */
+    uint64_t applied_hi_seen;                /* absolute log index checked up to */
     uint64_t committed_zxid;                 /* this incarnation */
 };
 

@@ -20,6 +20,9 @@ typedef uint64_t sim_time_ns;
 #define SIM_NS_PER_S  1000000000ull
 #define SIM_TIME_NEVER UINT64_MAX
 
+/* Whole milliseconds, as uint64_t for PRIu64 formats. */
+static inline uint64_t sim_ns_to_ms(sim_time_ns t) { return (uint64_t)(t / SIM_NS_PER_MS); }
+
 /* A plain-data event. `kind` is the caller's closed enum; `node` is the
  * target (or -1); `a`, `b` carry kind-specific data such as a link id and a
  * message sequence. Events never hold pointers: a copy of the queue is a

@@ -1,0 +1,111 @@
+/* Each chaos tick picks one fault kind and a target from the fault stream,
+ * and schedules its undo (restart, heal) a random while later. */
+#include "sim/chaos.h"
+
+enum chaos_ev { CH_TICK = CEV_FAULT, CH_RESTART, CH_HEAL };
+
+static sim_time_ns draw_gap(struct chaos *ch)
+{
+    double u = sim_rng_uniform(&ch->c->rng_faults);
+    return (sim_time_ns)((0.25 + 1.5 * u) * (double)ch->cfg.mean_gap_ns) + 1;
+}
+
+static int random_up(struct chaos *ch)
+{
+    struct cluster *c = ch->c;
+    int ids[CLUSTER_SERVERS_MAX], k = 0;
+    for (int id = 1; id <= c->n; id++)
+        if (c->nodes[id].up)
+            ids[k++] = id;
+    return k ? ids[sim_rng_below(&c->rng_faults, (uint64_t)k)] : 0;
+}
+
+static void do_crash(struct chaos *ch)
+{
+    struct cluster *c = ch->c;
+    int max_down = ch->cfg.max_down ? ch->cfg.max_down : (c->cfg.voters - 1) / 2;
+    if (ch->down >= max_down)
+        return;
+    /* Crash the leader half the time: that is where the bugs live. */
+    int id = cluster_leader(c);
+    if (!id || sim_rng_chance(&c->rng_faults, 0.5))
+        id = random_up(ch);
+    if (!id)
+        return;
+    double u = sim_rng_uniform(&c->rng_faults);
+    enum disk_crash_mode mode = u < ch->cfg.torn_p ? DISK_CRASH_TORN
+                              : u < ch->cfg.torn_p + ch->cfg.drop_p ? DISK_CRASH_DROP
+                                                                    : DISK_CRASH_KEEP;
+    cluster_crash(c, id, mode);
+    ch->down++;
+    sim_time_ns later = draw_gap(ch) * 2;
+    sim_sched_after(&c->sched, later, CH_RESTART, -1, (uint64_t)id, 0);
+}
+
+static void do_partition(struct chaos *ch)
+{
+    struct cluster *c = ch->c;
+    if (ch->partitioned)
+        return;
+    int group_of[CLUSTER_SERVERS_MAX + 1];
+    for (int id = 1; id <= c->n; id++)
+        group_of[id] = (int)sim_rng_below(&c->rng_faults, 2);
+    cluster_partition(c, group_of);
+    ch->partitioned = true;
+    sim_sched_after(&c->sched, draw_gap(ch) * 2, CH_HEAL, -1, 0, 0);
+}
+
+static void tick(struct chaos *ch)
+{
+    struct cluster *c = ch->c;
+    sim_time_ns next = c->sched.now + draw_gap(ch);
+    if (next + ch->cfg.quiet_tail_ns < c->cfg.run_ns)
+        sim_sched_push(&c->sched, next, CH_TICK, -1, 0, 0);
+    int a = random_up(ch), b = random_up(ch);
+    switch (sim_rng_below(&c->rng_faults, 6)) {
+    case 0:
+    case 1: do_crash(ch); break;
+    case 2: do_partition(ch); break;
+    case 3:
+        if (a && b && a != b)
+            cluster_drop(c, a, b);
+        break;
+    case 4:
+        if (a)
+            cluster_pause(c, a, (sim_time_ns)c->cfg.tick_ms * SIM_NS_PER_MS *
+                                    (1 + sim_rng_below(&c->rng_faults, 2 * c->cfg.sync_limit)));
+        break;
+    case 5:
+        if (a)
+            cluster_skew(c, a, (int64_t)sim_rng_below(&c->rng_faults, 500) * (int64_t)SIM_NS_PER_MS);
+        break;
+    }
+}
+
+static void on_event(void *ctx, struct cluster *c, const struct sim_event *ev)
+{
+    struct chaos *ch = ctx;
+    switch (ev->kind) {
+    case CH_TICK: tick(ch); break;
+    case CH_RESTART:
+        cluster_restart(c, (int)ev->a);
+        ch->down--;
+        break;
+    case CH_HEAL:
+        cluster_heal(c);
+        ch->partitioned = false;
+        break;
+    default: break;
+    }
+}
+
+void chaos_install(struct chaos *ch, struct cluster *c, const struct chaos_config *cfg)
+{
+    ch->cfg = *cfg;
+    ch->c = c;
+    ch->down = 0;
+    ch->partitioned = false;
+    c->user_event = on_event;
+    c->user_ctx = ch;
+    sim_sched_after(&c->sched, draw_gap(ch), CH_TICK, -1, 0, 0);
+}

@@ -1,0 +1,137 @@
+/* A simulated ZooKeeper ensemble: N replicas of the core (core/replica.h)
+ * on simulated nodes, disks and a FIFO network, driven by one scheduler and
+ * checked after every event.
+ *
+ * Owns: the run's scheduler, random streams, network, disks, nodes and
+ * replicas; the mapping of replica outputs to simulated I/O; fault
+ * injection; the opaque-proposal workload; the liveness watch; the trace.
+ * Must never: decide anything about the protocol (that is core/'s), read
+ * the wall clock, or draw randomness outside its derived streams.
+ *
+ * Endpoint ids on the network: server s (1-based) is endpoint s-1. */
+#ifndef ZABLAB_SIM_CLUSTER_H
+#define ZABLAB_SIM_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "check/zab_invariants.h"
+#include "core/replica.h"
+#include "net-model/net.h"
+#include "sim/disk.h"
+#include "sim/node.h"
+#include "sim/rng.h"
+#include "sim/sched.h"
+#include "sim/trace.h"
+
+#define CLUSTER_SERVERS_MAX REP_SERVERS_MAX
+#define CLUSTER_PENDING_MAX 4096   /* proposals watched for liveness */
+
+enum cluster_ev {
+    CEV_NET_DELIVER = 1,
+    CEV_NET_BROKEN,
+    CEV_DISK_DONE,
+    CEV_TIMER,        /* a = timer generation, b = incarnation */
+    CEV_PROPOSE,      /* workload tick */
+    CEV_FAULT,        /* a = fault id (driver-defined), b = argument */
+    CEV_CHECK,        /* periodic liveness check */
+    CEV_USER,         /* first kind free for layers above */
+};
+
+struct cluster_config {
+    uint64_t seed;
+    int voters, observers;
+    uint32_t tick_ms, init_limit, sync_limit;
+    uint32_t bugs;                    /* ZAB_BUG_BIT set */
+    struct net_latency net_latency;
+    double loss_p;
+    struct net_latency disk_write_latency, disk_fsync_latency;
+    sim_time_ns run_ns;
+    double propose_rate_per_s;        /* opaque workload; 0 = none */
+    sim_time_ns liveness_bound_ns;    /* 0 = no liveness check */
+    FILE *trace_out;                  /* NULL: hash only */
+    size_t sched_capacity;            /* 0 = default */
+};
+
+struct cluster_stats {
+    uint64_t events, proposals, proposals_refused, commits_seen;
+    uint64_t elections, established, max_epoch;
+    uint64_t crashes, restarts, start_failures, faults;
+    sim_time_ns leaderless_ns;        /* time with no established leader */
+};
+
+struct cluster_pending { uint64_t zxid, epoch; int leader; sim_time_ns t; };
+
+struct cluster {
+    struct cluster_config cfg;
+    int n;                              /* servers */
+    struct sim_sched sched;
+    struct sim_trace trace;
+    struct sim_rng rng_net, rng_faults, rng_workload;
+    struct sim_rng rng_disk[CLUSTER_SERVERS_MAX + 1];
+    struct net net;
+    struct sim_node nodes[CLUSTER_SERVERS_MAX + 1];
+    struct sim_disk disks[CLUSTER_SERVERS_MAX + 1];
+    struct replica reps[CLUSTER_SERVERS_MAX + 1];
+    bool rep_live[CLUSTER_SERVERS_MAX + 1];
+    uint64_t timer_gen[CLUSTER_SERVERS_MAX + 1];
+    uint64_t timer_armed_ms[CLUSTER_SERVERS_MAX + 1];
+    /* A DISCONNECT's initiator is not told of the break it caused. */
+    uint32_t self_break_gen[CLUSTER_SERVERS_MAX + 1][CLUSTER_SERVERS_MAX + 1];
+    struct chk_zab chk;
+    /* liveness */
+    sim_time_ns last_disturbance_ns;
+    sim_time_ns leaderless_since_ns;   /* SIM_TIME_NEVER when a leader is up */
+    struct cluster_pending pending[CLUSTER_PENDING_MAX];
+    uint32_t pending_head, pending_n;
+    bool liveness_failed;
+    struct chk_violation liveness;
+    uint64_t propose_seq;
+    struct cluster_stats stats;
+    /* Events of kind CEV_FAULT and above go to the layer that scheduled
+     * them (the scenario runner, the chaos generator, client sessions). */
+    void (*user_event)(void *ctx, struct cluster *c, const struct sim_event *ev);
+    void *user_ctx;
+    bool internal_error;
+    char err[256];
+};
+
+/* Builds the ensemble and starts every server. 0, or -1 with a message. */
+int cluster_init(struct cluster *c, const struct cluster_config *cfg, char *err, size_t errlen);
+void cluster_free(struct cluster *c);
+
+/* Processes one event; false when the queue is empty, the run's time is up,
+ * a violation was found, or an internal error happened. */
+bool cluster_step(struct cluster *c);
+/* Steps until false. */
+void cluster_run(struct cluster *c);
+
+static inline bool cluster_failed(const struct cluster *c)
+{
+    return c->chk.failed || c->liveness_failed || c->internal_error;
+}
+
+/* ---- faults (at the scheduler's now) ---- */
+void cluster_crash(struct cluster *c, int id, enum disk_crash_mode mode);
+void cluster_restart(struct cluster *c, int id);
+void cluster_pause(struct cluster *c, int id, sim_time_ns duration);
+void cluster_skew(struct cluster *c, int id, int64_t delta_ns);
+void cluster_drift(struct cluster *c, int id, int64_t drift_ppm);
+void cluster_drop(struct cluster *c, int a, int b);
+void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_ns duration);
+/* group_of[id] for ids 1..n (0-based groups; -1 = reaches everyone). */
+void cluster_partition(struct cluster *c, const int *group_of);
+void cluster_block(struct cluster *c, int from, int to);
+void cluster_heal(struct cluster *c);
+/* Marks a disturbance for the liveness watch (every fault calls it). */
+void cluster_disturbed(struct cluster *c, const char *what);
+
+/* ---- queries ---- */
+/* The established leader in BROADCAST with the highest epoch that is up, or 0. */
+int cluster_leader(const struct cluster *c);
+bool cluster_is_up(const struct cluster *c, int id);
+static inline sim_time_ns cluster_now(const struct cluster *c) { return c->sched.now; }
+uint64_t cluster_local_ms(struct cluster *c, int id);
+
+#endif
