@@ -290,11 +290,17 @@ static enum net_status lose_at_send(struct net *n, sim_time_ns now, int from, in
 
 /* ---- send / deliver ---- */
 
+/* A huge clog saturates at "never" instead of wrapping into the past. */
+static sim_time_ns sat_add(sim_time_ns a, sim_time_ns b)
+{
+    return a > SIM_TIME_NEVER - b ? SIM_TIME_NEVER : a + b;
+}
+
 static sim_time_ns delivery_time(struct net *n, struct net_link *l, sim_time_ns now, bool fifo)
 {
-    sim_time_ns t = now + net_latency_sample(&l->latency, n->rng);
+    sim_time_ns t = sat_add(now, net_latency_sample(&l->latency, n->rng));
     if (now < l->clog_until_ns)
-        t += l->clog_extra_ns;
+        t = sat_add(t, l->clog_extra_ns);
     if (fifo && t < l->last_deliver_ns)
         t = l->last_deliver_ns;
     if (t > l->last_deliver_ns)
@@ -528,6 +534,22 @@ bool net_connection_open(const struct net *n, int a, int b)
 const struct net_link_stats *net_stats(const struct net *n, int from, int to)
 {
     return &n->links[(size_t)from * (size_t)n->n + (size_t)to].stats;
+}
+
+struct net_link_stats net_stats_total(const struct net *n)
+{
+    struct net_link_stats t = {0};
+    for (size_t i = 0; i < (size_t)n->n * (size_t)n->n; i++) {
+        const struct net_link_stats *s = &n->links[i].stats;
+        t.sent += s->sent;
+        t.delivered += s->delivered;
+        t.lost += s->lost;
+        t.duplicated += s->duplicated;
+        t.bytes_sent += s->bytes_sent;
+        t.bytes_delivered += s->bytes_delivered;
+        t.breaks += s->breaks;
+    }
+    return t;
 }
 
 uint32_t net_in_flight(const struct net *n, int from, int to)

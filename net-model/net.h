@@ -184,6 +184,8 @@ bool net_reachable(const struct net *n, int from, int to);
 uint32_t net_generation(const struct net *n, int a, int b);
 bool net_connection_open(const struct net *n, int a, int b);
 const struct net_link_stats *net_stats(const struct net *n, int from, int to);
+/* All links' counters summed (breaks count once per direction). */
+struct net_link_stats net_stats_total(const struct net *n);
 /* Messages in flight on from->to (not yet delivered or lost). */
 uint32_t net_in_flight(const struct net *n, int from, int to);
 static inline uint64_t net_link_id(const struct net *n, int from, int to)

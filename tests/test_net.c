@@ -496,6 +496,90 @@ static void bad_config_and_groups(void **state)
     sim_sched_free(&s);
 }
 
+/* ---- randomized: conservation and no delivery across a break ---- */
+
+struct tagged {
+    uint32_t gen;  /* connection generation at send time */
+    uint32_t from;
+    uint64_t seq;  /* per-link send counter */
+};
+
+static void check_conservation(const struct net *n, int e)
+{
+    for (int a = 0; a < e; a++)
+        for (int b = 0; b < e; b++) {
+            if (a == b)
+                continue;
+            const struct net_link_stats *st = net_stats(n, a, b);
+            assert_int_equal(st->sent, st->delivered + st->lost + net_in_flight(n, a, b));
+        }
+}
+
+/* Random sends, drops, partitions, blocks, crashes and heals, interleaved
+ * with deliveries. After every step: sent = delivered + lost + in flight on
+ * every link. On every delivery: the message belongs to the connection's
+ * current generation, and its link's sequence only increases. */
+static void random_faults_keep_invariants(void **state)
+{
+    (void)state;
+    enum { E = 5, STEPS = 20000 };
+    struct harness *h = h_new(E, "lognormal 1ms 0.8", 1 << 22);
+    assert_int_equal(net_set_loss(&h->net, NET_ANY, NET_ANY, 0.01), 0);
+    struct sim_rng ops;
+    assert_int_equal(sim_rng_open(&ops, 77, "ops", 0), 0);
+    uint64_t next_seq[E][E] = {{0}}, last_seen[E][E] = {{0}};
+    uint64_t delivered = 0;
+    for (int step = 0; step < STEPS; step++) {
+        uint64_t r = sim_rng_below(&ops, 1000);
+        int a = (int)sim_rng_below(&ops, E), b = (int)((a + 1 + (int)sim_rng_below(&ops, E - 1)) % E);
+        sim_time_ns now = h->sched.now;
+        if (r < 400) {
+            struct tagged t = {net_generation(&h->net, a, b), (uint32_t)a, ++next_seq[a][b]};
+            enum net_status st = net_send(&h->net, now, a, b, &t, sizeof t);
+            assert_true(st == NET_OK || st == NET_LOST_AT_SEND);
+        } else if (r < 405) {
+            assert_int_equal(net_drop(&h->net, now, a, b), 0);
+        } else if (r < 408) {
+            int g[E];
+            for (int i = 0; i < E; i++)
+                g[i] = (int)sim_rng_below(&ops, 3) - 1; /* -1: unlisted */
+            assert_int_equal(net_partition(&h->net, now, g), 0);
+        } else if (r < 411) {
+            assert_int_equal(net_block(&h->net, now, a, b), 0);
+        } else if (r < 414) {
+            assert_int_equal(net_endpoint_down(&h->net, now, a), 0);
+        } else if (r < 440) {
+            net_heal(&h->net);
+            for (int i = 0; i < E; i++)
+                net_endpoint_up(&h->net, i);
+        } else {
+            struct sim_event ev;
+            if (!sim_sched_pop(&h->sched, &ev) || ev.kind != EV_DELIVER)
+                continue;
+            int from, to;
+            const uint8_t *bytes;
+            size_t len;
+            if (net_deliver(&h->net, &ev, &from, &to, &bytes, &len) == NET_LOST)
+                continue;
+            struct tagged t;
+            assert_int_equal(len, sizeof t);
+            memcpy(&t, bytes, sizeof t);
+            assert_int_equal(t.from, from);
+            assert_int_equal(t.gen, net_generation(&h->net, from, to));
+            assert_true(t.seq > last_seen[from][to]);
+            last_seen[from][to] = t.seq;
+            delivered++;
+        }
+        check_conservation(&h->net, E);
+    }
+    struct net_link_stats tot = net_stats_total(&h->net);
+    assert_true(delivered > 1000);
+    assert_true(tot.lost > 100);
+    assert_int_equal(tot.delivered, delivered);
+    sim_rng_close(&ops);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +595,7 @@ int main(void)
         cmocka_unit_test(broken_network_only_when_enabled),
         cmocka_unit_test(memory_bound_is_a_clear_error),
         cmocka_unit_test(bad_config_and_groups),
+        cmocka_unit_test(random_faults_keep_invariants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
