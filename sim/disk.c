@@ -354,15 +354,24 @@ void disk_slow(struct sim_disk *d, double factor, sim_time_ns until)
 
 void disk_set_full(struct sim_disk *d, bool full) { d->full = full; }
 
+/* Readers get a valid pointer even for an empty file, so that
+ * memcpy(dst, bytes, 0) is never handed NULL. */
+static const uint8_t no_bytes[1];
+
+static const uint8_t *bytes_or_empty(const struct disk_buf *b)
+{
+    return b->bytes ? b->bytes : no_bytes;
+}
+
 void disk_durable_log(const struct sim_disk *d, const uint8_t **bytes, size_t *len)
 {
-    *bytes = d->durable.bytes;
+    *bytes = bytes_or_empty(&d->durable);
     *len = d->durable.len;
 }
 
 void disk_log(const struct sim_disk *d, const uint8_t **bytes, size_t *len)
 {
-    *bytes = d->cache.bytes;
+    *bytes = bytes_or_empty(&d->cache);
     *len = d->cache.len;
 }
 
@@ -390,7 +399,7 @@ int disk_snapshot(const struct sim_disk *d, const uint8_t **bytes, size_t *len, 
 {
     if (!d->snapshot_present)
         return -1;
-    *bytes = d->snapshot.bytes;
+    *bytes = bytes_or_empty(&d->snapshot);
     *len = d->snapshot.len;
     *zxid = d->snapshot_zxid;
     return 0;

@@ -162,6 +162,8 @@ void disk_slow(struct sim_disk *d, double factor, sim_time_ns until);
 void disk_set_full(struct sim_disk *d, bool full);
 
 /* ---- reading ---- */
+/* Byte pointers returned below are never NULL (an empty file gives a valid
+ * pointer and len 0) and stay valid until the next call on this disk. */
 /* The durable image (after a crash: exactly what the restarted node finds). */
 void disk_durable_log(const struct sim_disk *d, const uint8_t **bytes, size_t *len);
 /* The page-cache view a running process reads. */
