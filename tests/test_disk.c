@@ -183,6 +183,31 @@ static void crash_tears_the_unsynced_tail(void **state)
     (void)whole;
 }
 
+/* TORN_LAST: every unsynced write but the last survives whole. */
+static void torn_last_tears_only_the_last_write(void **state)
+{
+    (void)state;
+    int partial = 0;
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        struct harness *h = h_new(seed, 1 << 20);
+        append_str(h, "SYNCED", 1);
+        assert_int_equal(disk_fsync(&h->disk, 0, 2), DISK_OK);
+        append_str(h, "kept-whole", 3);
+        append_str(h, "0123456789abcdef", 4);
+        h_drain(h);
+        size_t kept = disk_crash(&h->disk, DISK_CRASH_TORN_LAST, &h->faults);
+        const uint8_t *b;
+        size_t len;
+        disk_durable_log(&h->disk, &b, &len);
+        assert_true(kept >= 10 && kept <= 26);
+        assert_int_equal(len, 6 + kept);
+        assert_memory_equal(b, "SYNCEDkept-whole", 16);
+        partial += kept > 10 && kept < 26;
+        h_free(h);
+    }
+    assert_true(partial > 100);
+}
+
 /* ---- recovery by checksum (a test-only framing: len, crc32c, payload) ---- */
 
 static size_t frame(uint8_t *out, const char *payload)
@@ -549,7 +574,7 @@ static void model_crash(struct model *m, struct harness *h, enum disk_crash_mode
     const uint8_t *b;
     size_t len;
     disk_durable_log(&h->disk, &b, &len);
-    if (mode == DISK_CRASH_TORN) {
+    if (mode == DISK_CRASH_TORN || mode == DISK_CRASH_TORN_LAST) {
         model_check_torn(m, b, len);
         return;
     }
@@ -600,7 +625,7 @@ static void random_ops_match_reference_model(void **state)
         if (x < 45 && m->cache_len < MODEL_MAX - 4096 && disk_queued_ops(&h->disk) < 60) {
             issue_random(m, h, &r, step);
         } else if (x < 47) {
-            model_crash(m, h, (enum disk_crash_mode)sim_rng_below(&r, 3));
+            model_crash(m, h, (enum disk_crash_mode)sim_rng_below(&r, 4));
             crashes++;
         } else {
             struct sim_event ev;
@@ -628,6 +653,7 @@ int main(void)
         cmocka_unit_test(crash_keeps_fsynced_drops_unsynced),
         cmocka_unit_test(crash_keep_mode_keeps_the_cache),
         cmocka_unit_test(crash_tears_the_unsynced_tail),
+        cmocka_unit_test(torn_last_tears_only_the_last_write),
         cmocka_unit_test(recovery_cuts_a_torn_record),
         cmocka_unit_test(truncate_is_durable_after_fsync),
         cmocka_unit_test(torn_crash_after_unsynced_truncate),
