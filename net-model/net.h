@@ -10,7 +10,8 @@
  * per-link counters. Messages are opaque byte blobs.
  * Must never: read a clock or draw randomness except from the stream given
  * at init; deliver a message of a connection after that connection broke;
- * deliver out of order on a connection unless the broken network is on.
+ * deliver out of order on a connection, except across kinds under a hold,
+ * or when the broken network is on.
  *
  * Semantics, precisely:
  * - A connection is opened implicitly by the first message sent on it and
