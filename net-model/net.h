@@ -5,9 +5,10 @@
  * an open flag) with two directional links a->b and b->a; each link holds
  * its in-flight messages in a FIFO ring of headers and a ring of bytes
  * (grown on demand, never per message once warm, bounded in total by
- * bytes_max); fault state (partition groups, one-way blocks, down
- * endpoints, clogs, loss, per-link latency, the "broken network" switch);
- * per-link counters. Messages are opaque byte blobs.
+ * bytes_max); fault state (directed cuts, down endpoints, clogs, holds,
+ * loss, per-link latency, the "broken network" switch); per-link counters.
+ * Messages are opaque byte blobs. Memory: endpoints^2 link structs plus
+ * the rings, so keep endpoints to what the run uses.
  * Must never: read a clock or draw randomness except from the stream given
  * at init; deliver a message of a connection after that connection broke;
  * deliver out of order on a connection, except across kinds under a hold,
@@ -65,8 +66,9 @@
 #define NET_ANY (-1)
 /* Group id of an endpoint not listed in a partition: reaches everyone. */
 #define NET_GROUP_NONE (-1)
-/* A link ring larger than this is freed when it empties, so one huge
- * message (a snapshot) does not pin its memory for the rest of the run. */
+/* A link ring larger than this is freed at the first small send after it
+ * empties, so one huge message (a snapshot) does not pin its memory for
+ * the rest of the run. */
 #define NET_RING_KEEP_BYTES (64u * 1024u)
 #define NET_ERR_MAX 192
 /* Message kinds the hold fault can tell apart (the driver's own numbering). */
