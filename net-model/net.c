@@ -61,17 +61,14 @@ int net_init(struct net *n, const struct net_config *cfg, struct sim_sched *sche
     n->n = cfg->endpoints;
     n->links = calloc(e * e, sizeof *n->links);
     n->conns = calloc(e * e, sizeof *n->conns);
-    n->group_of = malloc(e * sizeof *n->group_of);
-    n->oneway = calloc(e * e, 1);
+    n->cut = calloc(e * e, 1);
     n->down = calloc(e, 1);
     n->scratch = malloc(cfg->msg_bytes_max);
-    if (!n->links || !n->conns || !n->group_of || !n->oneway || !n->down || !n->scratch) {
+    if (!n->links || !n->conns || !n->cut || !n->down || !n->scratch) {
         net_free(n);
         snprintf(err, err_cap, "net: out of memory for %d endpoints", cfg->endpoints);
         return -1;
     }
-    for (size_t i = 0; i < e; i++)
-        n->group_of[i] = NET_GROUP_NONE;
     for (size_t i = 0; i < e * e; i++) {
         n->links[i].latency = cfg->latency;
         n->links[i].loss_p = cfg->loss_p;
@@ -88,8 +85,7 @@ void net_free(struct net *n)
         }
     free(n->links);
     free(n->conns);
-    free(n->group_of);
-    free(n->oneway);
+    free(n->cut);
     free(n->down);
     free(n->scratch);
     *n = (struct net){0};
@@ -169,7 +165,8 @@ static void ring_release_memory_if_big(struct net *n, struct net_link *l)
 }
 
 /* Appends a message; returns its header or NULL at the memory bound. */
-static struct net_msg *ring_push(struct net *n, struct net_link *l, const void *bytes, uint32_t len)
+static struct net_msg *ring_push(struct net *n, struct net_link *l, uint8_t kind, const void *bytes,
+                                 uint32_t len)
 {
     if (len <= NET_RING_KEEP_BYTES)
         ring_release_memory_if_big(n, l);
@@ -182,7 +179,7 @@ static struct net_msg *ring_push(struct net *n, struct net_link *l, const void *
         ring_write(l, off, bytes, len);
     l->buf_used += len;
     struct net_msg *m = &l->msgs[(l->msg_head + l->msg_count) & (l->msg_cap - 1)];
-    *m = (struct net_msg){.off = off, .len = len, .pending = 1};
+    *m = (struct net_msg){.off = off, .len = len, .pending = 1, .kind = kind};
     l->msg_count++;
     return m;
 }
@@ -200,7 +197,7 @@ static void ring_advance(struct net_link *l)
 {
     while (l->msg_count > 0) {
         struct net_msg *m = &l->msgs[l->msg_head];
-        if (m->pending > 0)
+        if (m->pending > 0 || m->held > 0)
             break;
         l->buf_head = l->buf_cap ? (l->buf_head + m->len) & (l->buf_cap - 1) : 0;
         l->buf_used -= m->len;
@@ -213,11 +210,14 @@ static void ring_advance(struct net_link *l)
 /* Loses everything in flight on the link: counted once, here. */
 static void ring_clear(struct net *n, struct net_link *l)
 {
-    for (uint32_t i = 0; i < l->msg_count; i++)
-        if (l->msgs[(l->msg_head + i) & (l->msg_cap - 1)].pending > 0)
+    for (uint32_t i = 0; i < l->msg_count; i++) {
+        const struct net_msg *m = &l->msgs[(l->msg_head + i) & (l->msg_cap - 1)];
+        if (m->pending > 0 || m->held > 0)
             l->stats.lost++;
+    }
     l->seq_head += l->msg_count;
     l->msg_count = 0;
+    l->released_pending = 0;
     l->msg_head = 0;
     l->buf_head = l->buf_used = 0;
     l->last_deliver_ns = 0;
@@ -230,10 +230,7 @@ bool net_reachable(const struct net *n, int from, int to)
 {
     if (n->down[from] || n->down[to])
         return false;
-    if (n->oneway[(size_t)from * (size_t)n->n + (size_t)to])
-        return false;
-    int gf = n->group_of[from], gt = n->group_of[to];
-    return gf == NET_GROUP_NONE || gt == NET_GROUP_NONE || gf == gt;
+    return !n->cut[(size_t)from * (size_t)n->n + (size_t)to];
 }
 
 static int notify(struct net *n, sim_time_ns now, int who, int peer, uint32_t gen)
@@ -290,11 +287,17 @@ static enum net_status lose_at_send(struct net *n, sim_time_ns now, int from, in
 
 /* ---- send / deliver ---- */
 
+/* A huge clog saturates at "never" instead of wrapping into the past. */
+static sim_time_ns sat_add(sim_time_ns a, sim_time_ns b)
+{
+    return a > SIM_TIME_NEVER - b ? SIM_TIME_NEVER : a + b;
+}
+
 static sim_time_ns delivery_time(struct net *n, struct net_link *l, sim_time_ns now, bool fifo)
 {
-    sim_time_ns t = now + net_latency_sample(&l->latency, n->rng);
+    sim_time_ns t = sat_add(now, net_latency_sample(&l->latency, n->rng));
     if (now < l->clog_until_ns)
-        t += l->clog_extra_ns;
+        t = sat_add(t, l->clog_extra_ns);
     if (fifo && t < l->last_deliver_ns)
         t = l->last_deliver_ns;
     if (t > l->last_deliver_ns)
@@ -312,11 +315,11 @@ static enum net_status schedule_copy(struct net *n, struct net_link *l, sim_time
     return NET_OK;
 }
 
-static enum net_status enqueue(struct net *n, sim_time_ns now, int from, int to, const void *bytes,
-                               uint32_t len)
+static enum net_status enqueue(struct net *n, sim_time_ns now, int from, int to, uint8_t kind,
+                               const void *bytes, uint32_t len)
 {
     struct net_link *l = link_of(n, from, to);
-    struct net_msg *m = ring_push(n, l, bytes, len);
+    struct net_msg *m = ring_push(n, l, kind, bytes, len);
     if (!m)
         return (enum net_status)set_err(n, NET_ERR_FULL,
                                         "net: in-flight memory bound (bytes_max) reached on link %d->%d", from, to);
@@ -341,8 +344,16 @@ static enum net_status enqueue(struct net *n, sim_time_ns now, int from, int to,
 enum net_status net_send(struct net *n, sim_time_ns now, int from, int to, const void *bytes,
                          size_t len)
 {
+    return net_send_kind(n, now, from, to, 0, bytes, len);
+}
+
+enum net_status net_send_kind(struct net *n, sim_time_ns now, int from, int to, uint32_t kind,
+                              const void *bytes, size_t len)
+{
     if (!valid_endpoint(n, from) || !valid_endpoint(n, to) || from == to)
         return (enum net_status)set_err(n, NET_ERR_ENDPOINT, "net: bad endpoints %d->%d", from, to);
+    if (kind >= NET_KINDS_MAX)
+        return (enum net_status)set_err(n, NET_ERR_CONFIG, "net: message kind %u >= %d", kind, NET_KINDS_MAX);
     if (len > n->cfg.msg_bytes_max)
         return (enum net_status)set_err(n, NET_ERR_TOO_BIG, "net: message %d->%d longer than msg_bytes_max",
                                         from, to);
@@ -353,7 +364,7 @@ enum net_status net_send(struct net *n, sim_time_ns now, int from, int to, const
         return lose_at_send(n, now, from, to);
     if (l->loss_p > 0 && sim_rng_chance(n->rng, l->loss_p))
         return lose_at_send(n, now, from, to);
-    return enqueue(n, now, from, to, bytes, (uint32_t)len);
+    return enqueue(n, now, from, to, (uint8_t)kind, bytes, (uint32_t)len);
 }
 
 static const uint8_t *message_bytes(struct net *n, const struct net_link *l, const struct net_msg *m)
@@ -366,6 +377,18 @@ static const uint8_t *message_bytes(struct net *n, const struct net_link *l, con
     memcpy(n->scratch, l->buf + m->off, first);
     memcpy(n->scratch + first, l->buf, m->len - first);
     return n->scratch;
+}
+
+/* Whether a message before ring index idx, of the same kind, has a
+ * released delivery still to come. */
+static bool released_before(const struct net_link *l, uint32_t idx, uint8_t kind)
+{
+    for (uint32_t i = 0; i < idx; i++) {
+        const struct net_msg *m = &l->msgs[(l->msg_head + i) & (l->msg_cap - 1)];
+        if (m->kind == kind && m->released > 0)
+            return true;
+    }
+    return false;
 }
 
 enum net_outcome net_deliver(struct net *n, const struct sim_event *ev, int *from, int *to,
@@ -382,9 +405,24 @@ enum net_outcome net_deliver(struct net *n, const struct sim_event *ev, int *fro
     /* Every fault that blocks a path breaks the connections on it, so a
      * message still queued here is on a reachable path. */
     assert(net_reachable(n, *from, *to));
-    struct net_msg *m = &l->msgs[(l->msg_head + (ev->b - l->seq_head)) & (l->msg_cap - 1)];
+    uint32_t idx = (uint32_t)(ev->b - l->seq_head);
+    struct net_msg *m = &l->msgs[(l->msg_head + idx) & (l->msg_cap - 1)];
     assert(m->pending > 0);
+    if (m->released > 0) {
+        m->released--;
+        l->released_pending--;
+    } else if (l->released_pending > 0 && released_before(l, idx, m->kind) &&
+               sim_sched_push(n->sched, ev->time, ev->kind, ev->node, ev->a, ev->b) == SIM_SCHED_OK) {
+        /* An earlier message of its kind was just released and is due at
+         * this same instant: go after it, so each kind stays in order. */
+        return NET_HELD;
+    }
     m->pending--;
+    if ((l->hold_mask >> m->kind) & 1) {
+        m->held++;
+        l->stats.held++;
+        return NET_HELD;
+    }
     l->stats.delivered++;
     l->stats.bytes_delivered += m->len;
     *len = m->len;
@@ -406,8 +444,10 @@ int net_drop(struct net *n, sim_time_ns now, int a, int b)
 
 int net_partition(struct net *n, sim_time_ns now, const int *group_of)
 {
-    for (int e = 0; e < n->n; e++)
-        n->group_of[e] = group_of[e] < 0 ? NET_GROUP_NONE : group_of[e];
+    for (int a = 0; a < n->n; a++)
+        for (int b = 0; b < n->n; b++)
+            if (group_of[a] >= 0 && group_of[b] >= 0 && group_of[a] != group_of[b])
+                n->cut[(size_t)a * (size_t)n->n + (size_t)b] = 1;
     return break_blocked(n, now);
 }
 
@@ -442,15 +482,15 @@ int net_block(struct net *n, sim_time_ns now, int from, int to)
 {
     if (!valid_endpoint(n, from) || !valid_endpoint(n, to) || from == to)
         return set_err(n, NET_ERR_ENDPOINT, "net: bad endpoints %d->%d", from, to);
-    n->oneway[(size_t)from * (size_t)n->n + (size_t)to] = 1;
+    n->cut[(size_t)from * (size_t)n->n + (size_t)to] = 1;
     return break_blocked(n, now);
 }
 
 void net_heal(struct net *n)
 {
-    for (int e = 0; e < n->n; e++)
-        n->group_of[e] = NET_GROUP_NONE;
-    memset(n->oneway, 0, (size_t)n->n * (size_t)n->n);
+    memset(n->cut, 0, (size_t)n->n * (size_t)n->n);
+    for (size_t i = 0; i < (size_t)n->n * (size_t)n->n; i++)
+        n->links[i].clog_extra_ns = n->links[i].clog_until_ns = 0;
 }
 
 int net_clog(struct net *n, int a, int b, sim_time_ns extra_ns, sim_time_ns until)
@@ -460,6 +500,36 @@ int net_clog(struct net *n, int a, int b, sim_time_ns extra_ns, sim_time_ns unti
     struct net_link *ab = link_of(n, a, b), *ba = link_of(n, b, a);
     ab->clog_extra_ns = ba->clog_extra_ns = extra_ns;
     ab->clog_until_ns = ba->clog_until_ns = until;
+    return 0;
+}
+
+int net_hold(struct net *n, int from, int to, uint64_t kind_mask)
+{
+    if (!valid_endpoint(n, from) || !valid_endpoint(n, to) || from == to)
+        return set_err(n, NET_ERR_ENDPOINT, "net: bad endpoints %d->%d", from, to);
+    link_of(n, from, to)->hold_mask |= kind_mask;
+    return 0;
+}
+
+int net_release(struct net *n, sim_time_ns now, int from, int to, uint64_t kind_mask)
+{
+    if (!valid_endpoint(n, from) || !valid_endpoint(n, to) || from == to)
+        return set_err(n, NET_ERR_ENDPOINT, "net: bad endpoints %d->%d", from, to);
+    struct net_link *l = link_of(n, from, to);
+    l->hold_mask &= ~kind_mask;
+    uint64_t link = net_link_id(n, from, to);
+    /* Ring order is send order, and equal times pop in push order. */
+    for (uint32_t i = 0; i < l->msg_count; i++) {
+        struct net_msg *m = &l->msgs[(l->msg_head + i) & (l->msg_cap - 1)];
+        if (m->held == 0 || !((kind_mask >> m->kind) & 1))
+            continue;
+        for (; m->held > 0; m->held--, m->pending++, m->released++, l->released_pending++)
+            if (sim_sched_push(n->sched, now, n->cfg.ev_deliver, to, link, l->seq_head + i) != SIM_SCHED_OK)
+                return set_err(n, NET_ERR_SCHED, "net: scheduler refused a release %d->%d", from, to);
+    }
+    /* Later messages may not overtake what was just released. */
+    if (l->last_deliver_ns < now)
+        l->last_deliver_ns = now;
     return 0;
 }
 
@@ -530,12 +600,31 @@ const struct net_link_stats *net_stats(const struct net *n, int from, int to)
     return &n->links[(size_t)from * (size_t)n->n + (size_t)to].stats;
 }
 
+struct net_link_stats net_stats_total(const struct net *n)
+{
+    struct net_link_stats t = {0};
+    for (size_t i = 0; i < (size_t)n->n * (size_t)n->n; i++) {
+        const struct net_link_stats *s = &n->links[i].stats;
+        t.sent += s->sent;
+        t.delivered += s->delivered;
+        t.lost += s->lost;
+        t.duplicated += s->duplicated;
+        t.bytes_sent += s->bytes_sent;
+        t.bytes_delivered += s->bytes_delivered;
+        t.breaks += s->breaks;
+        t.held += s->held;
+    }
+    return t;
+}
+
 uint32_t net_in_flight(const struct net *n, int from, int to)
 {
     const struct net_link *l = &n->links[(size_t)from * (size_t)n->n + (size_t)to];
     uint32_t c = 0;
-    for (uint32_t i = 0; i < l->msg_count; i++)
-        c += l->msgs[(l->msg_head + i) & (l->msg_cap - 1)].pending > 0;
+    for (uint32_t i = 0; i < l->msg_count; i++) {
+        const struct net_msg *m = &l->msgs[(l->msg_head + i) & (l->msg_cap - 1)];
+        c += m->pending > 0 || m->held > 0;
+    }
     return c;
 }
 

@@ -5,12 +5,14 @@
  * an open flag) with two directional links a->b and b->a; each link holds
  * its in-flight messages in a FIFO ring of headers and a ring of bytes
  * (grown on demand, never per message once warm, bounded in total by
- * bytes_max); fault state (partition groups, one-way blocks, down
- * endpoints, clogs, loss, per-link latency, the "broken network" switch);
- * per-link counters. Messages are opaque byte blobs.
+ * bytes_max); fault state (directed cuts, down endpoints, clogs, holds,
+ * loss, per-link latency, the "broken network" switch); per-link counters.
+ * Messages are opaque byte blobs. Memory: endpoints^2 link structs plus
+ * the rings, so keep endpoints to what the run uses.
  * Must never: read a clock or draw randomness except from the stream given
  * at init; deliver a message of a connection after that connection broke;
- * deliver out of order on a connection unless the broken network is on.
+ * deliver out of order on a connection, except across kinds under a hold,
+ * or when the broken network is on.
  *
  * Semantics, precisely:
  * - A connection is opened implicitly by the first message sent on it and
@@ -24,12 +26,16 @@
  *   time on the link, so that messages of one connection arrive in send
  *   order (ties pop in push order in the scheduler). Event: node = to,
  *   a = link id, b = message sequence number on the link.
- * - Reachability from->to is blocked if: both are in different groups of the
- *   current partition (an endpoint not listed in any group is in none and
- *   reaches everyone), or a one-way block from->to is set, or either end is
- *   down. Installing a partition, a block, or taking an endpoint down breaks
- *   every open connection that becomes blocked in either direction (TCP
- *   would time out: pings stop flowing).
+ * - Faults that cut paths accumulate in one matrix of directed cuts: a
+ *   partition cuts both ways between every two endpoints placed in
+ *   different groups (an endpoint listed in no group gets no cut, so it
+ *   keeps reaching everyone; a driver that wants "unlisted servers form one
+ *   more side" lists them as a group), a one-way block cuts from->to only,
+ *   and a later partition adds to the earlier ones rather than replacing
+ *   them. from->to is reachable unless cut or either end is down.
+ *   Adding a cut or taking an endpoint down breaks every open connection
+ *   that becomes blocked in either direction (TCP would time out: pings
+ *   stop flowing).
  * - Sending across a blocked path loses the message. If the connection is
  *   open it breaks (both ends told); if closed, only the sender is told (a
  *   failed connect). The same happens when a send draws a loss (loss_p):
@@ -38,8 +44,8 @@
  *   still flows (reopening the connection), while every send from->to is
  *   lost and breaks it again. Real TCP would lose both directions; the
  *   model keeps the asymmetry a scenario asked for.
- * - net_heal removes the partition and all one-way blocks; connections stay
- *   closed until the next send reopens them.
+ * - net_heal removes every cut (partitions and one-way blocks) and every
+ *   clog; connections stay closed until the next send reopens them.
  * - The broken network (off by default) duplicates a message with
  *   probability dup_p (an extra delivery with its own latency) and, with
  *   probability reorder_p, lets a message skip the FIFO raise so it may
@@ -60,10 +66,14 @@
 #define NET_ANY (-1)
 /* Group id of an endpoint not listed in a partition: reaches everyone. */
 #define NET_GROUP_NONE (-1)
-/* A link ring larger than this is freed when it empties, so one huge
- * message (a snapshot) does not pin its memory for the rest of the run. */
+/* A link ring larger than this is freed at the first small send after it
+ * empties, so one huge message (a snapshot) does not pin its memory for
+ * the rest of the run. */
 #define NET_RING_KEEP_BYTES (64u * 1024u)
 #define NET_ERR_MAX 192
+/* Message kinds the hold fault can tell apart (the driver's own numbering). */
+#define NET_KINDS_MAX 64
+#define NET_KIND_ANY UINT64_MAX
 
 struct net_config {
     int endpoints;               /* 2..NET_ENDPOINTS_MAX */
@@ -84,12 +94,16 @@ struct net_link_stats {
     uint64_t bytes_sent;
     uint64_t bytes_delivered;
     uint64_t breaks;          /* connection breaks seen by this direction */
+    uint64_t held;            /* deliveries stopped by a hold */
 };
 
 struct net_msg {
     uint32_t off;     /* start in the link's byte ring */
     uint32_t len;
-    uint32_t pending; /* delivery events still to come; 0 = done */
+    uint16_t pending; /* delivery events still to come */
+    uint16_t held;    /* deliveries stopped by a hold, awaiting release */
+    uint16_t released; /* of `pending`, deliveries scheduled by a release */
+    uint8_t kind;     /* the driver's message kind, < NET_KINDS_MAX */
 };
 
 struct net_link {
@@ -102,6 +116,8 @@ struct net_link {
     struct net_latency latency;
     double loss_p;
     sim_time_ns clog_extra_ns, clog_until_ns;
+    uint64_t hold_mask;    /* bit k: messages of kind k are held at delivery */
+    uint32_t released_pending; /* released deliveries not yet popped */
     struct net_link_stats stats;
 };
 
@@ -117,8 +133,7 @@ struct net {
     int n;
     struct net_link *links;  /* n*n, index from*n+to */
     struct net_conn *conns;  /* n*n, index lo*n+hi */
-    int *group_of;           /* n: current partition */
-    uint8_t *oneway;         /* n*n: one-way blocks */
+    uint8_t *cut;            /* n*n: cut[from*n+to] = messages from->to are dropped */
     uint8_t *down;           /* n: endpoints down */
     uint8_t *scratch;        /* msg_bytes_max: a delivered message that wraps */
     size_t bytes_used;       /* ring memory charged against bytes_max */
@@ -136,7 +151,7 @@ enum net_status {
     NET_ERR_CONFIG = -5,
 };
 
-enum net_outcome { NET_DELIVERED = 0, NET_LOST = 1 };
+enum net_outcome { NET_DELIVERED = 0, NET_LOST = 1, NET_HELD = 2 };
 
 /* Returns 0, or -1 with a message in err. `sched` and `rng` are borrowed. */
 int net_init(struct net *n, const struct net_config *cfg, struct sim_sched *sched,
@@ -149,17 +164,26 @@ void net_free(struct net *n);
  * Negative: an error, detail in n->err. */
 enum net_status net_send(struct net *n, sim_time_ns now, int from, int to, const void *bytes,
                          size_t len);
+/* The same, tagging the message with the driver's kind (< NET_KINDS_MAX)
+ * so that net_hold can single it out; net_send uses kind 0. */
+enum net_status net_send_kind(struct net *n, sim_time_ns now, int from, int to, uint32_t kind,
+                              const void *bytes, size_t len);
 
 /* Resolves a delivery event. NET_DELIVERED: *bytes and *len hold the message,
  * valid until the next call into this net. NET_LOST: the message died with
- * its connection; nothing to do (it was already counted as lost). */
+ * its connection; nothing to do (it was already counted as lost).
+ * NET_HELD: not now; nothing to do. Either a hold on its kind stopped it
+ * (it stays in flight until net_release, or is lost if the connection
+ * breaks first), or it was due at the same instant as an earlier message of
+ * its kind that a release had just rescheduled, and it was put after it. */
 enum net_outcome net_deliver(struct net *n, const struct sim_event *ev, int *from, int *to,
                              const uint8_t **bytes, size_t *len);
 
 /* ---- faults ---- */
 int net_drop(struct net *n, sim_time_ns now, int a, int b);
-/* group_of[e] is e's group, or NET_GROUP_NONE. Replaces any previous
- * partition; one-way blocks stay. */
+/* group_of[e] is e's group, or NET_GROUP_NONE. Adds a cut, both ways,
+ * between every two endpoints in different groups; cuts already in force
+ * stay (partitions accumulate until net_heal). */
 int net_partition(struct net *n, sim_time_ns now, const int *group_of);
 /* The same from lists: groups[g] has lens[g] members. An endpoint listed
  * twice or out of range is an error (message in n->err). */
@@ -173,6 +197,13 @@ int net_clog(struct net *n, int a, int b, sim_time_ns extra_ns, sim_time_ns unti
  * fail until net_endpoint_up. */
 int net_endpoint_down(struct net *n, sim_time_ns now, int e);
 int net_endpoint_up(struct net *n, int e);
+/* Holds messages of the kinds in kind_mask (bit k = kind k; NET_KIND_ANY
+ * for all) on from->to: they stop at their delivery time and wait, in
+ * order, while other kinds keep flowing. net_release lifts the hold for the
+ * kinds in kind_mask and delivers what it kept at `now`, in send order. A
+ * connection that breaks meanwhile loses them, as TCP would. */
+int net_hold(struct net *n, int from, int to, uint64_t kind_mask);
+int net_release(struct net *n, sim_time_ns now, int from, int to, uint64_t kind_mask);
 /* Per-link settings; from/to may be NET_ANY. */
 int net_set_latency(struct net *n, int from, int to, const struct net_latency *lat);
 int net_set_loss(struct net *n, int from, int to, double p);
@@ -184,7 +215,10 @@ bool net_reachable(const struct net *n, int from, int to);
 uint32_t net_generation(const struct net *n, int a, int b);
 bool net_connection_open(const struct net *n, int a, int b);
 const struct net_link_stats *net_stats(const struct net *n, int from, int to);
-/* Messages in flight on from->to (not yet delivered or lost). */
+/* All links' counters summed (breaks count once per direction). */
+struct net_link_stats net_stats_total(const struct net *n);
+/* Messages in flight on from->to (not yet delivered or lost; held ones
+ * included). */
 uint32_t net_in_flight(const struct net *n, int from, int to);
 static inline uint64_t net_link_id(const struct net *n, int from, int to)
 {

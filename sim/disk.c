@@ -197,6 +197,7 @@ static enum disk_status apply_append(struct sim_disk *d, const uint8_t *bytes, u
         return DISK_ENOSPC;
     if (len)
         memcpy(d->cache.bytes + d->cache.len, bytes, len);
+    d->last_write_start = d->cache.len;
     d->cache.len += len;
     d->stats.bytes_appended += len;
     return DISK_OK;
@@ -209,6 +210,8 @@ static void apply_truncate(struct sim_disk *d, uint64_t offset)
     d->cache.len = (size_t)offset;
     if (d->dirty_from > d->cache.len)
         d->dirty_from = d->cache.len;
+    if (d->last_write_start > d->cache.len)
+        d->last_write_start = d->cache.len; /* the cut took the last write */
 }
 
 /* Makes the page cache durable: only [dirty_from, len) can differ. */
@@ -288,14 +291,19 @@ static size_t surviving_tail(struct sim_disk *d, enum disk_crash_mode mode, stru
     assert(mode != DISK_CRASH_DROP);
     if (mode == DISK_CRASH_KEEP || tail == 0)
         return tail;
-    size_t keep = (size_t)sim_rng_below(rng, (uint64_t)tail + 1);
+    /* The torn region: the whole unsynced tail, or only the last write. */
+    size_t from = base;
+    if (mode == DISK_CRASH_TORN_LAST && d->last_write_start > base)
+        from = d->last_write_start;
+    size_t torn = d->cache.len - from;
+    size_t keep = (size_t)sim_rng_below(rng, (uint64_t)torn + 1);
     if (keep > 0 && sim_rng_chance(rng, 0.5)) {
         size_t span = keep < DISK_GARBLE_BYTES_MAX ? keep : DISK_GARBLE_BYTES_MAX;
         size_t g = 1 + (size_t)sim_rng_below(rng, span);
         for (size_t i = keep - g; i < keep; i++)
-            d->cache.bytes[base + i] ^= (uint8_t)(1 + sim_rng_below(rng, 255));
+            d->cache.bytes[from + i] ^= (uint8_t)(1 + sim_rng_below(rng, 255));
     }
-    return keep;
+    return (from - base) + keep;
 }
 
 static void crash_epochs(struct sim_disk *d, enum disk_crash_mode mode)
@@ -333,6 +341,7 @@ size_t disk_crash(struct sim_disk *d, enum disk_crash_mode mode, struct sim_rng 
         memcpy(d->cache.bytes + base, d->durable.bytes + base, d->durable.len - base);
     d->cache.len = d->durable.len;
     d->dirty_from = d->durable.len;
+    d->last_write_start = d->durable.len;
     /* Queued operations vanish; their completion events become stale. */
     d->op_seq_head += d->op_count;
     d->op_count = 0;
@@ -354,15 +363,24 @@ void disk_slow(struct sim_disk *d, double factor, sim_time_ns until)
 
 void disk_set_full(struct sim_disk *d, bool full) { d->full = full; }
 
+/* Readers get a valid pointer even for an empty file, so that
+ * memcpy(dst, bytes, 0) is never handed NULL. */
+static const uint8_t no_bytes[1];
+
+static const uint8_t *bytes_or_empty(const struct disk_buf *b)
+{
+    return b->bytes ? b->bytes : no_bytes;
+}
+
 void disk_durable_log(const struct sim_disk *d, const uint8_t **bytes, size_t *len)
 {
-    *bytes = d->durable.bytes;
+    *bytes = bytes_or_empty(&d->durable);
     *len = d->durable.len;
 }
 
 void disk_log(const struct sim_disk *d, const uint8_t **bytes, size_t *len)
 {
-    *bytes = d->cache.bytes;
+    *bytes = bytes_or_empty(&d->cache);
     *len = d->cache.len;
 }
 
@@ -390,7 +408,7 @@ int disk_snapshot(const struct sim_disk *d, const uint8_t **bytes, size_t *len, 
 {
     if (!d->snapshot_present)
         return -1;
-    *bytes = d->snapshot.bytes;
+    *bytes = bytes_or_empty(&d->snapshot);
     *len = d->snapshot.len;
     *zxid = d->snapshot_zxid;
     return 0;

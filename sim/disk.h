@@ -27,9 +27,11 @@
  * - Crash: queued operations vanish (their calls never returned). The log
  *   keeps its durable image plus, by mode: KEEP all of the page cache;
  *   DROP nothing more; TORN a uniformly random prefix of the unsynced tail,
- *   its last 1..8 bytes garbled with probability 1/2. When a truncation is
- *   not yet synced, the "unsynced tail" starts at the truncation point: the
- *   cut may have reached the disk with part of what followed.
+ *   its last 1..8 bytes garbled with probability 1/2; TORN_LAST the same
+ *   applied to the last completed append only, every earlier unsynced byte
+ *   kept (a power cut in the middle of the last write). When a truncation
+ *   is not yet synced, the "unsynced tail" starts at the truncation point:
+ *   the cut may have reached the disk with part of what followed.
  * - Full disk: while set, appends, epoch and snapshot writes complete with
  *   DISK_ENOSPC and change nothing; fsync and truncate still succeed. An
  *   append beyond log_bytes_max also completes with DISK_ENOSPC. */
@@ -77,7 +79,12 @@ enum disk_status {
     DISK_ERR_ARG = -3,     /* bad name, too many names, ... */
 };
 
-enum disk_crash_mode { DISK_CRASH_KEEP, DISK_CRASH_DROP, DISK_CRASH_TORN };
+enum disk_crash_mode {
+    DISK_CRASH_KEEP,      /* the whole page cache reaches the disk */
+    DISK_CRASH_DROP,      /* nothing unsynced survives */
+    DISK_CRASH_TORN,      /* a random prefix of the unsynced tail survives */
+    DISK_CRASH_TORN_LAST, /* earlier unsynced writes survive, the last is torn */
+};
 
 struct disk_completion {
     uint64_t op_id;
@@ -116,6 +123,7 @@ struct sim_disk {
     struct disk_buf cache;    /* the file as the running process sees it */
     struct disk_buf durable;  /* what a crash cannot take away */
     size_t dirty_from;        /* cache and durable agree on [0, dirty_from) */
+    size_t last_write_start;  /* where the last completed append began */
     struct disk_op *ops;      /* ring, ops_max */
     uint32_t op_head, op_count;
     uint64_t op_seq_head;     /* disk sequence number of ops[op_head] */
@@ -162,6 +170,8 @@ void disk_slow(struct sim_disk *d, double factor, sim_time_ns until);
 void disk_set_full(struct sim_disk *d, bool full);
 
 /* ---- reading ---- */
+/* Byte pointers returned below are never NULL (an empty file gives a valid
+ * pointer and len 0) and stay valid until the next call on this disk. */
 /* The durable image (after a crash: exactly what the restarted node finds). */
 void disk_durable_log(const struct sim_disk *d, const uint8_t **bytes, size_t *len);
 /* The page-cache view a running process reads. */

@@ -4,6 +4,7 @@
 #include "sim/sched.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 static inline bool event_before(const struct sim_event *x, const struct sim_event *y)
@@ -15,8 +16,11 @@ static inline bool event_before(const struct sim_event *x, const struct sim_even
 
 int sim_sched_init(struct sim_sched *s, size_t capacity)
 {
-    assert(capacity > 0);
     *s = (struct sim_sched){0};
+    /* A capacity from a config file is input, not an invariant: refuse 0
+     * and sizes whose byte count would overflow instead of asserting. */
+    if (capacity == 0 || capacity > SIZE_MAX / sizeof *s->heap)
+        return -1;
     s->heap = malloc(capacity * sizeof *s->heap);
     if (!s->heap)
         return -1;

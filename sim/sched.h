@@ -48,7 +48,8 @@ struct sim_sched {
 
 enum sim_sched_status { SIM_SCHED_OK = 0, SIM_SCHED_FULL = -1, SIM_SCHED_PAST = -2 };
 
-/* Allocates room for `capacity` pending events. Returns 0, or -1 on OOM. */
+/* Allocates room for `capacity` pending events. Returns 0, or -1 on OOM or
+ * a capacity of 0 or too large to allocate. */
 int sim_sched_init(struct sim_sched *s, size_t capacity);
 void sim_sched_free(struct sim_sched *s);
 

@@ -196,7 +196,7 @@ static int on_disk(struct toy *toy, const struct sim_event *ev)
 static int crash_node(struct toy *toy, sim_time_ns now, int i)
 {
     struct toy_node *tn = &toy->nodes[i];
-    enum disk_crash_mode mode = (enum disk_crash_mode)sim_rng_below(&toy->fault_rng, 3);
+    enum disk_crash_mode mode = (enum disk_crash_mode)sim_rng_below(&toy->fault_rng, 4);
     size_t kept = toy->cfg->disk ? disk_crash(&tn->disk, mode, &toy->fault_rng) : 0;
     sim_node_crash(&tn->node);
     if (net_endpoint_down(&toy->net, now, i) != 0)

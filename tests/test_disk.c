@@ -149,7 +149,7 @@ static void crash_tears_the_unsynced_tail(void **state)
     for (int i = 0; i < 100; i++)
         tail[i] = (char)('a' + i % 26);
     tail[100] = '\0';
-    int empty = 0, whole = 0, partial = 0, garbled = 0;
+    int empty = 0, partial = 0, garbled = 0;
     for (uint64_t seed = 0; seed < 300; seed++) {
         struct harness *h = h_new(seed, 1 << 20);
         append_str(h, "SYNCED", 1);
@@ -172,7 +172,6 @@ static void crash_tears_the_unsynced_tail(void **state)
         /* Garbling touches only the last <= 8 kept bytes. */
         assert_true(diff == 0 || kept - first_diff <= DISK_GARBLE_BYTES_MAX);
         empty += kept == 0;
-        whole += kept == 100 && diff == 0;
         partial += kept > 0 && kept < 100;
         garbled += diff > 0;
         h_free(h);
@@ -180,7 +179,31 @@ static void crash_tears_the_unsynced_tail(void **state)
     assert_true(empty > 0);
     assert_true(partial > 200);
     assert_true(garbled > 100);
-    (void)whole;
+}
+
+/* TORN_LAST: every unsynced write but the last survives whole. */
+static void torn_last_tears_only_the_last_write(void **state)
+{
+    (void)state;
+    int partial = 0;
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        struct harness *h = h_new(seed, 1 << 20);
+        append_str(h, "SYNCED", 1);
+        assert_int_equal(disk_fsync(&h->disk, 0, 2), DISK_OK);
+        append_str(h, "kept-whole", 3);
+        append_str(h, "0123456789abcdef", 4);
+        h_drain(h);
+        size_t kept = disk_crash(&h->disk, DISK_CRASH_TORN_LAST, &h->faults);
+        const uint8_t *b;
+        size_t len;
+        disk_durable_log(&h->disk, &b, &len);
+        assert_true(kept >= 10 && kept <= 26);
+        assert_int_equal(len, 6 + kept);
+        assert_memory_equal(b, "SYNCEDkept-whole", 16);
+        partial += kept > 10 && kept < 26;
+        h_free(h);
+    }
+    assert_true(partial > 100);
 }
 
 /* ---- recovery by checksum (a test-only framing: len, crc32c, payload) ---- */
@@ -494,12 +517,141 @@ static void queue_bounds_are_errors(void **state)
     h_free(h);
 }
 
+/* ---- randomized against a reference model ---- */
+
+enum { MODEL_MAX = 1 << 16, OPS_TRACKED = 1 << 16 };
+
+struct model_op {
+    enum disk_op_kind kind;
+    uint64_t arg;
+    uint8_t data[64];
+    size_t len;
+};
+
+struct model {
+    uint8_t cache[MODEL_MAX], durable[MODEL_MAX];
+    size_t cache_len, durable_len, base; /* base: start of the unsynced tail */
+    struct model_op ops[OPS_TRACKED];
+};
+
+static void model_complete(struct model *m, const struct disk_completion *c)
+{
+    const struct model_op *op = &m->ops[c->op_id % OPS_TRACKED];
+    assert_int_equal(op->kind, c->kind);
+    if (c->kind == DISK_OP_APPEND && c->status == DISK_OK) {
+        memcpy(m->cache + m->cache_len, op->data, op->len);
+        m->cache_len += op->len;
+    } else if (c->kind == DISK_OP_FSYNC) {
+        memcpy(m->durable, m->cache, m->cache_len);
+        m->durable_len = m->base = m->cache_len;
+    } else if (c->kind == DISK_OP_TRUNCATE && op->arg < m->cache_len) {
+        m->cache_len = op->arg;
+        if (m->base > m->cache_len)
+            m->base = m->cache_len;
+    }
+}
+
+/* Checks a torn crash's result against the model, then adopts it. */
+static void model_check_torn(struct model *m, const uint8_t *b, size_t len)
+{
+    assert_true(len >= m->base);
+    assert_true(len <= m->cache_len);
+    if (m->base)
+        assert_memory_equal(b, m->durable, m->base);
+    size_t exact = len > m->base + DISK_GARBLE_BYTES_MAX ? len - DISK_GARBLE_BYTES_MAX : m->base;
+    if (exact > m->base)
+        assert_memory_equal(b + m->base, m->cache + m->base, exact - m->base);
+    memcpy(m->durable, b, len);
+    memcpy(m->cache, b, len);
+    m->durable_len = m->cache_len = m->base = len;
+}
+
+static void model_crash(struct model *m, struct harness *h, enum disk_crash_mode mode)
+{
+    disk_crash(&h->disk, mode, &h->faults);
+    const uint8_t *b;
+    size_t len;
+    disk_durable_log(&h->disk, &b, &len);
+    if (mode == DISK_CRASH_TORN || mode == DISK_CRASH_TORN_LAST) {
+        model_check_torn(m, b, len);
+        return;
+    }
+    if (mode == DISK_CRASH_KEEP) {
+        memcpy(m->durable, m->cache, m->cache_len);
+        m->durable_len = m->cache_len;
+    } else {
+        memcpy(m->cache, m->durable, m->durable_len);
+        m->cache_len = m->durable_len;
+    }
+    m->base = m->durable_len;
+    assert_int_equal(len, m->durable_len);
+    if (len)
+        assert_memory_equal(b, m->durable, len);
+}
+
+static void issue_random(struct model *m, struct harness *h, struct sim_rng *r, uint64_t id)
+{
+    struct model_op *op = &m->ops[id % OPS_TRACKED];
+    uint64_t x = sim_rng_below(r, 10);
+    if (x < 6) {
+        op->kind = DISK_OP_APPEND;
+        op->len = 1 + sim_rng_below(r, sizeof op->data);
+        for (size_t i = 0; i < op->len; i++)
+            op->data[i] = (uint8_t)sim_rng_below(r, 256);
+        assert_int_equal(disk_append(&h->disk, h->sched.now, op->data, op->len, id), DISK_OK);
+    } else if (x < 8) {
+        op->kind = DISK_OP_FSYNC;
+        assert_int_equal(disk_fsync(&h->disk, h->sched.now, id), DISK_OK);
+    } else {
+        op->kind = DISK_OP_TRUNCATE;
+        op->arg = sim_rng_below(r, m->cache_len + 64);
+        assert_int_equal(disk_truncate(&h->disk, h->sched.now, op->arg, id), DISK_OK);
+    }
+}
+
+static void random_ops_match_reference_model(void **state)
+{
+    (void)state;
+    struct model *m = calloc(1, sizeof *m);
+    struct harness *h = h_new(3, MODEL_MAX);
+    assert_non_null(m);
+    struct sim_rng r;
+    assert_int_equal(sim_rng_open(&r, 3, "ops", 0), 0);
+    int crashes = 0;
+    for (uint64_t step = 1; step < 20000; step++) {
+        uint64_t x = sim_rng_below(&r, 100);
+        if (x < 45 && m->cache_len < MODEL_MAX - 4096 && disk_queued_ops(&h->disk) < 60) {
+            issue_random(m, h, &r, step);
+        } else if (x < 47) {
+            model_crash(m, h, (enum disk_crash_mode)sim_rng_below(&r, 4));
+            crashes++;
+        } else {
+            struct sim_event ev;
+            struct disk_completion c;
+            if (sim_sched_pop(&h->sched, &ev) && disk_complete(&h->disk, &ev, &c))
+                model_complete(m, &c);
+        }
+        const uint8_t *b;
+        size_t len;
+        disk_log(&h->disk, &b, &len);
+        assert_int_equal(len, m->cache_len);
+        if (len)
+            assert_memory_equal(b, m->cache, len);
+        assert_int_equal(disk_unsynced_bytes(&h->disk), m->cache_len - m->base);
+    }
+    assert_true(crashes > 100);
+    sim_rng_close(&r);
+    h_free(h);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crash_keeps_fsynced_drops_unsynced),
         cmocka_unit_test(crash_keep_mode_keeps_the_cache),
         cmocka_unit_test(crash_tears_the_unsynced_tail),
+        cmocka_unit_test(torn_last_tears_only_the_last_write),
         cmocka_unit_test(recovery_cuts_a_torn_record),
         cmocka_unit_test(truncate_is_durable_after_fsync),
         cmocka_unit_test(torn_crash_after_unsynced_truncate),
@@ -509,6 +661,7 @@ int main(void)
         cmocka_unit_test(epoch_store_is_atomic),
         cmocka_unit_test(snapshot_store_is_atomic),
         cmocka_unit_test(queue_bounds_are_errors),
+        cmocka_unit_test(random_ops_match_reference_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,10 +80,10 @@ static void h_run(struct harness *h, sim_time_ns until)
             int from, to;
             const uint8_t *bytes;
             size_t len;
-            if (net_deliver(&h->net, &ev, &from, &to, &bytes, &len) == NET_LOST) {
-                h->nlost_events++;
+            enum net_outcome out = net_deliver(&h->net, &ev, &from, &to, &bytes, &len);
+            h->nlost_events += out == NET_LOST;
+            if (out != NET_DELIVERED)
                 continue;
-            }
             assert_true(h->ndel < LOG_MAX);
             struct delivery *d = &h->del[h->ndel++];
             *d = (struct delivery){.t = ev.time, .from = from, .to = to, .len = len};
@@ -254,6 +254,143 @@ static void one_way_block(void **state)
     assert_int_equal(send_u64(h, 0, 1, 999), NET_OK);
     h_run(h, SIM_TIME_NEVER - 1);
     assert_int_equal(h->del[h->ndel - 1].payload, 999);
+    h_free(h);
+}
+
+/* Partitions add cuts; heal removes all of them and the clogs too. */
+static void partitions_accumulate_until_heal(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(3, "constant 1ms", 1 << 20);
+    const int first[] = {0, 1, NET_GROUP_NONE};  /* 0 | 1, 2 unlisted */
+    const int second[] = {NET_GROUP_NONE, 0, 1}; /* 1 | 2, 0 unlisted */
+    assert_int_equal(net_partition(&h->net, 0, first), 0);
+    assert_int_equal(net_partition(&h->net, 0, second), 0);
+    assert_false(net_reachable(&h->net, 0, 1)); /* the first cut stays */
+    assert_false(net_reachable(&h->net, 1, 0));
+    assert_false(net_reachable(&h->net, 1, 2));
+    assert_true(net_reachable(&h->net, 0, 2));
+    assert_true(net_reachable(&h->net, 2, 0));
+    assert_int_equal(net_clog(&h->net, 0, 2, 100 * MS, SIM_TIME_NEVER), 0);
+    net_heal(&h->net);
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            if (a != b)
+                assert_true(net_reachable(&h->net, a, b));
+    assert_int_equal(send_u64(h, 0, 2, 1), NET_OK);
+    h_run(h, SIM_TIME_NEVER - 1);
+    assert_int_equal(h->ndel, 1);
+    assert_int_equal(h->del[0].t, 1 * MS); /* the clog went with the heal */
+    h_free(h);
+}
+
+/* ---- hold and release ---- */
+
+enum { KIND_VOTE = 1, KIND_ACK = 2 };
+
+static void send_kind(struct harness *h, int from, int to, uint32_t kind, uint64_t payload)
+{
+    assert_int_equal(net_send_kind(&h->net, h->sched.now, from, to, kind, &payload, sizeof payload), NET_OK);
+}
+
+static void hold_stops_one_kind_and_release_delivers_in_order(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(2, "constant 1ms", 1 << 20);
+    assert_int_equal(net_hold(&h->net, 0, 1, 1ull << KIND_ACK), 0);
+    send_kind(h, 0, 1, KIND_ACK, 1);
+    send_kind(h, 0, 1, KIND_VOTE, 2);
+    send_kind(h, 0, 1, KIND_ACK, 3);
+    send_kind(h, 1, 0, KIND_ACK, 4); /* the other direction is not held */
+    h_run(h, 10 * MS);
+    assert_int_equal(h->ndel, 2);
+    assert_int_equal(h->del[0].payload, 2);
+    assert_int_equal(h->del[1].payload, 4);
+    assert_int_equal(net_in_flight(&h->net, 0, 1), 2);
+    assert_int_equal(net_stats(&h->net, 0, 1)->held, 2);
+    assert_int_equal(net_release(&h->net, 20 * MS, 0, 1, 1ull << KIND_ACK), 0);
+    send_kind(h, 0, 1, KIND_ACK, 5); /* sent after: arrives after the released ones */
+    h_run(h, SIM_TIME_NEVER - 1);
+    assert_int_equal(h->ndel, 5);
+    assert_int_equal(h->del[2].payload, 1);
+    assert_int_equal(h->del[3].payload, 3);
+    assert_int_equal(h->del[2].t, 20 * MS);
+    assert_int_equal(h->del[4].payload, 5);
+    assert_true(h->del[4].t >= 20 * MS);
+    assert_int_equal(net_in_flight(&h->net, 0, 1), 0);
+    h_free(h);
+}
+
+/* Moves simulated time to t with a no-op event. */
+static void advance(struct harness *h, sim_time_ns t)
+{
+    assert_int_equal(sim_sched_push(&h->sched, t, EV_FAULT, -1, 0, 0), SIM_SCHED_OK);
+    h_run(h, t);
+    assert_int_equal(h->sched.now, t);
+}
+
+/* A later message of the held kind falls due while the hold is on: it is
+ * held too, and the release delivers both in send order. */
+static void release_keeps_kind_order(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(2, "constant 1ms", 1 << 20);
+    assert_int_equal(net_hold(&h->net, 0, 1, 1ull << KIND_ACK), 0);
+    send_kind(h, 0, 1, KIND_ACK, 1);
+    advance(h, 9 * MS);
+    send_kind(h, 0, 1, KIND_ACK, 2); /* due at 10ms, held then */
+    h_run(h, 10 * MS);
+    assert_int_equal(h->ndel, 0);
+    assert_int_equal(net_stats(&h->net, 0, 1)->held, 2);
+    assert_int_equal(net_release(&h->net, h->sched.now, 0, 1, NET_KIND_ANY), 0);
+    h_run(h, SIM_TIME_NEVER - 1);
+    assert_int_equal(h->ndel, 2);
+    assert_int_equal(h->del[0].payload, 1);
+    assert_int_equal(h->del[1].payload, 2);
+    h_free(h);
+}
+
+/* The release fires at the very instant a later message of the held kind
+ * is due, and that message's event was pushed before the release
+ * rescheduled the held one: it still arrives after the released one. */
+static void tie_with_a_release_goes_after_it(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(2, "constant 1ms", 1 << 20);
+    assert_int_equal(net_hold(&h->net, 0, 1, 1ull << KIND_ACK), 0);
+    send_kind(h, 0, 1, KIND_ACK, 1);
+    enum { EV_RELEASE = 9 };
+    assert_int_equal(sim_sched_push(&h->sched, 10 * MS, EV_RELEASE, -1, 0, 0), SIM_SCHED_OK);
+    advance(h, 9 * MS);
+    send_kind(h, 0, 1, KIND_ACK, 2); /* its event: 10ms, after the release's */
+    struct sim_event ev;
+    assert_true(sim_sched_pop(&h->sched, &ev));
+    assert_int_equal(ev.kind, EV_RELEASE);
+    assert_int_equal(net_release(&h->net, ev.time, 0, 1, NET_KIND_ANY), 0);
+    h_run(h, SIM_TIME_NEVER - 1);
+    assert_int_equal(h->ndel, 2);
+    assert_int_equal(h->del[0].payload, 1);
+    assert_int_equal(h->del[1].payload, 2);
+    assert_int_equal(h->del[1].t, 10 * MS);
+    h_free(h);
+}
+
+static void held_messages_die_with_their_connection(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(2, "constant 1ms", 1 << 20);
+    assert_int_equal(net_hold(&h->net, 0, 1, NET_KIND_ANY), 0);
+    send_kind(h, 0, 1, KIND_VOTE, 1);
+    send_kind(h, 0, 1, KIND_ACK, 2);
+    h_run(h, 10 * MS);
+    assert_int_equal(h->ndel, 0);
+    assert_int_equal(net_drop(&h->net, h->sched.now, 0, 1), 0);
+    assert_int_equal(net_stats(&h->net, 0, 1)->lost, 2);
+    assert_int_equal(net_release(&h->net, h->sched.now, 0, 1, NET_KIND_ANY), 0);
+    h_run(h, SIM_TIME_NEVER - 1);
+    assert_int_equal(h->ndel, 0);
+    assert_int_equal(net_in_flight(&h->net, 0, 1), 0);
+    assert_int_equal(net_send_kind(&h->net, h->sched.now, 0, 1, NET_KINDS_MAX, "x", 1), NET_ERR_CONFIG);
     h_free(h);
 }
 
@@ -496,6 +633,97 @@ static void bad_config_and_groups(void **state)
     sim_sched_free(&s);
 }
 
+/* ---- randomized: conservation and no delivery across a break ---- */
+
+struct tagged {
+    uint32_t gen;  /* connection generation at send time */
+    uint32_t from;
+    uint64_t seq;  /* per-link send counter */
+};
+
+static void check_conservation(const struct net *n, int e)
+{
+    for (int a = 0; a < e; a++)
+        for (int b = 0; b < e; b++) {
+            if (a == b)
+                continue;
+            const struct net_link_stats *st = net_stats(n, a, b);
+            assert_int_equal(st->sent, st->delivered + st->lost + net_in_flight(n, a, b));
+        }
+}
+
+/* Random sends, drops, partitions, blocks, crashes, holds, releases and
+ * heals, interleaved with deliveries. After every step: sent = delivered +
+ * lost + in flight on every link. On every delivery: the message belongs to
+ * the connection's current generation, and its link's sequence only
+ * increases within its kind. */
+static void random_faults_keep_invariants(void **state)
+{
+    (void)state;
+    enum { E = 5, STEPS = 20000 };
+    struct harness *h = h_new(E, "lognormal 1ms 0.8", 1 << 22);
+    assert_int_equal(net_set_loss(&h->net, NET_ANY, NET_ANY, 0.01), 0);
+    struct sim_rng ops;
+    assert_int_equal(sim_rng_open(&ops, 77, "ops", 0), 0);
+    uint64_t next_seq[E][E] = {{0}}, last_seen[E][E][3] = {{{0}}};
+    uint64_t delivered = 0;
+    for (int step = 0; step < STEPS; step++) {
+        uint64_t r = sim_rng_below(&ops, 1000);
+        int a = (int)sim_rng_below(&ops, E), b = (int)((a + 1 + (int)sim_rng_below(&ops, E - 1)) % E);
+        sim_time_ns now = h->sched.now;
+        if (r < 400) {
+            struct tagged t = {net_generation(&h->net, a, b), (uint32_t)a, ++next_seq[a][b]};
+            enum net_status st = net_send_kind(&h->net, now, a, b, (uint32_t)(t.seq % 3), &t, sizeof t);
+            assert_true(st == NET_OK || st == NET_LOST_AT_SEND);
+        } else if (r < 405) {
+            assert_int_equal(net_drop(&h->net, now, a, b), 0);
+        } else if (r < 408) {
+            int g[E];
+            for (int i = 0; i < E; i++)
+                g[i] = (int)sim_rng_below(&ops, 3) - 1; /* -1: unlisted */
+            assert_int_equal(net_partition(&h->net, now, g), 0);
+        } else if (r < 411) {
+            assert_int_equal(net_block(&h->net, now, a, b), 0);
+        } else if (r < 414) {
+            assert_int_equal(net_endpoint_down(&h->net, now, a), 0);
+        } else if (r < 420) {
+            assert_int_equal(net_hold(&h->net, a, b, 1ull << sim_rng_below(&ops, 3)), 0);
+        } else if (r < 430) {
+            assert_int_equal(net_release(&h->net, now, a, b, NET_KIND_ANY), 0);
+        } else if (r < 450) {
+            net_heal(&h->net);
+            for (int i = 0; i < E; i++)
+                net_endpoint_up(&h->net, i);
+        } else {
+            struct sim_event ev;
+            if (!sim_sched_pop(&h->sched, &ev) || ev.kind != EV_DELIVER)
+                continue;
+            int from, to;
+            const uint8_t *bytes;
+            size_t len;
+            if (net_deliver(&h->net, &ev, &from, &to, &bytes, &len) != NET_DELIVERED)
+                continue;
+            struct tagged t;
+            assert_int_equal(len, sizeof t);
+            memcpy(&t, bytes, sizeof t);
+            assert_int_equal(t.from, from);
+            assert_int_equal(t.gen, net_generation(&h->net, from, to));
+            /* Holds reorder kinds against each other, never within one. */
+            assert_true(t.seq > last_seen[from][to][t.seq % 3]);
+            last_seen[from][to][t.seq % 3] = t.seq;
+            delivered++;
+        }
+        check_conservation(&h->net, E);
+    }
+    struct net_link_stats tot = net_stats_total(&h->net);
+    assert_true(delivered > 1000);
+    assert_true(tot.lost > 100);
+    assert_int_equal(tot.delivered, delivered);
+    assert_true(tot.held > 50);
+    sim_rng_close(&ops);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +731,11 @@ int main(void)
         cmocka_unit_test(payload_integrity_through_wrap_and_growth),
         cmocka_unit_test(nothing_crosses_a_partition_until_heal),
         cmocka_unit_test(one_way_block),
+        cmocka_unit_test(partitions_accumulate_until_heal),
+        cmocka_unit_test(hold_stops_one_kind_and_release_delivers_in_order),
+        cmocka_unit_test(release_keeps_kind_order),
+        cmocka_unit_test(tie_with_a_release_goes_after_it),
+        cmocka_unit_test(held_messages_die_with_their_connection),
         cmocka_unit_test(drop_loses_exactly_the_in_flight),
         cmocka_unit_test(endpoint_down_breaks_and_refuses),
         cmocka_unit_test(loss_probability_is_a_connection_drop),
@@ -511,6 +744,7 @@ int main(void)
         cmocka_unit_test(broken_network_only_when_enabled),
         cmocka_unit_test(memory_bound_is_a_clear_error),
         cmocka_unit_test(bad_config_and_groups),
+        cmocka_unit_test(random_faults_keep_invariants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,6 +89,9 @@ static void capacity_bound_is_an_error(void **state)
     /* Room again after popping. */
     assert_int_equal(sim_sched_push(&s, 200, 0, 0, 5, 0), SIM_SCHED_OK);
     sim_sched_free(&s);
+    /* Impossible capacities are errors, not aborts. */
+    assert_int_equal(sim_sched_init(&s, 0), -1);
+    assert_int_equal(sim_sched_init(&s, SIZE_MAX / 8), -1);
 }
 
 static void pushing_into_the_past_is_refused(void **state)
