@@ -17,12 +17,15 @@ struct chaos_config {
     double torn_p;               /* chance a crash tears the unsynced tail */
     double drop_p;               /* else chance it drops it (else keeps it) */
     int max_down;                /* servers down at once (0 = a minority) */
+    double power_loss_p;         /* chance a tick is a whole-cluster power loss */
+    double point_crash_p;        /* chance a server crashes right at a sync/epoch step */
 };
 
 struct chaos {
     struct chaos_config cfg;
     struct cluster *c;
     int down;                    /* servers crashed by chaos */
+    bool powered_off;            /* a whole-cluster power loss is in progress */
     bool partitioned;
 };
 

@@ -88,6 +88,17 @@ static int start_replica(struct cluster *c, int id)
         sim_trace_event(&c->trace, c->sched.now, id, "start-refused", "\"error\":\"%s\"", esc);
         replica_free(&c->reps[id]);
         c->stats.start_failures++;
+        /* Crashes, torn tails and lost unsynced writes are what a server
+         * must recover from; refusing such a disk loses availability. */
+        if (!c->chk.failed) {
+            c->chk.failed = true;
+            struct chk_violation *v = &c->chk.violation;
+            snprintf(v->property, sizeof v->property, "START_REFUSED");
+            v->t_ns = c->sched.now;
+            v->nodes[0] = id;
+            snprintf(v->detail, sizeof v->detail,
+                     "s%d refused to restart from a disk that only crashes touched: %.200s", id, err);
+        }
         return -1;
     }
     c->rep_live[id] = true;
@@ -102,6 +113,7 @@ void cluster_crash(struct cluster *c, int id, enum disk_crash_mode mode)
     if (!c->nodes[id].up)
         return;
     sim_node_crash(&c->nodes[id]);
+    c->deferred_n[id] = 0; /* what a stalled process had not handled dies with it */
     net_endpoint_down(&c->net, c->sched.now, id - 1);
     size_t kept = disk_crash(&c->disks[id], mode, &c->rng_faults);
     if (c->rep_live[id])
@@ -223,6 +235,8 @@ static void run_output(struct cluster *c, int id)
     for (uint32_t i = 0; i < out->n_events; i++) {
         trace_rep_event(c, id, &out->events[i]);
         count_event(c, id, &out->events[i]);
+        if (c->rep_event)
+            c->rep_event(c->user_ctx, c, id, &out->events[i]);
     }
     for (uint32_t i = 0; i < out->n_actions && !c->internal_error; i++) {
         const struct rep_action *a = &out->actions[i];
@@ -236,6 +250,16 @@ static void run_output(struct cluster *c, int id)
     arm_timer(c, id, out->timer_ms);
     chk_zab_after_step(&c->chk, c->sched.now, r, out);
     replica_output_clear(r);
+    if (c->crash_after_step[id]) {
+        enum disk_crash_mode mode = (enum disk_crash_mode)(c->crash_after_step[id] - 1);
+        c->crash_after_step[id] = 0;
+        cluster_crash(c, id, mode);
+    }
+}
+
+void cluster_crash_after_step(struct cluster *c, int id, enum disk_crash_mode mode)
+{
+    c->crash_after_step[id] = 1 + (int)mode;
 }
 
 /* ---- event dispatch ---- */
@@ -426,6 +450,46 @@ static int event_server(const struct sim_event *ev)
     }
 }
 
+/* A stalled process handles nothing until it resumes. */
+static void defer(struct cluster *c, int id, const struct sim_event *ev)
+{
+    if (c->deferred_n[id] == CLUSTER_DEFERRED_MAX) {
+        internal_error(c, "pause", "too many events for a stalled server");
+        return;
+    }
+    uint32_t at = (c->deferred_head[id] + c->deferred_n[id]) % CLUSTER_DEFERRED_MAX;
+    c->deferred[id][at] = *ev;
+    c->deferred_n[id]++;
+    if (!c->resume_armed[id]) {
+        c->resume_armed[id] = true;
+        sim_time_ns t = c->nodes[id].paused_until > c->sched.now ? c->nodes[id].paused_until
+                                                                  : c->sched.now;
+        sim_sched_push(&c->sched, t, CEV_RESUME, id, 0, 0);
+    }
+}
+
+static void dispatch(struct cluster *c, const struct sim_event *ev);
+
+static void on_resume(struct cluster *c, int id)
+{
+    c->resume_armed[id] = false;
+    if (!c->nodes[id].up) {
+        c->deferred_n[id] = 0; /* crashed while stalled: all of it is gone */
+        return;
+    }
+    if (!sim_node_runnable(&c->nodes[id], c->sched.now)) {
+        c->resume_armed[id] = true; /* the stall was extended */
+        sim_sched_push(&c->sched, c->nodes[id].paused_until, CEV_RESUME, id, 0, 0);
+        return;
+    }
+    while (c->deferred_n[id] && !cluster_failed(c)) {
+        struct sim_event ev = c->deferred[id][c->deferred_head[id]];
+        c->deferred_head[id] = (c->deferred_head[id] + 1) % CLUSTER_DEFERRED_MAX;
+        c->deferred_n[id]--;
+        dispatch(c, &ev);
+    }
+}
+
 bool cluster_step(struct cluster *c)
 {
     if (cluster_failed(c))
@@ -435,23 +499,11 @@ bool cluster_step(struct cluster *c)
         return false;
     c->stats.events++;
     int id = event_server(&ev);
-    if (id && c->nodes[id].up && !sim_node_runnable(&c->nodes[id], ev.time)) {
-        /* A stalled process handles nothing until it resumes; order kept. */
-        sim_sched_push(&c->sched, c->nodes[id].paused_until, ev.kind, ev.node, ev.a, ev.b);
+    if (id && c->nodes[id].up && (c->deferred_n[id] || !sim_node_runnable(&c->nodes[id], ev.time))) {
+        defer(c, id, &ev);
         return true;
     }
-    switch (ev.kind) {
-    case CEV_NET_DELIVER: on_deliver(c, &ev); break;
-    case CEV_NET_BROKEN: on_broken(c, &ev); break;
-    case CEV_DISK_DONE: on_disk_done(c, &ev); break;
-    case CEV_TIMER: on_timer(c, &ev); break;
-    case CEV_PROPOSE: on_propose(c); break;
-    case CEV_CHECK: on_check(c); break;
-    default:
-        if (c->user_event)
-            c->user_event(c->user_ctx, c, &ev);
-        break;
-    }
+    dispatch(c, &ev);
     return !cluster_failed(c);
 }
 
@@ -459,6 +511,23 @@ void cluster_run(struct cluster *c)
 {
     while (cluster_step(c))
         ;
+}
+
+static void dispatch(struct cluster *c, const struct sim_event *ev)
+{
+    switch (ev->kind) {
+    case CEV_NET_DELIVER: on_deliver(c, ev); break;
+    case CEV_NET_BROKEN: on_broken(c, ev); break;
+    case CEV_DISK_DONE: on_disk_done(c, ev); break;
+    case CEV_TIMER: on_timer(c, ev); break;
+    case CEV_PROPOSE: on_propose(c); break;
+    case CEV_CHECK: on_check(c); break;
+    case CEV_RESUME: on_resume(c, ev->node); break;
+    default:
+        if (c->user_event)
+            c->user_event(c->user_ctx, c, ev);
+        break;
+    }
 }
 
 /* ---- construction ---- */
@@ -485,6 +554,11 @@ static int init_disks(struct cluster *c, char *err, size_t errlen)
         if (disk_init(&c->disks[id], &dc, &c->sched, &c->rng_disk[id], err, errlen) != 0)
             return -1;
         sim_node_init(&c->nodes[id], id);
+        c->deferred[id] = malloc(CLUSTER_DEFERRED_MAX * sizeof(struct sim_event));
+        if (!c->deferred[id]) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     }
     return 0;
 }
@@ -551,6 +625,7 @@ void cluster_free(struct cluster *c)
         if (c->rep_live[id])
             replica_free(&c->reps[id]);
         disk_free(&c->disks[id]);
+        free(c->deferred[id]);
         sim_rng_close(&c->rng_disk[id]);
     }
     net_free(&c->net);

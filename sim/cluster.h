@@ -27,6 +27,7 @@
 
 #define CLUSTER_SERVERS_MAX REP_SERVERS_MAX
 #define CLUSTER_PENDING_MAX 4096   /* proposals watched for liveness */
+#define CLUSTER_DEFERRED_MAX 65536 /* events held for one stalled server */
 
 enum cluster_ev {
     CEV_NET_DELIVER = 1,
@@ -36,6 +37,7 @@ enum cluster_ev {
     CEV_PROPOSE,      /* workload tick */
     CEV_FAULT,        /* a = fault id (driver-defined), b = argument */
     CEV_CHECK,        /* periodic liveness check */
+    CEV_RESUME,       /* node = server whose stall may be over */
     CEV_USER,         /* first kind free for layers above */
 };
 
@@ -77,6 +79,12 @@ struct cluster {
     bool rep_live[CLUSTER_SERVERS_MAX + 1];
     uint64_t timer_gen[CLUSTER_SERVERS_MAX + 1];
     uint64_t timer_armed_ms[CLUSTER_SERVERS_MAX + 1];
+    /* Events that reached a stalled (paused) server, in arrival order; they
+     * are handled, in that order, when it resumes. One FIFO per server keeps
+     * every connection's order even when a pause is extended. */
+    struct sim_event *deferred[CLUSTER_SERVERS_MAX + 1];
+    uint32_t deferred_head[CLUSTER_SERVERS_MAX + 1], deferred_n[CLUSTER_SERVERS_MAX + 1];
+    bool resume_armed[CLUSTER_SERVERS_MAX + 1];
     /* A DISCONNECT's initiator is not told of the break it caused. */
     uint32_t self_break_gen[CLUSTER_SERVERS_MAX + 1][CLUSTER_SERVERS_MAX + 1];
     struct chk_zab chk;
@@ -93,6 +101,11 @@ struct cluster {
      * them (the scenario runner, the chaos generator, client sessions). */
     void (*user_event)(void *ctx, struct cluster *c, const struct sim_event *ev);
     void *user_ctx;
+    /* Called for every replica event as it is traced: how scripted crashes
+     * find their protocol point. It may ask for a crash with
+     * cluster_crash_after_step, never crash a node itself. */
+    void (*rep_event)(void *ctx, struct cluster *c, int id, const struct rep_event *ev);
+    int crash_after_step[CLUSTER_SERVERS_MAX + 1];   /* 0, or 1 + enum disk_crash_mode */
     bool internal_error;
     char err[256];
 };
@@ -115,6 +128,10 @@ static inline bool cluster_failed(const struct cluster *c)
 /* ---- faults (at the scheduler's now) ---- */
 void cluster_crash(struct cluster *c, int id, enum disk_crash_mode mode);
 void cluster_restart(struct cluster *c, int id);
+/* Crashes `id` once the current step's output has been carried out: its
+ * messages are then still in flight and die with its connections, and its
+ * disk operations are still queued and die with the process. */
+void cluster_crash_after_step(struct cluster *c, int id, enum disk_crash_mode mode);
 void cluster_pause(struct cluster *c, int id, sim_time_ns duration);
 void cluster_skew(struct cluster *c, int id, int64_t delta_ns);
 void cluster_drift(struct cluster *c, int id, int64_t drift_ppm);
