@@ -659,3 +659,30 @@ int tree_clone(struct tree *dst, const struct tree *src)
     }
     return ZOK;
 }
+
+/* ---- traversal --------------------------------------------------------------- */
+
+uint32_t tree_root(const struct tree *t)
+{
+    const struct tree_node *r = index_get(t, "/", 1);
+    return r ? node_index(t, r) : TREE_NONE;
+}
+
+/* Depth-first, children in name order, no stack: after a leaf, climb until
+ * a node has a next sibling (found by binary search in its parent). */
+uint32_t tree_preorder_next(const struct tree *t, uint32_t idx)
+{
+    const struct tree_node *n = &t->nodes[idx];
+    if (n->child_count > 0)
+        return n->children[0];
+    while (n->parent != TREE_NONE) {
+        const struct tree_node *p = &t->nodes[n->parent];
+        bool found;
+        uint32_t pos = child_pos(t, p, tree_node_name(n), n->path_len - n->name_off, &found);
+        assert(found);
+        if (pos + 1 < p->child_count)
+            return p->children[pos + 1];
+        n = p;
+    }
+    return TREE_NONE;
+}

@@ -125,6 +125,10 @@ int tree_set_acl(struct tree *t, const char *path, size_t len,
                  const struct zk_acl *acl, uint32_t acl_count, int32_t aversion,
                  struct zk_stat *out);
 
+/* Preorder walk (children by name): start at tree_root(), TREE_NONE ends. */
+uint32_t tree_root(const struct tree *t);
+uint32_t tree_preorder_next(const struct tree *t, uint32_t index);
+
 /* Ephemerals of `owner`, sorted by path: writes up to cap node pointers,
  * returns how many there are in total. */
 uint32_t tree_ephemerals(const struct tree *t, int64_t owner,
