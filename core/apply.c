@@ -187,9 +187,11 @@ static int apply_op(struct tree *t, const struct zk_txn *txn, const struct zk_tx
 
 static int apply_multi(struct tree *t, const struct zk_txn *txn, struct zk_apply_out *out)
 {
+    /* The failing op is the first error record with a non-OK code; error
+     * records with OK before it stand for ops that would have succeeded. */
     uint32_t failed_at = txn->op_count;
     for (uint32_t i = 0; i < txn->op_count; i++)
-        if (txn->ops[i].type == ZOO_ERROR_OP) {
+        if (txn->ops[i].type == ZOO_ERROR_OP && txn->ops[i].err != ZOK) {
             failed_at = i;
             break;
         }
