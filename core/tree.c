@@ -496,8 +496,10 @@ int tree_create(struct tree *t, const char *path, size_t len,
         return rc;
     const struct tree_node *n = index_get(t, path, len);
     struct tree_node *p = &t->nodes[n->parent];
-    /* As DataTree.createNode: a replayed create never moves cversion back. */
-    if (parent_cversion > p->stat.cversion) {
+    /* As DataTree.createNode, a replayed create never moves cversion back;
+     * compared as serial numbers so the signed wrap at INT32_MAX goes on
+     * (ZooKeeper's plain '>' would get stuck there). */
+    if ((int32_t)((uint32_t)parent_cversion - (uint32_t)p->stat.cversion) > 0) {
         p->stat.cversion = parent_cversion;
         p->stat.pzxid = zxid;
     }
