@@ -87,6 +87,8 @@ void prep_applied(struct prep *p, int64_t zxid)
         free(p->changes[k].acl);
         k++;
     }
+    if (k == 0)
+        return;
     memmove(p->changes, p->changes + k, (p->change_count - k) * sizeof *p->changes);
     p->change_count -= k;
 }

@@ -423,7 +423,8 @@ int watch_trigger(struct watch_mgr *wm, int32_t event, const char *path, size_t 
         rc = collect_ancestors(wm, path, len, &n);
     if (rc != ZOK)
         return rc;
-    qsort(wm->scratch, n, sizeof *wm->scratch, u64_cmp);
+    if (n > 1)
+        qsort(wm->scratch, n, sizeof *wm->scratch, u64_cmp);
     for (uint32_t i = 0; i < n; i++) {
         if (i > 0 && wm->scratch[i] == wm->scratch[i - 1])
             continue;
