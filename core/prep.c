@@ -474,9 +474,10 @@ static int prep_delete_container(struct prep_ctx *c, const struct zk_request *r,
         return ZNONODE;
     if (nr.child_count > 0)
         return ZNOTEMPTY;
-    int64_t owner = nr.stat.ephemeral_owner;
-    if (!tree_owner_is_container(owner) && !tree_owner_is_ttl(owner))
-        return ZBADARGUMENTS;
+    /* As ZooKeeper: only a session's ephemeral is refused (BADVERSION);
+     * the reaper is trusted to name containers and expired TTL nodes. */
+    if (tree_owner_is_session(nr.stat.ephemeral_owner))
+        return ZBADVERSION;
     size_t plen = zk_path_parent_len(r->path, len);
     if (!rec_get(c, r->path, plen, &pr))
         return ZNONODE;

@@ -103,7 +103,9 @@ static void error_table(void **state)
         {ZOO_CHECK_OP, "/a", 0, 0, ZOK},
         {ZOO_CHECK_OP, "/a", 1, 0, ZBADVERSION},
         {ZOO_CHECK_OP, "/nope", -1, 0, ZNONODE},
-        {ZOO_DELETE_CONTAINER_OP, "/a/b", -1, 0, ZBADARGUMENTS},
+        {ZOO_DELETE_CONTAINER_OP, "/e", -1, 0, ZBADVERSION},
+        {ZOO_DELETE_CONTAINER_OP, "/a", -1, 0, ZNOTEMPTY},
+        {ZOO_DELETE_CONTAINER_OP, "/zookeeper", -1, 0, ZBADARGUMENTS},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct err_case *c = &cases[i];
