@@ -269,7 +269,7 @@ static void eph_remove(struct tree *t, uint32_t node)
     t->eph_count--;
 }
 
-uint32_t tree_ephemerals(const struct tree *t, int64_t owner, const struct tree_node **out, uint32_t cap)
+static uint32_t eph_first(const struct tree *t, int64_t owner)
 {
     uint32_t lo = 0, hi = t->eph_count;
     while (lo < hi) {
@@ -279,6 +279,20 @@ uint32_t tree_ephemerals(const struct tree *t, int64_t owner, const struct tree_
         else
             hi = mid;
     }
+    return lo;
+}
+
+const struct tree_node *tree_ephemeral_at(const struct tree *t, int64_t owner, uint32_t i)
+{
+    uint32_t k = eph_first(t, owner) + i;
+    if (k >= t->eph_count || t->eph[k].owner != owner)
+        return NULL;
+    return &t->nodes[t->eph[k].node];
+}
+
+uint32_t tree_ephemerals(const struct tree *t, int64_t owner, const struct tree_node **out, uint32_t cap)
+{
+    uint32_t lo = eph_first(t, owner);
     uint32_t n = 0;
     for (uint32_t i = lo; i < t->eph_count && t->eph[i].owner == owner; i++, n++)
         if (n < cap)
@@ -687,4 +701,24 @@ uint32_t tree_preorder_next(const struct tree *t, uint32_t idx)
         n = p;
     }
     return TREE_NONE;
+}
+
+uint32_t tree_reap_candidates(const struct tree *t, int64_t now_ms,
+                              const struct tree_node **out, uint32_t cap)
+{
+    uint32_t n = 0;
+    if (t->container_count == 0 && t->ttl_count == 0)
+        return 0;
+    for (uint32_t i = tree_root(t); i != TREE_NONE && n < cap; i = tree_preorder_next(t, i)) {
+        const struct tree_node *x = &t->nodes[i];
+        int64_t owner = x->stat.ephemeral_owner;
+        if (x->child_count > 0)
+            continue;
+        bool dead_container = tree_owner_is_container(owner) && x->stat.cversion > 0;
+        int64_t ttl_ms = (int64_t)((uint64_t)owner & (uint64_t)ZK_TTL_MAX_MS);
+        bool dead_ttl = tree_owner_is_ttl(owner) && now_ms - x->stat.mtime_ms > ttl_ms;
+        if (dead_container || dead_ttl)
+            out[n++] = x;
+    }
+    return n;
 }

@@ -134,6 +134,16 @@ uint32_t tree_preorder_next(const struct tree *t, uint32_t index);
 uint32_t tree_ephemerals(const struct tree *t, int64_t owner,
                          const struct tree_node **out, uint32_t cap);
 
+/* ContainerManager's candidates at now_ms: containers that have had a
+ * child (cversion > 0) and have none now, and childless TTL nodes not
+ * modified for longer than their TTL. Preorder; writes up to cap, returns
+ * how many it wrote. The leader turns them into deleteContainer requests. */
+uint32_t tree_reap_candidates(const struct tree *t, int64_t now_ms,
+                              const struct tree_node **out, uint32_t cap);
+
+/* The i-th ephemeral (by path) of owner, NULL past the last. */
+const struct tree_node *tree_ephemeral_at(const struct tree *t, int64_t owner, uint32_t i);
+
 static inline uint32_t tree_node_count(const struct tree *t) { return t->live_count; }
 static inline uint32_t tree_ephemeral_count(const struct tree *t) { return t->eph_count; }
 static inline uint64_t tree_approx_data_size(const struct tree *t) { return t->data_bytes; }
