@@ -231,6 +231,14 @@ uint32_t watch_conn_count(const struct watch_mgr *wm, uint64_t conn)
     return found ? wm->conns[i].count : 0;
 }
 
+uint32_t watch_count_total(const struct watch_mgr *wm)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < wm->conn_count; i++)
+        n += wm->conns[i].count;
+    return n;
+}
+
 static int conn_adjust(struct watch_mgr *wm, uint64_t conn, int delta)
 {
     bool found;

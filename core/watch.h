@@ -122,6 +122,8 @@ void watch_remove_conn(struct watch_mgr *wm, uint64_t conn);
 
 /* Registrations of conn (for wchc/wchs and tests). */
 uint32_t watch_conn_count(const struct watch_mgr *wm, uint64_t conn);
+/* All registrations of all connections (4lw wchs, mntr zk_watch_count). */
+uint32_t watch_count_total(const struct watch_mgr *wm);
 /* Bits conn holds on path exactly (0 if none). */
 uint32_t watch_bits(const struct watch_mgr *wm, uint64_t conn, const char *path, size_t len);
 

@@ -196,7 +196,9 @@ static void check_remove_and_disconnect(void **state)
     assert_int_equal(watch_remove(&wm, 1, "/a", 2, ZOO_WATCHER_ANY), ZOK);
     assert_int_equal(watch_bits(&wm, 1, "/a", 2), 0);
     assert_int_equal(watch_conn_count(&wm, 1), 1);
+    assert_int_equal(watch_count_total(&wm), 2);
     watch_remove_conn(&wm, 1);
+    assert_int_equal(watch_count_total(&wm), 1);
     assert_int_equal(watch_conn_count(&wm, 1), 0);
     assert_int_equal(watch_bits(&wm, 1, "/p", 2), 0);
     struct watch_out out;
