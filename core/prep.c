@@ -45,27 +45,16 @@ int prep_init(struct prep *p, const struct prep_config *cfg)
         p->cfg.max_outstanding = PREP_OUTSTANDING_MAX_DEFAULT;
     p->ops = calloc(ZK_MULTI_MAX, sizeof *p->ops);
     p->txn_ops = calloc(ZK_MULTI_MAX, sizeof *p->txn_ops);
-    if (p->ops == NULL || p->txn_ops == NULL) {
+    if (p->ops == NULL || p->txn_ops == NULL || overlay_init(&p->ov, p->cfg.max_outstanding) != ZOK) {
         prep_free(p);
         return ZSYSTEMERROR;
     }
     return ZOK;
 }
 
-static void changes_truncate(struct prep *p, uint32_t n)
-{
-    for (uint32_t i = n; i < p->change_count; i++) {
-        free(p->changes[i].path);
-        free(p->changes[i].acl);
-    }
-    if (n < p->change_count)
-        p->change_count = n;
-}
-
 void prep_free(struct prep *p)
 {
-    changes_truncate(p, 0);
-    free(p->changes);
+    overlay_free(&p->ov);
     free(p->ops);
     free(p->txn_ops);
     free(p->names);
@@ -76,33 +65,22 @@ void prep_free(struct prep *p)
 
 void prep_reset(struct prep *p)
 {
-    changes_truncate(p, 0);
+    overlay_reset(&p->ov);
 }
 
 void prep_applied(struct prep *p, int64_t zxid)
 {
-    uint32_t k = 0;
-    while (k < p->change_count && p->changes[k].zxid <= zxid) {
-        free(p->changes[k].path);
-        free(p->changes[k].acl);
-        k++;
-    }
-    if (k == 0)
-        return;
-    memmove(p->changes, p->changes + k, (p->change_count - k) * sizeof *p->changes);
-    p->change_count -= k;
+    overlay_applied(&p->ov, zxid);
 }
 
 /* ---- overlay ------------------------------------------------------------ */
 
 static bool rec_get(const struct prep_ctx *c, const char *path, size_t len, struct prep_rec *r)
 {
-    for (uint32_t i = c->p->change_count; i-- > 0;) {
-        const struct prep_change *ch = &c->p->changes[i];
-        if (ch->path_len == len && memcmp(ch->path, path, len) == 0) {
-            *r = (struct prep_rec){ch->exists, ch->stat, ch->child_count, ch->acl, ch->acl_count};
-            return r->exists;
-        }
+    const struct overlay_rec *ch = overlay_find(&c->p->ov, path, (uint32_t)len);
+    if (ch != NULL) {
+        *r = (struct prep_rec){ch->exists, ch->stat, ch->child_count, ch->acl, ch->acl_count};
+        return r->exists;
     }
     const struct tree_node *n = tree_get(c->t, path, len);
     if (n == NULL) {
@@ -115,38 +93,12 @@ static bool rec_get(const struct prep_ctx *c, const char *path, size_t len, stru
 
 static int change_add(struct prep_ctx *c, const char *path, size_t len, const struct prep_rec *r)
 {
-    struct prep *p = c->p;
-    if (p->change_count >= p->cfg.max_outstanding)
-        return ZTHROTTLEDOP;
-    if (p->change_count == p->change_cap) {
-        uint32_t cap = p->change_cap ? p->change_cap * 2 : 64;
-        struct prep_change *ch = realloc(p->changes, cap * sizeof *ch);
-        if (ch == NULL)
-            return ZSYSTEMERROR;
-        p->changes = ch;
-        p->change_cap = cap;
-    }
-    struct prep_change *ch = &p->changes[p->change_count];
-    memset(ch, 0, sizeof *ch);
-    ch->path = malloc(len + 1);
-    ch->acl = r->acl_count ? malloc(r->acl_count * sizeof *r->acl) : NULL;
-    if (ch->path == NULL || (r->acl_count && ch->acl == NULL)) {
-        free(ch->path);
-        free(ch->acl);
-        return ZSYSTEMERROR;
-    }
-    memcpy(ch->path, path, len);
-    ch->path[len] = '\0';
-    if (r->acl_count)
-        memcpy(ch->acl, r->acl, r->acl_count * sizeof *r->acl);
-    ch->path_len = (uint32_t)len;
-    ch->zxid = c->zxid;
-    ch->exists = r->exists;
-    ch->stat = r->stat;
-    ch->child_count = r->child_count;
-    ch->acl_count = r->acl_count;
-    p->change_count++;
-    return ZOK;
+    struct overlay_rec rec = {
+        .zxid = c->zxid, .path = (char *)path, .path_len = (uint32_t)len, .exists = r->exists,
+        .stat = r->stat, .child_count = r->child_count, .acl = (struct zk_acl *)r->acl,
+        .acl_count = r->acl_count,
+    };
+    return overlay_add(&c->p->ov, &rec);
 }
 
 /* ---- scratch arenas ---------------------------------------------------------- */
@@ -599,9 +551,9 @@ static int close_gather(struct prep_ctx *c, uint32_t *overlay_end)
     for (uint32_t i = 0; i < n && rc == ZOK; i++)
         rc = close_set(p, nodes[i]->path, nodes[i]->path_len, true);
     free(nodes);
-    *overlay_end = p->change_count;
+    *overlay_end = overlay_count(&p->ov);
     for (uint32_t i = 0; i < *overlay_end && rc == ZOK; i++) {
-        const struct prep_change *ch = &p->changes[i];
+        const struct overlay_rec *ch = overlay_at(&p->ov, i);
         if (!ch->exists)
             rc = close_set(p, ch->path, ch->path_len, false);
         else if (ch->stat.ephemeral_owner == sid)
@@ -672,7 +624,8 @@ static int prep_multi(struct prep_ctx *c, struct zk_txn *txn, int32_t *err)
         *err = ZMARSHALLINGERROR;
         return ZOK; /* the caller turns *err into a single error txn */
     }
-    uint32_t start = p->change_count, failed = n;
+    uint64_t start = overlay_mark(&p->ov);
+    uint32_t failed = n;
     for (uint32_t i = 0; i < n; i++) {
         int rc = prep_one(c, &req->ops[i], &p->ops[i], true);
         if (request_level(rc))
@@ -680,7 +633,7 @@ static int prep_multi(struct prep_ctx *c, struct zk_txn *txn, int32_t *err)
         if (rc != ZOK) {
             failed = i;
             *err = rc;
-            changes_truncate(p, start);
+            overlay_truncate(&p->ov, start);
             break;
         }
     }
@@ -735,16 +688,16 @@ int prep_request(struct prep *p, const struct tree *t, struct session_tracker *t
     struct prep_ctx c = {p, t, tr, req, zxid, time_ms};
     struct zk_txn txn = {.session_id = req->session_id, .cxid = req->cxid, .zxid = zxid,
                          .time_ms = time_ms, .type = req->type};
-    uint32_t start = p->change_count;
+    uint64_t start = overlay_mark(&p->ov);
     int32_t err = ZOK;
     int rc = prep_build(&c, &txn, &err);
     if (rc != ZOK) {
-        changes_truncate(p, start);
+        overlay_truncate(&p->ov, start);
         res->err = rc;
         return rc == ZTHROTTLEDOP ? ZOK : rc;
     }
     if (err != ZOK && req->type != ZOO_MULTI_OP) {
-        changes_truncate(p, start);
+        overlay_truncate(&p->ov, start);
         memset(&txn.op, 0, sizeof txn.op);
         txn.type = txn.op.type = ZOO_ERROR_OP;
         txn.op.err = err;
@@ -754,7 +707,7 @@ int prep_request(struct prep *p, const struct tree *t, struct session_tracker *t
     }
     res->err = err;
     if (zk_txn_encode(&txn, txn_buf, cap, &res->txn_len) != ZOK) {
-        changes_truncate(p, start);
+        overlay_truncate(&p->ov, start);
         return ZBADARGUMENTS;
     }
     res->has_txn = true;

@@ -2,9 +2,9 @@
  *
  * A write request is validated against the applied tree PLUS the
  * outstanding changes: txns already proposed but not yet applied. They are
- * kept in a small overlay of change records (path, exists, Stat, child
- * count, ACL), newest last; a lookup takes the newest record for a path,
- * else the tree's node. Each successful op appends its records; records are
+ * kept in an overlay of change records (core/overlay.h: path, exists, Stat,
+ * child count, ACL); a lookup takes the newest record for a path, else the
+ * tree's node. Each successful op appends its records; records are
  * dropped once the txn that made them is applied (prep_applied, by zxid).
  *
  * The txn carries every decision (sequential name from the parent's
@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/overlay.h"
 #include "core/session.h"
 #include "core/tree.h"
 #include "core/txn.h"
@@ -42,24 +43,11 @@ struct prep_config {
     uint32_t max_outstanding; /* overlay records; 0: default */
 };
 
-struct prep_change {
-    int64_t zxid;
-    char *path;
-    uint32_t path_len;
-    bool exists;              /* false: deleted by an outstanding txn */
-    struct zk_stat stat;
-    int32_t child_count;
-    struct zk_acl *acl;
-    uint32_t acl_count;
-};
-
 struct prep_op;               /* scratch, private to prep.c */
 
 struct prep {
     struct prep_config cfg;
-    struct prep_change *changes; /* zxid order */
-    uint32_t change_count;
-    uint32_t change_cap;
+    struct overlay ov;           /* outstanding changes, zxid order */
     struct prep_op *ops;         /* ZK_MULTI_MAX, being built */
     struct zk_txn_op *txn_ops;   /* ZK_MULTI_MAX, handed to the encoder */
     char *names;                 /* resolved paths of the txn being built */
@@ -95,6 +83,6 @@ int prep_request(struct prep *p, const struct tree *t, struct session_tracker *t
 void prep_applied(struct prep *p, int64_t zxid);
 /* Forget every outstanding change (leadership lost, or txns discarded). */
 void prep_reset(struct prep *p);
-static inline uint32_t prep_outstanding(const struct prep *p) { return p->change_count; }
+static inline uint32_t prep_outstanding(const struct prep *p) { return overlay_count(&p->ov); }
 
 #endif
