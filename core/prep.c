@@ -257,7 +257,7 @@ static int prep_create(struct prep_ctx *c, const struct zk_request *r, struct pr
     size_t len = r->path ? strlen(r->path) : 0;
     if (rc == ZOK)
         rc = zk_path_validate_create(r->path, len, m.sequential);
-    if (rc == ZOK && r->data_len > c->p->cfg.data_max)
+    if (rc == ZOK && (r->data_len > c->p->cfg.data_max || (r->data == NULL && r->data_len > 0)))
         rc = ZBADARGUMENTS;
     int n = rc == ZOK ? acls_fixup(c, r, &o->acl_off) : rc;
     if (n < 0)
@@ -342,7 +342,7 @@ static int prep_set_data(struct prep_ctx *c, const struct zk_request *r, struct 
     size_t len;
     struct prep_rec nr;
     int rc = prep_node_common(c, r, &len);
-    if (rc == ZOK && r->data_len > c->p->cfg.data_max)
+    if (rc == ZOK && (r->data_len > c->p->cfg.data_max || (r->data == NULL && r->data_len > 0)))
         rc = ZBADARGUMENTS;
     if (rc != ZOK)
         return rc;

@@ -300,6 +300,8 @@ static void reg_set_bits(struct watch_mgr *wm, struct watch_path *p, uint32_t i,
 
 int watch_add(struct watch_mgr *wm, uint64_t conn, const char *path, size_t len, uint32_t bits)
 {
+    if (bits == 0 || (bits & ~(WATCH_DATA | WATCH_CHILD | WATCH_PERSISTENT | WATCH_RECURSIVE)) != 0)
+        return ZBADARGUMENTS;
     struct watch_path *p = path_get(wm, path, len);
     bool found = false;
     uint32_t i = p ? reg_pos(p, conn, &found) : 0;

@@ -98,7 +98,8 @@ static inline const char *watch_out_str(const struct watch_out *out, uint32_t of
     return out->strings + off;
 }
 
-/* Registers `bits` (WATCH_*) for conn on path. ZOK, or ZTHROTTLEDOP when
+/* Registers `bits` (WATCH_*, not 0) for conn on path. ZOK, ZBADARGUMENTS
+ * for bad bits, or ZTHROTTLEDOP when
  * the connection already holds max_per_conn registrations (nothing added),
  * ZSYSTEMERROR when out of memory. Registering again is a no-op. */
 int watch_add(struct watch_mgr *wm, uint64_t conn, const char *path, size_t len, uint32_t bits);

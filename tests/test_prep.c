@@ -147,6 +147,9 @@ static void oversize_data_and_invalid_acl(void **state)
     s.data = big;
     s.data_len = sizeof big;
     assert_int_equal(zkh_submit(h, &s), ZBADARGUMENTS);
+    struct zk_request nul = zkh_req(h, ZOO_CREATE_OP, "/nuldata");
+    nul.data_len = 3; /* data NULL */
+    assert_int_equal(zkh_submit(h, &nul), ZBADARGUMENTS);
     struct zk_request c = zkh_req(h, ZOO_CREATE_OP, "/noacl");
     c.acl_count = 0;
     assert_int_equal(zkh_submit(h, &c), ZINVALIDACL);

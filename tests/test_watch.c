@@ -222,6 +222,9 @@ static void per_connection_bound(void **state)
     assert_int_equal(watch_add(&wm, 1, "/a", 2, WATCH_CHILD), ZOK); /* same path */
     assert_int_equal(watch_add(&wm, 2, "/c", 2, WATCH_DATA), ZOK);
     assert_int_equal(watch_bits(&wm, 1, "/c", 2), 0);
+    assert_int_equal(watch_add(&wm, 3, "/d", 2, 0), ZBADARGUMENTS);
+    assert_int_equal(watch_add(&wm, 3, "/d", 2, 64), ZBADARGUMENTS);
+    assert_int_equal(wm.path_live, 3);
     watch_free(&wm);
 }
 
