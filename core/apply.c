@@ -24,6 +24,7 @@ void zk_apply_out_reset(struct zk_apply_out *out)
     out->result_count = 0;
     out->trigger_count = 0;
     out->strings_len = 0;
+    out->acls_len = 0;
 }
 
 void zk_apply_out_free(struct zk_apply_out *out)
@@ -31,6 +32,7 @@ void zk_apply_out_free(struct zk_apply_out *out)
     free(out->results);
     free(out->triggers);
     free(out->strings);
+    free(out->acls);
     memset(out, 0, sizeof *out);
 }
 
@@ -82,17 +84,44 @@ static struct zk_op_result *out_result(struct zk_apply_out *out, int32_t type, i
     return r;
 }
 
-static bool out_trigger(struct zk_apply_out *out, int32_t event, const char *path, uint32_t len)
+/* Copies the ACL of node `path` (if it exists) into the arena. */
+static bool out_acl_of(struct zk_apply_out *out, const struct tree *t, const char *path, uint32_t len,
+                       uint32_t *off, uint32_t *count)
+{
+    const struct tree_node *n = tree_get(t, path, len);
+    *off = out->acls_len;
+    *count = n ? n->acl_count : 0;
+    if (*count == 0)
+        return true;
+    if (!out_grow((void **)&out->acls, &out->acls_cap, out->acls_len + *count, sizeof *out->acls))
+        return false;
+    memcpy(out->acls + out->acls_len, n->acl, *count * sizeof *n->acl);
+    out->acls_len += *count;
+    return true;
+}
+
+static bool out_trigger(struct zk_apply_out *out, int32_t event, const char *path, uint32_t len,
+                        uint32_t acl_off, uint32_t acl_count)
 {
     if (!out_grow((void **)&out->triggers, &out->trigger_cap, out->trigger_count + 1, sizeof *out->triggers))
         return false;
     struct zk_trigger *tr = &out->triggers[out->trigger_count];
     tr->event = event;
     tr->path_len = len;
+    tr->acl_off = acl_off;
+    tr->acl_count = acl_count;
     if (!out_str(out, path, len, &tr->path_off))
         return false;
     out->trigger_count++;
     return true;
+}
+
+/* A trigger about the node at path, with its current ACL. */
+static bool out_trigger_node(struct zk_apply_out *out, const struct tree *t, int32_t event,
+                             const char *path, uint32_t len)
+{
+    uint32_t off, count;
+    return out_acl_of(out, t, path, len, &off, &count) && out_trigger(out, event, path, len, off, count);
 }
 
 /* ---- one op each ------------------------------------------------------ */
@@ -115,8 +144,8 @@ static int apply_create(struct tree *t, const struct zk_txn *txn, const struct z
     if (!out_str(out, op->path, op->path_len, &r->path_off))
         return ZSYSTEMERROR;
     uint32_t plen = (uint32_t)zk_path_parent_len(op->path, op->path_len);
-    if (!out_trigger(out, ZOO_EVENT_CREATED, op->path, op->path_len) ||
-        !out_trigger(out, ZOO_EVENT_CHILD_CHANGED, op->path, plen))
+    if (!out_trigger_node(out, t, ZOO_EVENT_CREATED, op->path, op->path_len) ||
+        !out_trigger_node(out, t, ZOO_EVENT_CHILD_CHANGED, op->path, plen))
         return ZSYSTEMERROR;
     return ZOK;
 }
@@ -124,14 +153,18 @@ static int apply_create(struct tree *t, const struct zk_txn *txn, const struct z
 static int apply_delete_path(struct tree *t, int64_t zxid, int32_t type, const char *path,
                              uint32_t len, struct zk_apply_out *out, bool record)
 {
+    /* The deleted node's ACL must be captured before it is gone. */
+    uint32_t acl_off, acl_count;
+    if (!out_acl_of(out, t, path, len, &acl_off, &acl_count))
+        return ZSYSTEMERROR;
     int err = tree_delete(t, path, len, zxid);
     if (record && out_result(out, type, err) == NULL)
         return ZSYSTEMERROR;
     if (err != ZOK)
         return ZOK;
     uint32_t plen = (uint32_t)zk_path_parent_len(path, len);
-    if (!out_trigger(out, ZOO_EVENT_DELETED, path, len) ||
-        !out_trigger(out, ZOO_EVENT_CHILD_CHANGED, path, plen))
+    if (!out_trigger(out, ZOO_EVENT_DELETED, path, len, acl_off, acl_count) ||
+        !out_trigger_node(out, t, ZOO_EVENT_CHILD_CHANGED, path, plen))
         return ZSYSTEMERROR;
     return ZOK;
 }
@@ -147,7 +180,7 @@ static int apply_set_data(struct tree *t, const struct zk_txn *txn, const struct
     if (r == NULL)
         return ZSYSTEMERROR;
     r->stat = st;
-    if (err == ZOK && !out_trigger(out, ZOO_EVENT_DATA_CHANGED, op->path, op->path_len))
+    if (err == ZOK && !out_trigger_node(out, t, ZOO_EVENT_DATA_CHANGED, op->path, op->path_len))
         return ZSYSTEMERROR;
     return ZOK;
 }

@@ -28,10 +28,15 @@ struct zk_op_result {
     struct zk_stat stat;    /* create, setData, setACL: Stat afterwards */
 };
 
+/* A watch trigger, with the ACL of the node it is about at that moment
+ * (the deleted node's last ACL, the parent's for NodeChildrenChanged), so
+ * the server can deliver events only to readers (CVE-2024-23944 fix). */
 struct zk_trigger {
     int32_t event;          /* enum zk_event */
     uint32_t path_off;
     uint32_t path_len;
+    uint32_t acl_off;       /* into out->acls */
+    uint32_t acl_count;
 };
 
 struct zk_apply_out {
@@ -49,6 +54,9 @@ struct zk_apply_out {
     char *strings;
     size_t strings_len;
     size_t strings_cap;
+    struct zk_acl *acls;
+    uint32_t acls_len;
+    uint32_t acls_cap;
 };
 
 void zk_apply_out_init(struct zk_apply_out *out);
@@ -57,6 +65,10 @@ void zk_apply_out_free(struct zk_apply_out *out);
 static inline const char *zk_apply_out_str(const struct zk_apply_out *out, uint32_t off)
 {
     return out->strings + off;
+}
+static inline const struct zk_acl *zk_apply_out_acl(const struct zk_apply_out *out, uint32_t off)
+{
+    return out->acls + off;
 }
 
 /* Applies txn at txn->zxid. Returns ZOK (per-op errors are in out), or

@@ -425,7 +425,8 @@ static int u64_cmp(const void *a, const void *b)
 }
 
 int watch_trigger(struct watch_mgr *wm, int32_t event, const char *path, size_t len,
-                  int64_t zxid, struct watch_out *out)
+                  int64_t zxid, const struct zk_acl *acl, uint32_t acl_count,
+                  const struct watch_filter *filter, struct watch_out *out)
 {
     uint32_t n = 0;
     int rc = collect_own(wm, event, path, len, &n);
@@ -438,6 +439,9 @@ int watch_trigger(struct watch_mgr *wm, int32_t event, const char *path, size_t 
     for (uint32_t i = 0; i < n; i++) {
         if (i > 0 && wm->scratch[i] == wm->scratch[i - 1])
             continue;
+        if (filter != NULL && filter->may_read != NULL &&
+            !filter->may_read(filter->ctx, wm->scratch[i], acl, acl_count))
+            continue;
         rc = out_event(out, wm->scratch[i], event, zxid, path, len);
         if (rc != ZOK)
             return rc;
@@ -446,12 +450,13 @@ int watch_trigger(struct watch_mgr *wm, int32_t event, const char *path, size_t 
 }
 
 int watch_trigger_applied(struct watch_mgr *wm, const struct zk_apply_out *applied,
-                          struct watch_out *out)
+                          const struct watch_filter *filter, struct watch_out *out)
 {
     for (uint32_t i = 0; i < applied->trigger_count; i++) {
         const struct zk_trigger *t = &applied->triggers[i];
-        int rc = watch_trigger(wm, t->event, zk_apply_out_str(applied, t->path_off),
-                               t->path_len, applied->zxid, out);
+        int rc = watch_trigger(wm, t->event, zk_apply_out_str(applied, t->path_off), t->path_len,
+                               applied->zxid, zk_apply_out_acl(applied, t->acl_off), t->acl_count,
+                               filter, out);
         if (rc != ZOK)
             return rc;
     }

@@ -104,12 +104,25 @@ static inline const char *watch_out_str(const struct watch_out *out, uint32_t of
  * ZSYSTEMERROR when out of memory. Registering again is a no-op. */
 int watch_add(struct watch_mgr *wm, uint64_t conn, const char *path, size_t len, uint32_t bits);
 
-/* Fires `event` on path at zxid; appends the events to out. */
+/* Who may see an event: ZooKeeper (3.8.4+, CVE-2024-23944) delivers a
+ * notification only to connections with READ on the node it is about.
+ * may_read gets the node's ACL at trigger time; the driver answers with
+ * its connection's auth ids (e.g. acl_check(..., ZOO_PERM_READ, ...)).
+ * A NULL filter or callback delivers to everyone. A one-shot watch whose
+ * event is withheld is still consumed. */
+struct watch_filter {
+    bool (*may_read)(void *ctx, uint64_t conn, const struct zk_acl *acl, uint32_t acl_count);
+    void *ctx;
+};
+
+/* Fires `event` on path at zxid; appends the events to out. acl is the
+ * node's ACL for the filter (may be NULL with acl_count 0). */
 int watch_trigger(struct watch_mgr *wm, int32_t event, const char *path, size_t len,
-                  int64_t zxid, struct watch_out *out);
+                  int64_t zxid, const struct zk_acl *acl, uint32_t acl_count,
+                  const struct watch_filter *filter, struct watch_out *out);
 /* Fires every trigger of an applied txn, in order, at its zxid. */
 int watch_trigger_applied(struct watch_mgr *wm, const struct zk_apply_out *applied,
-                          struct watch_out *out);
+                          const struct watch_filter *filter, struct watch_out *out);
 
 /* checkWatches / removeWatches with a WatcherType (enum zk_watcher_type):
  * Children matches child watches, Data data watches, Any everything,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/acl.h"
 #include "tests/support/zkh.h"
 
 struct want_ev {
@@ -203,7 +204,7 @@ static void check_remove_and_disconnect(void **state)
     assert_int_equal(watch_bits(&wm, 1, "/p", 2), 0);
     struct watch_out out;
     watch_out_init(&out);
-    assert_int_equal(watch_trigger(&wm, ZOO_EVENT_DATA_CHANGED, "/a", 2, 7, &out), ZOK);
+    assert_int_equal(watch_trigger(&wm, ZOO_EVENT_DATA_CHANGED, "/a", 2, 7, NULL, 0, NULL, &out), ZOK);
     assert_int_equal(out.count, 1);
     assert_int_equal(out.events[0].conn, 2);
     assert_int_equal(out.events[0].zxid, 7);
@@ -242,7 +243,7 @@ static void many_paths_stress(void **state)
     watch_out_init(&out);
     for (int i = 0; i < 5000; i += 2) {
         snprintf(p, sizeof p, "/n/%d", i);
-        assert_int_equal(watch_trigger(&wm, ZOO_EVENT_DATA_CHANGED, p, strlen(p), 1, &out), ZOK);
+        assert_int_equal(watch_trigger(&wm, ZOO_EVENT_DATA_CHANGED, p, strlen(p), 1, NULL, 0, NULL, &out), ZOK);
     }
     assert_int_equal(out.count, 2500);
     for (int i = 0; i < 5000; i++) {
@@ -254,6 +255,49 @@ static void many_paths_stress(void **state)
     watch_free(&wm);
 }
 
+
+/* Test filter: conn 1 is alice (digest), every other conn is anonymous. */
+static bool filter_may_read(void *ctx, uint64_t conn, const struct zk_acl *acl, uint32_t n)
+{
+    const struct zk_id *alice = ctx;
+    return acl_check(acl, n, ZOO_PERM_READ, alice, conn == 1 ? 1 : 0) == ZOK;
+}
+
+static void events_only_to_readers(void **state)
+{
+    (void)state;
+    struct zkh h;
+    zkh_init(&h, false, false);
+    struct zk_id alice;
+    memset(&alice, 0, sizeof alice);
+    strcpy(alice.scheme, "digest");
+    acl_digest_id("alice:pw", 8, alice.id, sizeof alice.id);
+    struct watch_filter f = {filter_may_read, &alice};
+    h.filter = &f;
+    struct zk_acl acl[2] = {{ZOO_PERM_READ, {"digest", ""}}, {ZOO_PERM_WRITE | ZOO_PERM_DELETE, {"world", "anyone"}}};
+    strcpy(acl[0].id.id, alice.id);
+    struct zk_request r = zkh_req(&h, ZOO_CREATE_OP, "/secret");
+    r.acl = acl;
+    r.acl_count = 2;
+    assert_int_equal(zkh_submit(&h, &r), ZOK);
+    for (uint64_t c = 1; c <= 2; c++) {
+        watch_add(&h.wm, c, "/secret", 7, WATCH_DATA);
+        watch_add(&h.wm, c, "/", 1, WATCH_RECURSIVE | WATCH_CHILD);
+    }
+    assert_int_equal(zkh_set(&h, "/secret", "x", -1), ZOK);
+    static const struct want_ev set[] = {{1, ZOO_EVENT_DATA_CHANGED, "/secret"}};
+    expect_events(&h, set, 1, "setData on a secret node");
+    assert_int_equal(watch_bits(&h.wm, 2, "/secret", 7), 0); /* consumed, not delivered */
+    /* Delete: the node's last ACL decides; the root's children change is open. */
+    assert_int_equal(zkh_delete(&h, "/secret", -1), ZOK);
+    static const struct want_ev del[] = {
+        {1, ZOO_EVENT_DELETED, "/secret"}, {1, ZOO_EVENT_CHILD_CHANGED, "/"},
+        {2, ZOO_EVENT_CHILD_CHANGED, "/"}};
+    expect_events(&h, del, 3, "delete of a secret node");
+    assert_int_equal(h.out.triggers[0].acl_count, 2);
+    zkh_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +307,7 @@ int main(void)
         cmocka_unit_test(check_remove_and_disconnect),
         cmocka_unit_test(per_connection_bound),
         cmocka_unit_test(many_paths_stress),
+        cmocka_unit_test(events_only_to_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

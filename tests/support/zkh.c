@@ -90,7 +90,7 @@ int zkh_apply_next(struct zkh *h)
     prep_applied(&h->prep, q.zxid);
     watch_out_reset(&h->wout);
     if (rc == ZOK)
-        watch_trigger_applied(&h->wm, &h->out, &h->wout);
+        watch_trigger_applied(&h->wm, &h->out, h->filter, &h->wout);
     return rc;
 }
 

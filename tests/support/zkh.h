@@ -29,6 +29,7 @@ struct zkh {
     bool sessions;            /* prep checks sessions through tr */
     struct watch_mgr wm;
     struct watch_out wout;    /* events of the last apply */
+    const struct watch_filter *filter; /* NULL: deliver to everyone */
     struct zk_apply_out out;  /* outcome of the last apply */
     int64_t zxid;             /* last zxid handed to prep */
     int64_t time_ms;
