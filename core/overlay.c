@@ -46,6 +46,37 @@ void overlay_reset(struct overlay *ov)
     ov->slot_used = 0;
 }
 
+int overlay_clone(struct overlay *dst, const struct overlay *src)
+{
+    *dst = *src;
+    dst->recs = src->cap ? calloc(src->cap, sizeof *dst->recs) : NULL;
+    dst->slots = malloc(src->slot_cap * sizeof *dst->slots);
+    bool ok = dst->slots != NULL && (src->cap == 0 || dst->recs != NULL);
+    if (ok)
+        memcpy(dst->slots, src->slots, src->slot_cap * sizeof *dst->slots);
+    /* Records outside [head, end) stay zeroed so free never sees them. */
+    dst->head = dst->end = src->head;
+    for (uint32_t i = src->head; ok && i < src->end; i++) {
+        const struct overlay_rec *r = &src->recs[i];
+        struct overlay_rec *d = &dst->recs[i];
+        *d = *r;
+        d->path = malloc(r->path_len + 1u);
+        d->acl = r->acl_count ? malloc(r->acl_count * sizeof *r->acl) : NULL;
+        ok = d->path != NULL && (r->acl_count == 0 || d->acl != NULL);
+        if (ok) {
+            memcpy(d->path, r->path, r->path_len + 1u);
+            if (r->acl_count)
+                memcpy(d->acl, r->acl, r->acl_count * sizeof *r->acl);
+        }
+        dst->end = i + 1;
+    }
+    if (!ok) {
+        overlay_free(dst);
+        return ZSYSTEMERROR;
+    }
+    return ZOK;
+}
+
 static const struct overlay_rec *rec_of(const struct overlay *ov, uint64_t slot)
 {
     return &ov->recs[slot - 1 - ov->seq_base];

@@ -42,6 +42,7 @@ struct overlay {
 int overlay_init(struct overlay *ov, uint32_t max);
 void overlay_free(struct overlay *ov);
 void overlay_reset(struct overlay *ov);
+int overlay_clone(struct overlay *dst, const struct overlay *src);
 
 /* Newest record for path, or NULL. Valid until the next change. */
 const struct overlay_rec *overlay_find(const struct overlay *ov, const char *path, uint32_t len);

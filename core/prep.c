@@ -63,6 +63,20 @@ void prep_free(struct prep *p)
     memset(p, 0, sizeof *p);
 }
 
+int prep_clone(struct prep *dst, const struct prep *src)
+{
+    int rc = prep_init(dst, &src->cfg);
+    if (rc != ZOK)
+        return rc;
+    overlay_free(&dst->ov);
+    rc = overlay_clone(&dst->ov, &src->ov);
+    if (rc != ZOK) {
+        overlay_init(&dst->ov, src->cfg.max_outstanding);
+        prep_free(dst);
+    }
+    return rc;
+}
+
 void prep_reset(struct prep *p)
 {
     overlay_reset(&p->ov);

@@ -69,6 +69,8 @@ struct prep_result {
 
 int prep_init(struct prep *p, const struct prep_config *cfg);
 void prep_free(struct prep *p);
+/* Deep copy of the overlay; scratch space is fresh. */
+int prep_clone(struct prep *dst, const struct prep *src);
 
 /* Prepares one request at `zxid` (the zxid ZAB will give the txn; the
  * caller must propose it with exactly that zxid, in order). tr may be NULL

@@ -33,6 +33,21 @@ void session_free(struct session_tracker *tr)
     memset(tr, 0, sizeof *tr);
 }
 
+int session_clone(struct session_tracker *dst, const struct session_tracker *src)
+{
+    *dst = *src;
+    dst->s = NULL;
+    if (src->cap == 0)
+        return ZOK;
+    dst->s = malloc(src->cap * sizeof *dst->s);
+    if (dst->s == NULL) {
+        memset(dst, 0, sizeof *dst);
+        return ZSYSTEMERROR;
+    }
+    memcpy(dst->s, src->s, src->count * sizeof *dst->s);
+    return ZOK;
+}
+
 int64_t session_initial_id(int64_t now_ms, uint8_t server_id)
 {
     uint64_t id = ((uint64_t)now_ms << 24) >> 8;

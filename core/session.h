@@ -53,6 +53,8 @@ struct session_tracker {
 
 int session_init(struct session_tracker *tr, const struct session_config *cfg, int64_t now_ms);
 void session_free(struct session_tracker *tr);
+/* Deep copy (the explorer copies whole replicas). */
+int session_clone(struct session_tracker *dst, const struct session_tracker *src);
 
 /* ZooKeeper's first id for a server: ((ms << 24) >>> 8) | (sid << 56),
  * skipping the container owner value. */

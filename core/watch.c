@@ -38,6 +38,44 @@ void watch_free(struct watch_mgr *wm)
     memset(wm, 0, sizeof *wm);
 }
 
+static void *watch_dup(const void *src, size_t len)
+{
+    if (len == 0)
+        return NULL;
+    void *p = malloc(len);
+    if (p != NULL)
+        memcpy(p, src, len);
+    return p;
+}
+
+int watch_clone(struct watch_mgr *dst, const struct watch_mgr *src)
+{
+    *dst = *src;
+    dst->scratch = NULL;
+    dst->scratch_cap = 0;
+    dst->slots = watch_dup(src->slots, src->slot_cap * sizeof *src->slots);
+    dst->conns = watch_dup(src->conns, src->conn_cap * sizeof *src->conns);
+    dst->paths = src->path_cap ? calloc(src->path_cap, sizeof *dst->paths) : NULL;
+    bool ok = dst->slots && (!src->conn_cap || dst->conns) && (!src->path_cap || dst->paths);
+    dst->path_high = 0;
+    for (uint32_t i = 0; ok && i < src->path_high; i++) {
+        const struct watch_path *sp = &src->paths[i];
+        struct watch_path *dp = &dst->paths[i];
+        *dp = *sp;
+        dst->path_high = i + 1;
+        if (!sp->live)
+            continue;
+        dp->path = watch_dup(sp->path, sp->len + 1u);
+        dp->regs = watch_dup(sp->regs, sp->reg_cap * sizeof *sp->regs);
+        ok = dp->path != NULL && (sp->reg_cap == 0 || dp->regs != NULL);
+    }
+    if (!ok) {
+        watch_free(dst);
+        return ZSYSTEMERROR;
+    }
+    return ZOK;
+}
+
 void watch_out_init(struct watch_out *out)
 {
     memset(out, 0, sizeof *out);

@@ -89,6 +89,8 @@ struct watch_mgr {
 
 int watch_init(struct watch_mgr *wm, uint32_t max_per_conn);
 void watch_free(struct watch_mgr *wm);
+/* Deep copy (the explorer copies whole servers). */
+int watch_clone(struct watch_mgr *dst, const struct watch_mgr *src);
 
 void watch_out_init(struct watch_out *out);
 void watch_out_reset(struct watch_out *out);

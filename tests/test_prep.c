@@ -411,6 +411,39 @@ static void overlay_pipelining(void **state)
     assert_non_null(zkh_node(h, "/p/c"));
 }
 
+/* A copied leader (state machine + overlay) continues exactly like the
+ * original: the explorer relies on this. */
+static void clone_mid_pipeline(void **state)
+{
+    struct zkh *h = *state;
+    struct zk_request a = zkh_req(h, ZOO_CREATE_OP, "/c");
+    struct zk_request b = zkh_req(h, ZOO_CREATE_OP, "/c/s");
+    b.flags = ZOO_PERSISTENT_SEQUENTIAL;
+    assert_int_equal(zkh_propose(h, &a), ZOK);
+    assert_int_equal(zkh_propose(h, &b), ZOK);
+    struct prep pc;
+    struct zk_sm sc;
+    assert_int_equal(prep_clone(&pc, &h->prep), ZOK);
+    assert_int_equal(zk_sm_clone(&sc, &h->sm), ZOK);
+    assert_int_equal(prep_outstanding(&pc), prep_outstanding(&h->prep));
+    /* Same next request on both: same txn bytes. */
+    static uint8_t b1[4096], b2[4096];
+    struct prep_result r1, r2;
+    int64_t z = h->zxid + 1;
+    assert_int_equal(prep_request(&h->prep, &h->sm.tree, NULL, &b, z, 5, b1, sizeof b1, &r1), ZOK);
+    assert_int_equal(prep_request(&pc, &sc.tree, NULL, &b, z, 5, b2, sizeof b2, &r2), ZOK);
+    assert_int_equal(r1.txn_len, r2.txn_len);
+    assert_memory_equal(b1, b2, r1.txn_len);
+    /* Diverge the original; the copy is unaffected. */
+    prep_applied(&h->prep, z);
+    assert_int_equal(prep_outstanding(&h->prep), 0);
+    assert_true(prep_outstanding(&pc) > 0);
+    prep_free(&pc);
+    zk_sm_free(&sc);
+    while (h->queued > 0)
+        zkh_apply_next(h);
+}
+
 static void overlay_bound_throttles(void **state)
 {
     (void)state;
@@ -558,6 +591,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(multi_failure_applies_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(overlay_pipelining, setup, teardown),
         cmocka_unit_test(overlay_bound_throttles),
+        cmocka_unit_test_setup_teardown(clone_mid_pipeline, setup, teardown),
         cmocka_unit_test(ttl_and_container),
         cmocka_unit_test(session_checks),
         cmocka_unit_test_setup_teardown(close_session_with_outstanding_changes, setup, teardown),

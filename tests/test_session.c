@@ -138,6 +138,25 @@ static void passwords_deterministic_and_keyed(void **state)
     assert_memory_not_equal(p1, p4, 16);
 }
 
+static void clone_is_independent(void **state)
+{
+    (void)state;
+    struct session_tracker tr = mk(0), c;
+    int32_t to = 4000;
+    int64_t a;
+    assert_int_equal(session_create(&tr, &to, 1, 0, &a), ZOK);
+    assert_int_equal(session_clone(&c, &tr), ZOK);
+    session_set_closing(&tr, a);
+    assert_int_equal(session_check(&tr, a, 1), ZSESSIONEXPIRED);
+    assert_int_equal(session_check(&c, a, 1), ZOK);
+    int64_t b1, b2;
+    assert_int_equal(session_create(&tr, &to, 1, 0, &b1), ZOK);
+    assert_int_equal(session_create(&c, &to, 1, 0, &b2), ZOK);
+    assert_int_equal(b1, b2); /* same id stream from the same state */
+    session_free(&tr);
+    session_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +166,7 @@ int main(void)
         cmocka_unit_test(expired_in_id_order_bounded),
         cmocka_unit_test(check_codes_and_bound),
         cmocka_unit_test(passwords_deterministic_and_keyed),
+        cmocka_unit_test(clone_is_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -212,6 +212,32 @@ static void check_remove_and_disconnect(void **state)
     watch_free(&wm);
 }
 
+static void clone_is_independent(void **state)
+{
+    (void)state;
+    struct watch_mgr wm, c;
+    watch_init(&wm, 0);
+    watch_add(&wm, 1, "/a", 2, WATCH_DATA);
+    watch_add(&wm, 2, "/a", 2, WATCH_PERSISTENT);
+    watch_add(&wm, 1, "/b", 2, WATCH_CHILD);
+    watch_remove(&wm, 1, "/b", 2, ZOO_WATCHER_CHILDREN); /* leaves a free slot */
+    assert_int_equal(watch_clone(&c, &wm), ZOK);
+    struct watch_out out;
+    watch_out_init(&out);
+    assert_int_equal(watch_trigger(&wm, ZOO_EVENT_DATA_CHANGED, "/a", 2, 5, NULL, 0, NULL, &out), ZOK);
+    assert_int_equal(out.count, 2);
+    assert_int_equal(watch_bits(&wm, 1, "/a", 2), 0);
+    assert_int_equal(watch_bits(&c, 1, "/a", 2), WATCH_DATA);
+    watch_out_reset(&out);
+    assert_int_equal(watch_trigger(&c, ZOO_EVENT_DATA_CHANGED, "/a", 2, 5, NULL, 0, NULL, &out), ZOK);
+    assert_int_equal(out.count, 2);
+    assert_int_equal(watch_add(&c, 3, "/new", 4, WATCH_DATA), ZOK);
+    assert_int_equal(watch_bits(&wm, 3, "/new", 4), 0);
+    watch_out_free(&out);
+    watch_free(&wm);
+    watch_free(&c);
+}
+
 static void per_connection_bound(void **state)
 {
     (void)state;
@@ -306,6 +332,7 @@ int main(void)
         cmocka_unit_test(set_watches_relative_zxid),
         cmocka_unit_test(check_remove_and_disconnect),
         cmocka_unit_test(per_connection_bound),
+        cmocka_unit_test(clone_is_independent),
         cmocka_unit_test(many_paths_stress),
         cmocka_unit_test(events_only_to_readers),
     };
