@@ -196,18 +196,17 @@ bool acl_read(struct bytes_r *r, struct zk_acl *out, uint32_t cap, uint32_t *cou
         return false;
     for (uint32_t i = 0; i < *count; i++) {
         uint32_t slen, ilen;
-        memset(&out[i], 0, sizeof out[i]);
-        out[i].perms = (int32_t)bytes_r_u32(r);
+        int32_t perms = (int32_t)bytes_r_u32(r);
         const uint8_t *s = bytes_r_blob(r, ZK_SCHEME_MAX - 1, &slen);
-        if (r->short_read)
+        const uint8_t *id = r->short_read ? NULL : bytes_r_blob(r, ZK_ID_MAX - 1, &ilen);
+        if (r->short_read || memchr(s, '\0', slen) || memchr(id, '\0', ilen))
             return false;
+        if (out == NULL)
+            continue;
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].perms = perms;
         memcpy(out[i].id.scheme, s, slen);
-        const uint8_t *id = bytes_r_blob(r, ZK_ID_MAX - 1, &ilen);
-        if (r->short_read)
-            return false;
         memcpy(out[i].id.id, id, ilen);
-        if (memchr(out[i].id.scheme, '\0', slen) || memchr(out[i].id.id, '\0', ilen))
-            return false;
     }
     return true;
 }

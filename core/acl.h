@@ -35,7 +35,8 @@ int acl_digest_id(const char *user_pass, size_t len, char *out, size_t cap);
 
 /* Encoding: u32 count, then per entry u32 perms, blob scheme, blob id. */
 void acl_write(struct bytes_w *w, const struct zk_acl *acl, uint32_t count);
-/* Reads at most `cap` entries; false on malformed input. */
+/* Reads at most `cap` entries into out (NULL: validate and count only);
+ * false on malformed input. */
 bool acl_read(struct bytes_r *r, struct zk_acl *out, uint32_t cap, uint32_t *count);
 
 #endif

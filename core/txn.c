@@ -129,7 +129,6 @@ struct txn_dec {
     struct bytes_r r;
     struct zk_acl *acl_store;   /* NULL in the counting pass */
     uint32_t acl_used;
-    struct zk_acl scratch[ZK_ACL_MAX];
     const char *why;
 };
 
@@ -143,7 +142,7 @@ static const char *txn_r_path(struct txn_dec *d, uint32_t *len)
 
 static void txn_r_acl(struct txn_dec *d, struct zk_txn_op *op)
 {
-    struct zk_acl *out = d->acl_store ? d->acl_store + d->acl_used : d->scratch;
+    struct zk_acl *out = d->acl_store ? d->acl_store + d->acl_used : NULL;
     if (!acl_read(&d->r, out, ZK_ACL_MAX, &op->acl_count)) {
         d->r.short_read = true;
         if (d->why == NULL)
@@ -259,34 +258,23 @@ static int txn_dec_fail(struct zk_txn *t, const struct txn_dec *d, char *err, si
 int zk_txn_decode(struct zk_txn *txn, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
     memset(txn, 0, sizeof *txn);
-    struct txn_dec *d = malloc(sizeof *d);
-    if (d == NULL)
-        return ZSYSTEMERROR;
-    memset(d, 0, sizeof *d);
-    d->r = (struct bytes_r){.buf = buf, .len = len};
-    txn_r_all(d, txn, false);
-    if (d->r.short_read || d->r.off != len) {
-        int rc = txn_dec_fail(txn, d, err, errlen);
-        free(d);
-        return rc;
-    }
-    uint32_t acl_total = d->acl_used, ops = txn->op_count, paths = txn->path_count;
+    struct txn_dec d = {.r = {.buf = buf, .len = len}};
+    txn_r_all(&d, txn, false);
+    if (d.r.short_read || d.r.off != len)
+        return txn_dec_fail(txn, &d, err, errlen);
+    uint32_t acl_total = d.acl_used, ops = txn->op_count, paths = txn->path_count;
     memset(txn, 0, sizeof *txn);
     txn->owned[0] = ops ? calloc(ops, sizeof *txn->ops) : NULL;
     txn->owned[1] = acl_total ? calloc(acl_total, sizeof(struct zk_acl)) : NULL;
     txn->owned[2] = paths ? calloc(paths, sizeof *txn->paths) : NULL;
     if ((ops && !txn->owned[0]) || (acl_total && !txn->owned[1]) || (paths && !txn->owned[2])) {
         zk_txn_free(txn);
-        free(d);
         return ZSYSTEMERROR;
     }
     txn->ops = txn->owned[0];
     txn->paths = txn->owned[2];
-    memset(d, 0, sizeof *d);
-    d->r = (struct bytes_r){.buf = buf, .len = len};
-    d->acl_store = txn->owned[1];
-    txn_r_all(d, txn, true);
-    free(d);
+    d = (struct txn_dec){.r = {.buf = buf, .len = len}, .acl_store = txn->owned[1]};
+    txn_r_all(&d, txn, true);
     return ZOK;
 }
 
