@@ -25,6 +25,7 @@ void zk_sm_free(struct zk_sm *sm)
 {
     tree_free(&sm->tree);
     free(sm->sessions);
+    zk_apply_out_free(&sm->last);
     memset(sm, 0, sizeof *sm);
 }
 
@@ -32,6 +33,7 @@ int zk_sm_clone(struct zk_sm *dst, const struct zk_sm *src)
 {
     *dst = *src;
     dst->sessions = NULL;
+    zk_apply_out_init(&dst->last);
     if (src->session_cap) {
         dst->sessions = malloc(src->session_cap * sizeof *dst->sessions);
         if (dst->sessions == NULL)
@@ -117,6 +119,17 @@ static void sess_remove(struct zk_sm *sm, int64_t id)
     sm->session_count--;
 }
 
+/* A committed txn that cannot be applied still takes its zxid. */
+static int sm_apply_noop(struct zk_sm *sm, uint64_t zxid, int err, struct zk_apply_out *out)
+{
+    zk_apply_out_reset(out);
+    out->type = ZOO_ERROR_OP;
+    out->zxid = (int64_t)zxid;
+    out->err = err;
+    sm->last_applied = zxid;
+    return err;
+}
+
 int zk_sm_apply(struct zk_sm *sm, uint64_t zxid, const uint8_t *bytes, size_t len,
                 struct zk_apply_out *out)
 {
@@ -124,11 +137,13 @@ int zk_sm_apply(struct zk_sm *sm, uint64_t zxid, const uint8_t *bytes, size_t le
         return ZBADARGUMENTS;
     struct zk_txn txn;
     int rc = zk_txn_decode(&txn, bytes, len, NULL, 0);
-    if (rc != ZOK)
+    if (rc == ZSYSTEMERROR)
         return rc;
+    if (rc != ZOK)
+        return sm_apply_noop(sm, zxid, ZMARSHALLINGERROR, out);
     if ((uint64_t)txn.zxid != zxid) {
         zk_txn_free(&txn);
-        return ZBADARGUMENTS;
+        return sm_apply_noop(sm, zxid, ZDATAINCONSISTENCY, out);
     }
     rc = apply_txn(&sm->tree, &txn, out);
     if (rc == ZOK && txn.type == ZOO_CREATE_SESSION_OP) {
@@ -245,4 +260,53 @@ int zk_sm_snapshot_load(struct zk_sm *sm, const uint8_t *buf, size_t len, char *
     zk_sm_free(sm);
     *sm = n;
     return ZOK;
+}
+
+/* ---- struct sm_ops adapters ------------------------------------------------------ */
+
+void *zk_sm_op_create(void)
+{
+    struct zk_sm *sm = malloc(sizeof *sm);
+    if (sm != NULL && zk_sm_init(sm, NULL) != ZOK) {
+        free(sm);
+        sm = NULL;
+    }
+    return sm;
+}
+
+void zk_sm_op_destroy(void *sm)
+{
+    if (sm != NULL)
+        zk_sm_free(sm);
+    free(sm);
+}
+
+void *zk_sm_op_clone(const void *src)
+{
+    struct zk_sm *sm = malloc(sizeof *sm);
+    if (sm != NULL && zk_sm_clone(sm, src) != ZOK) {
+        free(sm);
+        sm = NULL;
+    }
+    return sm;
+}
+
+int zk_sm_op_apply(void *sm, uint64_t zxid, const uint8_t *txn, size_t len)
+{
+    struct zk_sm *m = sm;
+    return zk_sm_apply(m, zxid, txn, len, &m->last) == ZOK ? 0 : -1;
+}
+
+uint64_t zk_sm_op_digest(const void *sm) { return zk_sm_digest(sm); }
+uint64_t zk_sm_op_last_applied(const void *sm) { return zk_sm_last_applied(sm); }
+size_t zk_sm_op_snapshot_size(const void *sm) { return zk_sm_snapshot_size(sm); }
+
+int zk_sm_op_snapshot_write(const void *sm, uint8_t *buf, size_t cap, size_t *len)
+{
+    return zk_sm_snapshot_write(sm, buf, cap, len) == ZOK ? 0 : -1;
+}
+
+int zk_sm_op_snapshot_load(void *sm, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    return zk_sm_snapshot_load(sm, buf, len, err, errlen) == ZOK ? 0 : -1;
 }

@@ -35,6 +35,7 @@ struct zk_sm {
     uint32_t max_sessions;
     uint64_t session_digest;        /* sum of per-session hashes */
     uint64_t last_applied;
+    struct zk_apply_out last;       /* outcome of the last zk_sm_op_apply; not state */
 };
 
 /* cfg NULL: defaults. */
@@ -43,9 +44,12 @@ void zk_sm_free(struct zk_sm *sm);
 int zk_sm_clone(struct zk_sm *dst, const struct zk_sm *src);
 
 /* Applies the txn committed at zxid. ZOK: applied (per-op outcomes, which
- * may be errors, are in out). ZBADARGUMENTS: zxid not above lastApplied or
- * not the txn's own zxid; ZMARSHALLINGERROR: undecodable bytes;
- * ZSYSTEMERROR: out of memory. On any error the state is unchanged. */
+ * may be errors, are in out). A committed txn always counts as applied, so
+ * every replica stays in step even on bad input: undecodable bytes
+ * (ZMARSHALLINGERROR) or bytes prepared for another zxid
+ * (ZDATAINCONSISTENCY: a leader integration bug) are applied as no-ops
+ * that only advance lastApplied. ZBADARGUMENTS: zxid not above lastApplied
+ * (nothing changes); ZSYSTEMERROR: out of memory. */
 int zk_sm_apply(struct zk_sm *sm, uint64_t zxid, const uint8_t *txn, size_t len,
                 struct zk_apply_out *out);
 
@@ -60,5 +64,23 @@ int zk_sm_snapshot_write(const struct zk_sm *sm, uint8_t *buf, size_t cap, size_
 /* Replaces *sm (initialised or zeroed). On error *sm is left as it was
  * and err says "offset N: why". */
 int zk_sm_snapshot_load(struct zk_sm *sm, const uint8_t *buf, size_t len, char *err, size_t errlen);
+
+/* The same operations with the signatures of the replication core's
+ * struct sm_ops (core/sm_opaque.h), so plugging the tree in is:
+ *   const struct sm_ops zk_sm_ops = {"zk", zk_sm_op_create, zk_sm_op_destroy,
+ *       zk_sm_op_clone, zk_sm_op_apply, zk_sm_op_digest, zk_sm_op_last_applied,
+ *       zk_sm_op_snapshot_size, zk_sm_op_snapshot_write, zk_sm_op_snapshot_load};
+ * zk_sm_op_apply keeps the per-op results and watch triggers in sm->last
+ * for the server to read right after (zk_sm_last_out). */
+void *zk_sm_op_create(void);
+void zk_sm_op_destroy(void *sm);
+void *zk_sm_op_clone(const void *sm);
+int zk_sm_op_apply(void *sm, uint64_t zxid, const uint8_t *txn, size_t len);
+uint64_t zk_sm_op_digest(const void *sm);
+uint64_t zk_sm_op_last_applied(const void *sm);
+size_t zk_sm_op_snapshot_size(const void *sm);
+int zk_sm_op_snapshot_write(const void *sm, uint8_t *buf, size_t cap, size_t *len);
+int zk_sm_op_snapshot_load(void *sm, const uint8_t *buf, size_t len, char *err, size_t errlen);
+static inline const struct zk_apply_out *zk_sm_last_out(const struct zk_sm *sm) { return &sm->last; }
 
 #endif

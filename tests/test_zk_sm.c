@@ -110,7 +110,7 @@ static void replicas_agree_on_digest(void **state)
     zkh_free(&h);
 }
 
-static void rejections_change_nothing(void **state)
+static void rejections_keep_replicas_in_step(void **state)
 {
     (void)state;
     struct zkh h;
@@ -121,18 +121,62 @@ static void rejections_change_nothing(void **state)
     uint64_t d = zk_sm_digest(&h.sm), last = zk_sm_last_applied(&h.sm);
     struct zk_apply_out out;
     zk_apply_out_init(&out);
-    /* Same zxid again, an older one, a mismatched one. */
+    /* Same zxid again or an older one: refused, nothing changes. */
     assert_int_equal(zk_sm_apply(&h.sm, (uint64_t)rec.zxid[0], rec.bytes[0], rec.len[0], &out), ZBADARGUMENTS);
     assert_int_equal(zk_sm_apply(&h.sm, 1, rec.bytes[0], rec.len[0], &out), ZBADARGUMENTS);
-    assert_int_equal(zk_sm_apply(&h.sm, last + 5, rec.bytes[0], rec.len[0], &out), ZBADARGUMENTS);
-    /* Garbage bytes. */
+    assert_int_equal(zk_sm_last_applied(&h.sm), last);
+    /* Committed but prepared for another zxid, or undecodable: a no-op that
+     * still takes its zxid, so every replica stays at the same point. */
+    assert_int_equal(zk_sm_apply(&h.sm, last + 5, rec.bytes[0], rec.len[0], &out), ZDATAINCONSISTENCY);
+    assert_int_equal(zk_sm_last_applied(&h.sm), last + 5);
+    assert_int_equal(out.err, ZDATAINCONSISTENCY);
     uint8_t junk[40];
     memset(junk, 0xab, sizeof junk);
-    assert_int_equal(zk_sm_apply(&h.sm, last + 1, junk, sizeof junk, &out), ZMARSHALLINGERROR);
-    assert_int_equal(zk_sm_apply(&h.sm, last + 1, rec.bytes[0], rec.len[0] - 1, &out), ZMARSHALLINGERROR);
+    assert_int_equal(zk_sm_apply(&h.sm, last + 6, junk, sizeof junk, &out), ZMARSHALLINGERROR);
+    assert_int_equal(zk_sm_apply(&h.sm, last + 7, rec.bytes[0], rec.len[0] - 1, &out), ZMARSHALLINGERROR);
+    assert_int_equal(zk_sm_last_applied(&h.sm), last + 7);
     assert_int_equal(zk_sm_digest(&h.sm), d);
-    assert_int_equal(zk_sm_last_applied(&h.sm), last);
     zk_apply_out_free(&out);
+    recorded_free(&rec);
+    zkh_free(&h);
+}
+
+/* The struct sm_ops-shaped entry points the replication core plugs in. */
+static void op_adapters(void **state)
+{
+    (void)state;
+    struct zkh h;
+    zkh_init(&h, false, false);
+    struct recorded rec = {0};
+    random_workload(&h, &rec, 21, 60);
+    void *sm = zk_sm_op_create();
+    assert_non_null(sm);
+    for (int i = 0; i < rec.n; i++)
+        assert_int_equal(zk_sm_op_apply(sm, (uint64_t)rec.zxid[i], rec.bytes[i], rec.len[i]), 0);
+    assert_int_equal(zk_sm_op_apply(sm, 1, rec.bytes[0], rec.len[0]), -1);
+    assert_int_equal(zk_sm_op_digest(sm), zk_sm_digest(&h.sm));
+    assert_int_equal(zk_sm_op_last_applied(sm), zk_sm_last_applied(&h.sm));
+    /* The last apply's results are kept for the server. */
+    const struct zk_apply_out *last = zk_sm_last_out(sm);
+    assert_int_equal(last->zxid, rec.zxid[rec.n - 1]);
+    void *copy = zk_sm_op_clone(sm);
+    assert_non_null(copy);
+    assert_int_equal(zk_sm_op_digest(copy), zk_sm_op_digest(sm));
+    size_t cap = zk_sm_op_snapshot_size(sm), len;
+    uint8_t *buf = malloc(cap);
+    assert_int_equal(zk_sm_op_snapshot_write(sm, buf, cap, &len), 0);
+    assert_int_equal(zk_sm_op_snapshot_write(sm, buf, cap - 1, &len), -1);
+    void *fresh = zk_sm_op_create();
+    char err[128];
+    assert_int_equal(zk_sm_op_snapshot_load(fresh, buf, len, err, sizeof err), 0);
+    assert_int_equal(zk_sm_op_digest(fresh), zk_sm_op_digest(sm));
+    buf[len / 2] ^= 1;
+    assert_int_equal(zk_sm_op_snapshot_load(fresh, buf, len, err, sizeof err), -1);
+    free(buf);
+    zk_sm_op_destroy(fresh);
+    zk_sm_op_destroy(copy);
+    zk_sm_op_destroy(sm);
+    zk_sm_op_destroy(NULL);
     recorded_free(&rec);
     zkh_free(&h);
 }
@@ -288,7 +332,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replicas_agree_on_digest),
-        cmocka_unit_test(rejections_change_nothing),
+        cmocka_unit_test(rejections_keep_replicas_in_step),
+        cmocka_unit_test(op_adapters),
         cmocka_unit_test(sessions_in_table_and_digest),
         cmocka_unit_test(snapshot_round_trip_and_corruption),
         cmocka_unit_test(clone_is_independent),
