@@ -598,3 +598,40 @@ int watch_set_watches(struct watch_mgr *wm, const struct tree *t, uint64_t conn,
         }
     return ZOK;
 }
+
+/* ---- listings ------------------------------------------------------------------------ */
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+uint32_t watch_paths_of(const struct watch_mgr *wm, uint64_t conn, const char **out, uint32_t cap)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < wm->path_high; k++) {
+        const struct watch_path *p = &wm->paths[k];
+        bool found = false;
+        if (p->live)
+            reg_pos(p, conn, &found);
+        if (!found)
+            continue;
+        if (n < cap)
+            out[n] = p->path;
+        n++;
+    }
+    /* Only a complete list can be sorted into the true first cap entries. */
+    if (n <= cap && n > 1)
+        qsort(out, n, sizeof *out, str_ptr_cmp);
+    return n;
+}
+
+uint32_t watch_conns_on(const struct watch_mgr *wm, const char *path, size_t len, uint64_t *out, uint32_t cap)
+{
+    const struct watch_path *p = path_get(wm, path, len);
+    if (p == NULL)
+        return 0;
+    for (uint32_t i = 0; i < p->reg_count && i < cap; i++)
+        out[i] = p->regs[i].conn;
+    return p->reg_count;
+}

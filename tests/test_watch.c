@@ -238,6 +238,30 @@ static void clone_is_independent(void **state)
     watch_free(&c);
 }
 
+static void listings_sorted(void **state)
+{
+    (void)state;
+    struct watch_mgr wm;
+    watch_init(&wm, 0);
+    watch_add(&wm, 5, "/z", 2, WATCH_DATA);
+    watch_add(&wm, 5, "/a/b", 4, WATCH_CHILD);
+    watch_add(&wm, 5, "/m", 2, WATCH_PERSISTENT);
+    watch_add(&wm, 9, "/m", 2, WATCH_DATA);
+    watch_add(&wm, 2, "/m", 2, WATCH_DATA);
+    const char *paths[4];
+    assert_int_equal(watch_paths_of(&wm, 5, paths, 4), 3);
+    assert_string_equal(paths[0], "/a/b");
+    assert_string_equal(paths[1], "/m");
+    assert_string_equal(paths[2], "/z");
+    uint64_t conns[4];
+    assert_int_equal(watch_conns_on(&wm, "/m", 2, conns, 4), 3);
+    assert_int_equal(conns[0], 2);
+    assert_int_equal(conns[1], 5);
+    assert_int_equal(conns[2], 9);
+    assert_int_equal(watch_conns_on(&wm, "/none", 5, conns, 4), 0);
+    watch_free(&wm);
+}
+
 static void per_connection_bound(void **state)
 {
     (void)state;
@@ -332,6 +356,7 @@ int main(void)
         cmocka_unit_test(set_watches_relative_zxid),
         cmocka_unit_test(check_remove_and_disconnect),
         cmocka_unit_test(per_connection_bound),
+        cmocka_unit_test(listings_sorted),
         cmocka_unit_test(clone_is_independent),
         cmocka_unit_test(many_paths_stress),
         cmocka_unit_test(events_only_to_readers),
