@@ -225,3 +225,16 @@ void session_password(int64_t id, const uint8_t *secret, size_t secret_len,
     sha1_final(&c, h);
     memcpy(out, h, SESSION_PASSWD_LEN);
 }
+
+bool session_password_ok(int64_t id, const uint8_t *secret, size_t secret_len,
+                         const uint8_t *passwd, size_t passwd_len)
+{
+    if (passwd_len != SESSION_PASSWD_LEN)
+        return false;
+    uint8_t want[SESSION_PASSWD_LEN];
+    session_password(id, secret, secret_len, want);
+    uint8_t diff = 0;
+    for (int i = 0; i < SESSION_PASSWD_LEN; i++)
+        diff |= (uint8_t)(want[i] ^ passwd[i]);
+    return diff == 0;
+}

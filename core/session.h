@@ -93,4 +93,9 @@ int64_t session_next_expiry_ms(const struct session_tracker *tr);
 void session_password(int64_t id, const uint8_t *secret, size_t secret_len,
                       uint8_t out[SESSION_PASSWD_LEN]);
 
+/* Reconnect check: the password the client presents matches the one the
+ * ensemble derives for that id (compared without early exit). */
+bool session_password_ok(int64_t id, const uint8_t *secret, size_t secret_len,
+                         const uint8_t *passwd, size_t passwd_len);
+
 #endif

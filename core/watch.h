@@ -140,9 +140,9 @@ void watch_remove_conn(struct watch_mgr *wm, uint64_t conn);
 uint32_t watch_conn_count(const struct watch_mgr *wm, uint64_t conn);
 /* All registrations of all connections (4lw wchs, mntr zk_watch_count). */
 uint32_t watch_count_total(const struct watch_mgr *wm);
-/* For the wchc/wchp four-letter words: the paths conn watches, sorted
- * bytewise, and the connections watching a path, sorted by id. Each writes
- * up to cap entries and returns the total. Path pointers are valid until
+/* For the wchc/wchp four-letter words: the paths conn watches (sorted
+ * bytewise when cap holds them all), and the connections watching a path,
+ * sorted by id. Each writes up to cap entries and returns the total. Path pointers are valid until
  * the next change to the manager. */
 uint32_t watch_paths_of(const struct watch_mgr *wm, uint64_t conn, const char **out, uint32_t cap);
 uint32_t watch_conns_on(const struct watch_mgr *wm, const char *path, size_t len, uint64_t *out, uint32_t cap);

@@ -136,6 +136,11 @@ static void passwords_deterministic_and_keyed(void **state)
     assert_memory_equal(p1, p2, 16);
     assert_memory_not_equal(p1, p3, 16);
     assert_memory_not_equal(p1, p4, 16);
+    assert_true(session_password_ok(42, (const uint8_t *)"secret", 6, p1, 16));
+    assert_false(session_password_ok(43, (const uint8_t *)"secret", 6, p1, 16));
+    assert_false(session_password_ok(42, (const uint8_t *)"secret", 6, p1, 15));
+    p1[15] ^= 1;
+    assert_false(session_password_ok(42, (const uint8_t *)"secret", 6, p1, 16));
 }
 
 static void clone_is_independent(void **state)
