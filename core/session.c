@@ -148,14 +148,18 @@ int session_touch(struct session_tracker *tr, int64_t id, int64_t now_ms)
     return ZOK;
 }
 
-int session_check(const struct session_tracker *tr, int64_t id, uint64_t owner)
+int session_check(struct session_tracker *tr, int64_t id, uint64_t owner)
 {
-    const struct session *s = session_get(tr, id);
-    if (s == NULL)
+    bool found;
+    uint32_t i = session_pos(tr, id, &found);
+    if (!found)
         return ZUNKNOWNSESSION;
+    struct session *s = &tr->s[i];
     if (s->closing)
         return ZSESSIONEXPIRED;
-    if (s->owner != owner)
+    if (s->owner == SESSION_OWNER_NONE)
+        s->owner = owner;
+    else if (s->owner != owner)
         return ZSESSIONMOVED;
     return ZOK;
 }

@@ -75,8 +75,11 @@ int session_track(struct session_tracker *tr, int64_t id, int32_t timeout_ms,
 /* Extends the expiry: ZOK, ZUNKNOWNSESSION, ZSESSIONEXPIRED (closing). */
 int session_touch(struct session_tracker *tr, int64_t id, int64_t now_ms);
 /* SessionTrackerImpl.checkSession: ZOK, ZUNKNOWNSESSION, ZSESSIONEXPIRED,
- * ZSESSIONMOVED (owner differs). */
-int session_check(const struct session_tracker *tr, int64_t id, uint64_t owner);
+ * ZSESSIONMOVED (owner differs). A session without an owner yet
+ * (SESSION_OWNER_NONE, e.g. tracked by a new leader from the committed
+ * table) is claimed by the first owner that checks it, as in ZooKeeper. */
+#define SESSION_OWNER_NONE 0u
+int session_check(struct session_tracker *tr, int64_t id, uint64_t owner);
 int session_set_owner(struct session_tracker *tr, int64_t id, uint64_t owner);
 void session_set_closing(struct session_tracker *tr, int64_t id);
 void session_remove(struct session_tracker *tr, int64_t id);

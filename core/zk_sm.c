@@ -159,6 +159,17 @@ int zk_sm_apply(struct zk_sm *sm, uint64_t zxid, const uint8_t *bytes, size_t le
     return rc;
 }
 
+int zk_sm_track_sessions(const struct zk_sm *sm, struct session_tracker *tr, int64_t now_ms)
+{
+    for (uint32_t i = 0; i < sm->session_count; i++) {
+        const struct zk_sm_session *s = &sm->sessions[i];
+        int rc = session_track(tr, s->id, s->timeout_ms, SESSION_OWNER_NONE, now_ms);
+        if (rc != ZOK)
+            return rc;
+    }
+    return ZOK;
+}
+
 /* ---- snapshots ------------------------------------------------------------------- */
 
 static void sm_write_head(const struct zk_sm *sm, struct bytes_w *w)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/apply.h"
+#include "core/session.h"
 #include "core/tree.h"
 
 #define ZK_SM_SNAPSHOT_VERSION 1u
@@ -56,6 +57,11 @@ int zk_sm_apply(struct zk_sm *sm, uint64_t zxid, const uint8_t *txn, size_t len,
 uint64_t zk_sm_digest(const struct zk_sm *sm);
 static inline uint64_t zk_sm_last_applied(const struct zk_sm *sm) { return sm->last_applied; }
 const struct zk_sm_session *zk_sm_session(const struct zk_sm *sm, int64_t id);
+
+/* A new leader's tracker: every committed session, owner unset, expiry
+ * counted from now_ms (ZooKeeper restarts the clocks on a new leader too).
+ * ZOK, or the first error from session_track (ZTHROTTLEDOP when full). */
+int zk_sm_track_sessions(const struct zk_sm *sm, struct session_tracker *tr, int64_t now_ms);
 
 /* Snapshot: "ZSM1" | u32 version | u64 last_applied | u32 n | n x (i64 id,
  * i32 timeout) | blob tree snapshot | u32 crc32c. */

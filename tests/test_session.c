@@ -122,6 +122,13 @@ static void check_codes_and_bound(void **state)
     assert_int_equal(session_check(&tr, 12345, 8), ZUNKNOWNSESSION);
     session_set_closing(&tr, b);
     assert_int_equal(session_set_owner(&tr, b, 8), ZSESSIONEXPIRED);
+    /* A session the new leader learned from the log has no owner yet: the
+     * first checker claims it. */
+    session_remove(&tr, b);
+    assert_int_equal(session_track(&tr, 777, 4000, SESSION_OWNER_NONE, 0), ZOK);
+    assert_int_equal(session_check(&tr, 777, 3), ZOK);
+    assert_int_equal(session_get(&tr, 777)->owner, 3);
+    assert_int_equal(session_check(&tr, 777, 4), ZSESSIONMOVED);
     session_free(&tr);
 }
 

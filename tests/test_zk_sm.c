@@ -200,6 +200,22 @@ static void sessions_in_table_and_digest(void **state)
     assert_int_equal(zkh_submit(&h, &cl), ZOK);
     assert_null(zk_sm_session(&h.sm, h.session));
     assert_null(zkh_node(&h, "/eph"));
+    /* A new leader rebuilds its tracker from the committed table. */
+    struct zk_request cs2 = zkh_req(&h, ZOO_CREATE_SESSION_OP, NULL);
+    cs2.session_id = 4242;
+    cs2.timeout_ms = 9000;
+    assert_int_equal(zkh_submit(&h, &cs2), ZOK);
+    struct session_tracker tr;
+    struct session_config sc = {.tick_ms = 1000};
+    session_init(&tr, &sc, 0);
+    assert_int_equal(zk_sm_track_sessions(&h.sm, &tr, 50000), ZOK);
+    assert_non_null(session_get(&tr, 4242));
+    assert_int_equal(session_get(&tr, 4242)->expiry_ms, 60000);
+    assert_null(session_get(&tr, h.session));
+    session_free(&tr);
+    struct zk_request cl2 = zkh_req(&h, ZOO_CLOSE_SESSION_OP, NULL);
+    cl2.session_id = 4242;
+    assert_int_equal(zkh_submit(&h, &cl2), ZOK);
     /* The session table is empty again; only the tree moved on. */
     assert_int_equal(h.sm.session_count, 0);
     assert_int_equal(h.sm.session_digest, 0);
