@@ -85,11 +85,19 @@ int acl_check(const struct zk_acl *acl, uint32_t acl_count, int32_t perm,
 }
 
 /* Digest ids are "user:hash": DigestAuthenticationProvider.isValid wants
- * exactly two ':'-separated parts, the second non-empty. */
+ * id.split(":") to have two parts, and Java's split drops trailing empty
+ * parts ("a:b:" is valid, "a:" and "a::b" are not). */
 static bool acl_digest_valid(const char *id)
 {
-    const char *colon = strchr(id, ':');
-    return colon != NULL && strchr(colon + 1, ':') == NULL && colon[1] != '\0';
+    size_t len = strlen(id);
+    while (len > 0 && id[len - 1] == ':')
+        len--;
+    if (len == 0)
+        return false;
+    uint32_t parts = 1;
+    for (size_t i = 0; i < len; i++)
+        parts += id[i] == ':';
+    return parts == 2;
 }
 
 static bool acl_id_valid(const struct zk_id *id)

@@ -163,6 +163,20 @@ static void oversize_data_and_invalid_acl(void **state)
     struct zk_acl baddigest = {ZOO_PERM_ALL, {"digest", "nocolon"}};
     c.acl = &baddigest;
     assert_int_equal(zkh_submit(h, &c), ZINVALIDACL);
+    static const char *const digest_ids[][2] = {
+        {"a:b", "ok"}, {"a:b:", "ok"}, {":b", "ok"}, {"a:", "bad"}, {"a::b", "bad"}, {"a:b:c", "bad"}, {"", "bad"}};
+    for (int i = 0; i < 7; i++) {
+        struct zk_acl d = {ZOO_PERM_ALL, {"digest", ""}};
+        strcpy(d.id.id, digest_ids[i][0]);
+        char path[16];
+        snprintf(path, sizeof path, "/dig%d", i);
+        struct zk_request dr = zkh_req(h, ZOO_CREATE_OP, path);
+        dr.acl = &d;
+        dr.acl_count = 1;
+        int want = strcmp(digest_ids[i][1], "ok") == 0 ? ZOK : ZINVALIDACL;
+        if (zkh_submit(h, &dr) != want)
+            fail_msg("digest id \"%s\" should be %s", digest_ids[i][0], digest_ids[i][1]);
+    }
     struct zk_acl badip = {ZOO_PERM_ALL, {"ip", "300.1.1.1"}};
     c.acl = &badip;
     assert_int_equal(zkh_submit(h, &c), ZINVALIDACL);
