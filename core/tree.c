@@ -4,6 +4,7 @@
 #include "core/tree.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -721,4 +722,27 @@ uint32_t tree_reap_candidates(const struct tree *t, int64_t now_ms,
             out[n++] = x;
     }
     return n;
+}
+
+size_t tree_dump(const struct tree *t, char *buf, size_t cap)
+{
+    size_t used = 0;
+    for (uint32_t i = tree_root(t); i != TREE_NONE; i = tree_preorder_next(t, i)) {
+        const struct tree_node *n = &t->nodes[i];
+        const struct zk_stat *st = &n->stat;
+        char *at = used < cap ? buf + used : NULL;
+        size_t room = used < cap ? cap - used : 0;
+        int w = snprintf(at, room,
+                         "%s czxid=0x%llx mzxid=0x%llx pzxid=0x%llx ctime=%lld mtime=%lld version=%d "
+                         "cversion=%d aversion=%d owner=0x%llx children=%u data=%u\n",
+                         n->path, (unsigned long long)st->czxid, (unsigned long long)st->mzxid,
+                         (unsigned long long)st->pzxid, (long long)st->ctime_ms, (long long)st->mtime_ms,
+                         st->version, st->cversion, st->aversion,
+                         (unsigned long long)st->ephemeral_owner, n->child_count, n->data_len);
+        if (w > 0)
+            used += (size_t)w;
+    }
+    if (cap > 0 && used >= cap)
+        buf[cap - 1] = '\0';
+    return used;
 }

@@ -154,6 +154,13 @@ static inline uint64_t tree_digest(const struct tree *t) { return t->digest; }
 /* Recomputes the digest from scratch (tests and snapshot loading). */
 uint64_t tree_digest_recompute(const struct tree *t);
 
+/* Human-readable listing, one node per line in preorder:
+ *   <path> czxid=0x.. mzxid=0x.. pzxid=0x.. ctime=.. mtime=.. version=..
+ *   cversion=.. aversion=.. owner=0x.. children=.. data=<len>
+ * Writes at most cap bytes (NUL-terminated when cap > 0) and returns the
+ * length the whole listing needs, like snprintf. For traces and teaching. */
+size_t tree_dump(const struct tree *t, char *buf, size_t cap);
+
 /* Snapshot: versioned, little-endian, preorder, CRC-32C trailer.
  * write fails with ZBADARGUMENTS if cap < tree_snapshot_size(). load
  * replaces *t (a freshly zeroed or freed tree) and on error leaves it empty

@@ -435,6 +435,36 @@ static void index_stress_against_model(void **state)
     tree_free(&t);
 }
 
+static void dump_lists_preorder(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_init(&t, NULL);
+    mk(&t, "/b", "xy", 0, 0x100000001ll);
+    mk(&t, "/a", NULL, 0x42, 0x100000002ll);
+    char buf[2048];
+    size_t n = tree_dump(&t, buf, sizeof buf);
+    assert_int_equal(n, strlen(buf));
+    /* Preorder, children by name. */
+    const char *order[] = {"/ ", "/a ", "/b ", "/zookeeper ", "/zookeeper/config ", "/zookeeper/quota "};
+    const char *line = buf;
+    for (int i = 0; i < 6; i++) {
+        assert_memory_equal(line, order[i], strlen(order[i]));
+        line = strchr(line, '\n') + 1;
+    }
+    assert_string_equal(line, "");
+    assert_non_null(strstr(buf, "/a czxid=0x100000002 mzxid=0x100000002 pzxid=0x100000002 ctime=42949672980 "));
+    assert_non_null(strstr(buf, "owner=0x42 children=0 data=0\n/b "));
+    assert_non_null(strstr(buf, "/b czxid=0x100000001"));
+    assert_non_null(strstr(buf, "data=2\n"));
+    /* Truncation: snprintf semantics. */
+    char small[10];
+    assert_int_equal(tree_dump(&t, small, sizeof small), n);
+    assert_int_equal(strlen(small), 9);
+    assert_int_equal(tree_dump(&t, NULL, 0), n);
+    tree_free(&t);
+}
+
 static void node_max_bound(void **state)
 {
     (void)state;
@@ -463,6 +493,7 @@ int main(void)
         cmocka_unit_test(snapshot_resealed_mutations),
         cmocka_unit_test(index_stress_against_model),
         cmocka_unit_test(node_max_bound),
+        cmocka_unit_test(dump_lists_preorder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
