@@ -626,17 +626,33 @@ static struct zk_txn_op op_fixed(const struct prep *p, const struct prep_op *o)
     return op;
 }
 
-static int prep_multi(struct prep_ctx *c, struct zk_txn *txn, int32_t *err)
+/* Problems with the multi as a whole, found before any op is looked at:
+ * too many ops or a type that cannot be in a multi (ZooKeeper cannot even
+ * deserialize it: MARSHALLINGERROR), or more data in total than one
+ * request may carry (BADARGUMENTS; ZooKeeper's packet limit). */
+static int multi_whole_check(const struct prep *p, const struct zk_request *req)
+{
+    uint32_t n = req->op_count;
+    if (n > ZK_MULTI_MAX || (n > 0 && req->ops == NULL))
+        return ZMARSHALLINGERROR;
+    uint64_t data = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!multi_op_allowed(req->ops[i].type))
+            return ZMARSHALLINGERROR;
+        data += req->ops[i].data_len;
+    }
+    return data > p->cfg.data_max ? ZBADARGUMENTS : ZOK;
+}
+
+static int prep_multi(struct prep_ctx *c, struct zk_txn *txn, int32_t *err, bool *whole)
 {
     struct prep *p = c->p;
     const struct zk_request *req = c->req;
     uint32_t n = req->op_count;
-    bool bad = n > ZK_MULTI_MAX || (n > 0 && req->ops == NULL);
-    for (uint32_t i = 0; !bad && i < n; i++)
-        bad = !multi_op_allowed(req->ops[i].type);
-    if (bad) {
-        *err = ZMARSHALLINGERROR;
-        return ZOK; /* the caller turns *err into a single error txn */
+    *err = multi_whole_check(p, req);
+    if (*err != ZOK) {
+        *whole = true; /* the caller turns it into a single error txn */
+        return ZOK;
     }
     uint64_t start = overlay_mark(&p->ov);
     uint32_t failed = n;
@@ -665,7 +681,7 @@ static int prep_multi(struct prep_ctx *c, struct zk_txn *txn, int32_t *err)
     return ZOK;
 }
 
-static int prep_build(struct prep_ctx *c, struct zk_txn *txn, int32_t *err)
+static int prep_build(struct prep_ctx *c, struct zk_txn *txn, int32_t *err, bool *whole)
 {
     const struct zk_request *req = c->req;
     switch (req->type) {
@@ -675,7 +691,7 @@ static int prep_build(struct prep_ctx *c, struct zk_txn *txn, int32_t *err)
     case ZOO_CLOSE_SESSION_OP:
         return prep_close_session(c, txn);
     case ZOO_MULTI_OP:
-        return prep_multi(c, txn, err);
+        return prep_multi(c, txn, err, whole);
     default: {
         int rc = prep_one(c, req, &c->p->ops[0], false);
         if (rc == ZOK)
@@ -704,24 +720,25 @@ int prep_request(struct prep *p, const struct tree *t, struct session_tracker *t
                          .time_ms = time_ms, .type = req->type};
     uint64_t start = overlay_mark(&p->ov);
     int32_t err = ZOK;
-    int rc = prep_build(&c, &txn, &err);
+    bool whole = req->type != ZOO_MULTI_OP; /* a single op's failure fails it all */
+    int rc = prep_build(&c, &txn, &err, &whole);
     if (rc != ZOK) {
         overlay_truncate(&p->ov, start);
         res->err = rc;
         return rc == ZTHROTTLEDOP ? ZOK : rc;
     }
-    if (err != ZOK && req->type != ZOO_MULTI_OP) {
+    if (err != ZOK && whole) {
         overlay_truncate(&p->ov, start);
         memset(&txn.op, 0, sizeof txn.op);
-        txn.type = txn.op.type = ZOO_ERROR_OP;
-        txn.op.err = err;
-    } else if (err == ZMARSHALLINGERROR && txn.op_count == 0 && req->op_count != 0) {
+        txn.ops = NULL;
+        txn.op_count = 0;
         txn.type = txn.op.type = ZOO_ERROR_OP;
         txn.op.err = err;
     }
     res->err = err;
     if (zk_txn_encode(&txn, txn_buf, cap, &res->txn_len) != ZOK) {
         overlay_truncate(&p->ov, start);
+        res->txn_len = zk_txn_encoded_size(&txn); /* grow to this and retry */
         return ZBADARGUMENTS;
     }
     res->has_txn = true;

@@ -75,8 +75,9 @@ int prep_clone(struct prep *dst, const struct prep *src);
 /* Prepares one request at `zxid` (the zxid ZAB will give the txn; the
  * caller must propose it with exactly that zxid, in order). tr may be NULL
  * (no session checks). Returns ZOK with *res filled, or ZBADARGUMENTS if
- * cap is too small for the txn, ZSYSTEMERROR when out of memory: then no
- * txn was produced and the overlay is unchanged. */
+ * cap is too small for the txn (res->txn_len says how much is needed:
+ * grow the buffer and call again), ZSYSTEMERROR when out of memory: then
+ * no txn was produced and the overlay is unchanged. */
 int prep_request(struct prep *p, const struct tree *t, struct session_tracker *tr,
                  const struct zk_request *req, int64_t zxid, int64_t time_ms,
                  uint8_t *txn_buf, size_t cap, struct prep_result *res);

@@ -388,6 +388,43 @@ static void multi_failure_applies_nothing(void **state)
     assert_int_equal(h->out.type, ZOO_ERROR_OP);
 }
 
+static void multi_data_limit_and_small_buffer(void **state)
+{
+    struct zkh *h = *state;
+    static uint8_t half[ZK_DATA_MAX_DEFAULT / 2 + 1];
+    struct zk_request ops[2] = {zkh_req(h, ZOO_CREATE_OP, "/h1"), zkh_req(h, ZOO_CREATE_OP, "/h2")};
+    for (int i = 0; i < 2; i++) {
+        ops[i].data = half;
+        ops[i].data_len = sizeof half;
+    }
+    struct zk_request m = zkh_req(h, ZOO_MULTI_OP, NULL);
+    m.ops = ops;
+    m.op_count = 2;
+    /* Two halves are more than one request may carry. */
+    assert_int_equal(zkh_submit(h, &m), ZBADARGUMENTS);
+    assert_int_equal(h->out.type, ZOO_ERROR_OP);
+    assert_null(zkh_node(h, "/h1"));
+    /* A buffer too small: told the size, nothing changes, retry works. */
+    ops[1].data_len = 10;
+    struct prep_result res;
+    static uint8_t tiny[64], big[ZK_DATA_MAX_DEFAULT];
+    uint32_t before = prep_outstanding(&h->prep);
+    int64_t z = h->zxid + 1;
+    assert_int_equal(prep_request(&h->prep, &h->sm.tree, NULL, &m, z, 1, tiny, sizeof tiny, &res), ZBADARGUMENTS);
+    assert_false(res.has_txn);
+    assert_true(res.txn_len > sizeof half);
+    assert_int_equal(prep_outstanding(&h->prep), before);
+    size_t need = res.txn_len;
+    assert_int_equal(prep_request(&h->prep, &h->sm.tree, NULL, &m, z, 1, big, sizeof big, &res), ZOK);
+    assert_true(res.has_txn);
+    assert_int_equal(res.txn_len, need);
+    assert_int_equal(zk_sm_apply(&h->sm, (uint64_t)z, big, res.txn_len, &h->out), ZOK);
+    prep_applied(&h->prep, z);
+    h->zxid = z;
+    assert_non_null(zkh_node(h, "/h1"));
+    assert_int_equal(zkh_node(h, "/h2")->data_len, 10);
+}
+
 static void overlay_pipelining(void **state)
 {
     struct zkh *h = *state;
@@ -604,6 +641,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(multi_success_one_zxid, setup, teardown),
         cmocka_unit_test_setup_teardown(multi_failure_applies_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(overlay_pipelining, setup, teardown),
+        cmocka_unit_test_setup_teardown(multi_data_limit_and_small_buffer, setup, teardown),
         cmocka_unit_test(overlay_bound_throttles),
         cmocka_unit_test_setup_teardown(clone_mid_pipeline, setup, teardown),
         cmocka_unit_test(ttl_and_container),
