@@ -232,6 +232,13 @@ void overlay_truncate(struct overlay *ov, uint64_t mark)
     }
 }
 
+void overlay_retag(struct overlay *ov, uint64_t mark, int64_t zxid)
+{
+    for (uint32_t k = ov->head; k < ov->end; k++)
+        if (ov->seq_base + k >= mark)
+            ov->recs[k].zxid = zxid;
+}
+
 void overlay_applied(struct overlay *ov, int64_t zxid)
 {
     while (ov->head < ov->end && ov->recs[ov->head].zxid <= zxid) {

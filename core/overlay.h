@@ -53,6 +53,8 @@ int overlay_add(struct overlay *ov, const struct overlay_rec *rec);
  * added), and the rollback (drops every record added after it). */
 static inline uint64_t overlay_mark(const struct overlay *ov) { return ov->seq_base + ov->end; }
 void overlay_truncate(struct overlay *ov, uint64_t mark);
+/* Sets the zxid of every record added after mark. */
+void overlay_retag(struct overlay *ov, uint64_t mark, int64_t zxid);
 /* Drops records of txns with zxid <= zxid (they are in the tree now). */
 void overlay_applied(struct overlay *ov, int64_t zxid);
 

@@ -87,6 +87,19 @@ void prep_applied(struct prep *p, int64_t zxid)
     overlay_applied(&p->ov, zxid);
 }
 
+void prep_retag_last(struct prep *p, int64_t zxid)
+{
+    if (p->last_mark >= overlay_mark(&p->ov) - overlay_count(&p->ov))
+        overlay_retag(&p->ov, p->last_mark, zxid);
+}
+
+void prep_cancel_last(struct prep *p)
+{
+    /* Records before the mark may have been applied and dropped already. */
+    if (p->last_mark >= overlay_mark(&p->ov) - overlay_count(&p->ov))
+        overlay_truncate(&p->ov, p->last_mark);
+}
+
 /* ---- overlay ------------------------------------------------------------ */
 
 static bool rec_get(const struct prep_ctx *c, const char *path, size_t len, struct prep_rec *r)
@@ -719,6 +732,7 @@ int prep_request(struct prep *p, const struct tree *t, struct session_tracker *t
     struct zk_txn txn = {.session_id = req->session_id, .cxid = req->cxid, .zxid = zxid,
                          .time_ms = time_ms, .type = req->type};
     uint64_t start = overlay_mark(&p->ov);
+    p->last_mark = start;
     int32_t err = ZOK;
     bool whole = req->type != ZOO_MULTI_OP; /* a single op's failure fails it all */
     int rc = prep_build(&c, &txn, &err, &whole);

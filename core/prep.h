@@ -48,6 +48,7 @@ struct prep_op;               /* scratch, private to prep.c */
 struct prep {
     struct prep_config cfg;
     struct overlay ov;           /* outstanding changes, zxid order */
+    uint64_t last_mark;          /* overlay mark before the last prepared txn */
     struct prep_op *ops;         /* ZK_MULTI_MAX, being built */
     struct zk_txn_op *txn_ops;   /* ZK_MULTI_MAX, handed to the encoder */
     char *names;                 /* resolved paths of the txn being built */
@@ -81,6 +82,14 @@ int prep_clone(struct prep *dst, const struct prep *src);
 int prep_request(struct prep *p, const struct tree *t, struct session_tracker *tr,
                  const struct zk_request *req, int64_t zxid, int64_t time_ms,
                  uint8_t *txn_buf, size_t cap, struct prep_result *res);
+
+/* When ZAB numbers a proposal itself (replica_propose hands back the
+ * zxid), prepare with the predicted zxid and then either confirm the real
+ * one (retag: the overlay records of the last prepared txn take it) or,
+ * if the proposal was refused, cancel them. Only the last prepared txn
+ * can be retagged or cancelled; both are no-ops if it produced no records. */
+void prep_retag_last(struct prep *p, int64_t zxid);
+void prep_cancel_last(struct prep *p);
 
 /* The txn with this zxid (and all older ones) has been applied. */
 void prep_applied(struct prep *p, int64_t zxid);

@@ -141,10 +141,9 @@ int zk_sm_apply(struct zk_sm *sm, uint64_t zxid, const uint8_t *bytes, size_t le
         return rc;
     if (rc != ZOK)
         return sm_apply_noop(sm, zxid, ZMARSHALLINGERROR, out);
-    if ((uint64_t)txn.zxid != zxid) {
-        zk_txn_free(&txn);
-        return sm_apply_noop(sm, zxid, ZDATAINCONSISTENCY, out);
-    }
+    /* The commit zxid is the truth: the leader may have prepared the txn
+     * before ZAB numbered it (the header's zxid is then only a hint). */
+    txn.zxid = (int64_t)zxid;
     rc = apply_txn(&sm->tree, &txn, out);
     if (rc == ZOK && txn.type == ZOO_CREATE_SESSION_OP) {
         int err = sess_add(sm, txn.session_id, txn.timeout_ms);

@@ -44,13 +44,13 @@ int zk_sm_init(struct zk_sm *sm, const struct zk_sm_config *cfg);
 void zk_sm_free(struct zk_sm *sm);
 int zk_sm_clone(struct zk_sm *dst, const struct zk_sm *src);
 
-/* Applies the txn committed at zxid. ZOK: applied (per-op outcomes, which
- * may be errors, are in out). A committed txn always counts as applied, so
- * every replica stays in step even on bad input: undecodable bytes
- * (ZMARSHALLINGERROR) or bytes prepared for another zxid
- * (ZDATAINCONSISTENCY: a leader integration bug) are applied as no-ops
- * that only advance lastApplied. ZBADARGUMENTS: zxid not above lastApplied
- * (nothing changes); ZSYSTEMERROR: out of memory. */
+/* Applies the txn committed at zxid; czxid/mzxid/pzxid are stamped with
+ * this zxid whatever the txn header says. ZOK: applied (per-op outcomes,
+ * which may be errors, are in out). A committed txn always counts as
+ * applied, so every replica stays in step even on bad input: undecodable
+ * bytes are a no-op that only advances lastApplied (ZMARSHALLINGERROR).
+ * ZBADARGUMENTS: zxid not above lastApplied (nothing changes);
+ * ZSYSTEMERROR: out of memory. */
 int zk_sm_apply(struct zk_sm *sm, uint64_t zxid, const uint8_t *txn, size_t len,
                 struct zk_apply_out *out);
 

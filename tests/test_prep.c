@@ -495,6 +495,34 @@ static void clone_mid_pipeline(void **state)
         zkh_apply_next(h);
 }
 
+/* ZAB numbers proposals itself: prepare with a guess, then retag with the
+ * real zxid, or cancel when the proposal is refused. */
+static void retag_and_cancel(void **state)
+{
+    struct zkh *h = *state;
+    static uint8_t buf[4096];
+    struct prep_result res;
+    struct zk_request a = zkh_req(h, ZOO_CREATE_OP, "/r");
+    int64_t guess = h->zxid + 1, real = h->zxid + 7;
+    assert_int_equal(prep_request(&h->prep, &h->sm.tree, NULL, &a, guess, 1, buf, sizeof buf, &res), ZOK);
+    prep_retag_last(&h->prep, real);
+    prep_applied(&h->prep, guess); /* the guess is not the real zxid: nothing dropped */
+    assert_int_equal(prep_outstanding(&h->prep), 2);
+    assert_int_equal(zk_sm_apply(&h->sm, (uint64_t)real, buf, res.txn_len, &h->out), ZOK);
+    prep_applied(&h->prep, real);
+    assert_int_equal(prep_outstanding(&h->prep), 0);
+    h->zxid = real;
+    assert_int_equal(zkh_node(h, "/r")->stat.czxid, real);
+    /* A refused proposal: its records go, the next request does not see it. */
+    struct zk_request b = zkh_req(h, ZOO_CREATE_OP, "/refused");
+    assert_int_equal(prep_request(&h->prep, &h->sm.tree, NULL, &b, real + 1, 1, buf, sizeof buf, &res), ZOK);
+    assert_int_equal(prep_outstanding(&h->prep), 2);
+    prep_cancel_last(&h->prep);
+    assert_int_equal(prep_outstanding(&h->prep), 0);
+    struct zk_request kid = zkh_req(h, ZOO_CREATE_OP, "/refused/kid");
+    assert_int_equal(zkh_submit(h, &kid), ZNONODE);
+}
+
 static void overlay_bound_throttles(void **state)
 {
     (void)state;
@@ -643,6 +671,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(overlay_pipelining, setup, teardown),
         cmocka_unit_test_setup_teardown(multi_data_limit_and_small_buffer, setup, teardown),
         cmocka_unit_test(overlay_bound_throttles),
+        cmocka_unit_test_setup_teardown(retag_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(clone_mid_pipeline, setup, teardown),
         cmocka_unit_test(ttl_and_container),
         cmocka_unit_test(session_checks),
