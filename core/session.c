@@ -13,7 +13,9 @@ int session_init(struct session_tracker *tr, const struct session_config *cfg, i
 {
     memset(tr, 0, sizeof *tr);
     tr->cfg = *cfg;
-    if (tr->cfg.tick_ms <= 0)
+    /* Server id 255 would make session ids look like TTL owners (0xff top
+     * byte): ZooKeeper caps it at 254 for the same reason. */
+    if (tr->cfg.tick_ms <= 0 || cfg->server_id == 0xff)
         return ZBADARGUMENTS;
     if (tr->cfg.min_timeout_ms <= 0)
         tr->cfg.min_timeout_ms = 2 * tr->cfg.tick_ms;

@@ -32,7 +32,7 @@ struct session_config {
     int32_t min_timeout_ms;   /* 0: 2 x tick */
     int32_t max_timeout_ms;   /* 0: 20 x tick */
     uint32_t max_sessions;    /* 0: SESSION_MAX_DEFAULT */
-    uint8_t server_id;
+    uint8_t server_id;        /* 0..254 (255 is refused) */
 };
 
 struct session {

@@ -31,6 +31,8 @@ static void negotiation_clamps(void **state)
     session_free(&tr);
     struct session_config bad = {.tick_ms = 0};
     assert_int_equal(session_init(&tr, &bad, 0), ZBADARGUMENTS);
+    struct session_config sid255 = {.tick_ms = 100, .server_id = 255};
+    assert_int_equal(session_init(&tr, &sid255, 0), ZBADARGUMENTS);
     struct session_config inverted = {.tick_ms = 100, .min_timeout_ms = 900, .max_timeout_ms = 800};
     assert_int_equal(session_init(&tr, &inverted, 0), ZBADARGUMENTS);
 }
