@@ -1,0 +1,51 @@
+/* zk_types: names for the error codes, for logs, reports and test output.
+ * Owns only a static table. Never allocates. */
+#include "core/zk_types.h"
+
+struct zk_err_entry {
+    int code;
+    const char *name;
+};
+
+static const struct zk_err_entry zk_err_table[] = {
+    {ZOK, "OK"},
+    {ZSYSTEMERROR, "SYSTEMERROR"},
+    {ZRUNTIMEINCONSISTENCY, "RUNTIMEINCONSISTENCY"},
+    {ZDATAINCONSISTENCY, "DATAINCONSISTENCY"},
+    {ZCONNECTIONLOSS, "CONNECTIONLOSS"},
+    {ZMARSHALLINGERROR, "MARSHALLINGERROR"},
+    {ZUNIMPLEMENTED, "UNIMPLEMENTED"},
+    {ZOPERATIONTIMEOUT, "OPERATIONTIMEOUT"},
+    {ZBADARGUMENTS, "BADARGUMENTS"},
+    {ZUNKNOWNSESSION, "UNKNOWNSESSION"},
+    {ZNEWCONFIGNOQUORUM, "NEWCONFIGNOQUORUM"},
+    {ZRECONFIGINPROGRESS, "RECONFIGINPROGRESS"},
+    {ZAPIERROR, "APIERROR"},
+    {ZNONODE, "NONODE"},
+    {ZNOAUTH, "NOAUTH"},
+    {ZBADVERSION, "BADVERSION"},
+    {ZNOCHILDRENFOREPHEMERALS, "NOCHILDRENFOREPHEMERALS"},
+    {ZNODEEXISTS, "NODEEXISTS"},
+    {ZNOTEMPTY, "NOTEMPTY"},
+    {ZSESSIONEXPIRED, "SESSIONEXPIRED"},
+    {ZINVALIDCALLBACK, "INVALIDCALLBACK"},
+    {ZINVALIDACL, "INVALIDACL"},
+    {ZAUTHFAILED, "AUTHFAILED"},
+    {ZSESSIONMOVED, "SESSIONMOVED"},
+    {ZNOTREADONLY, "NOTREADONLY"},
+    {ZEPHEMERALONLOCALSESSION, "EPHEMERALONLOCALSESSION"},
+    {ZNOWATCHER, "NOWATCHER"},
+    {ZREQUESTTIMEOUT, "REQUESTTIMEOUT"},
+    {ZRECONFIGDISABLED, "RECONFIGDISABLED"},
+    {ZSESSIONCLOSEDREQUIRESASLAUTH, "SESSIONCLOSEDREQUIRESASLAUTH"},
+    {ZQUOTAEXCEEDED, "QUOTAEXCEEDED"},
+    {ZTHROTTLEDOP, "THROTTLEDOP"},
+};
+
+const char *zk_err_name(int err)
+{
+    for (size_t i = 0; i < sizeof zk_err_table / sizeof zk_err_table[0]; i++)
+        if (zk_err_table[i].code == err)
+            return zk_err_table[i].name;
+    return "UNKNOWN";
+}
