@@ -142,9 +142,21 @@ void cluster_restart(struct cluster *c, int id)
 
 static void do_send(struct cluster *c, int id, const struct rep_action *a)
 {
-    enum net_status st = net_send(&c->net, c->sched.now, id - 1, a->peer - 1, a->bytes, a->len);
-    if (st < 0)
+    uint32_t kind = a->len ? a->bytes[0] : 0; /* the ZAB message kind, for holds */
+    if (kind >= NET_KINDS_MAX)
+        kind = 0;
+    enum net_status st = net_send_kind(&c->net, c->sched.now, id - 1, a->peer - 1, kind, a->bytes,
+                                       a->len);
+    if (st < 0) {
         internal_error(c, "net_send", c->net.err);
+        return;
+    }
+    /* seq pairs this record with its "recv" (or with nothing: lost). */
+    const struct net_link *l = &c->net.links[net_link_id(&c->net, id - 1, a->peer - 1)];
+    sim_trace_event(&c->trace, c->sched.now, id, "send",
+                    "\"to\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu%s", a->peer,
+                    zab_msg_kind_name(a->bytes, a->len), l->seq_head + l->msg_count - 1, a->len,
+                    st == NET_LOST_AT_SEND ? ",\"lost\":true" : "");
 }
 
 static void do_disconnect(struct cluster *c, int id, int peer)
@@ -276,8 +288,9 @@ static void on_deliver(struct cluster *c, const struct sim_event *ev)
         return;
     char kind[40];
     snprintf(kind, sizeof kind, "%s", zab_msg_kind_name(bytes, len));
-    sim_trace_event(&c->trace, c->sched.now, id, "recv", "\"from\":%d,\"msg\":\"%s\",\"len\":%zu",
-                    from + 1, kind, len);
+    sim_trace_event(&c->trace, c->sched.now, id, "recv",
+                    "\"from\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu", from + 1, kind,
+                    ev->b, len);
     replica_on_message(&c->reps[id], cluster_local_ms(c, id), from + 1, bytes, len);
     run_output(c, id);
 }
