@@ -128,19 +128,29 @@ static void on_event(void *ctx, struct cluster *c, const struct sim_event *ev)
 
 /* Crashes at the protocol steps where ZAB's historical bugs live: around
  * sync, NEWLEADER and the epoch writes. The restart comes a while later. */
-static void on_rep_event(void *ctx, struct cluster *c, int id, const struct rep_event *ev)
+static bool at_sync_point(const struct replica_out *out)
+{
+    for (uint32_t i = 0; i < out->n_events; i++)
+        switch (out->events[i].kind) {
+        case REP_EV_SYNC_RECEIVED:
+        case REP_EV_EPOCH_CURRENT:
+        case REP_EV_EPOCH_ACCEPTED:
+        case REP_EV_UPTODATE:
+        case REP_EV_ESTABLISHED:
+            return true;
+        default:
+            break;
+        }
+    return false;
+}
+
+static void on_step(void *ctx, struct cluster *c, int id, const struct cluster_cause *cause,
+                    const struct replica_out *out)
 {
     struct chaos *ch = ctx;
-    switch (ev->kind) {
-    case REP_EV_SYNC_RECEIVED:
-    case REP_EV_EPOCH_CURRENT:
-    case REP_EV_EPOCH_ACCEPTED:
-    case REP_EV_UPTODATE:
-    case REP_EV_ESTABLISHED:
-        break;
-    default:
+    (void)cause;
+    if (!at_sync_point(out))
         return;
-    }
     int max_down = ch->cfg.max_down ? ch->cfg.max_down : (c->cfg.voters - 1) / 2;
     if (ch->down >= max_down || ch->powered_off || !sim_rng_chance(&c->rng_faults, ch->cfg.point_crash_p))
         return;
@@ -161,6 +171,6 @@ void chaos_install(struct chaos *ch, struct cluster *c, const struct chaos_confi
     c->user_event = on_event;
     c->user_ctx = ch;
     if (cfg->point_crash_p > 0)
-        c->rep_event = on_rep_event;
+        c->step_hook = on_step;
     sim_sched_after(&c->sched, draw_gap(ch), CH_TICK, -1, 0, 0);
 }

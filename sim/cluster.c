@@ -103,6 +103,7 @@ static int start_replica(struct cluster *c, int id)
     }
     c->rep_live[id] = true;
     c->timer_armed_ms[id] = 0;
+    c->cause = (struct cluster_cause){.kind = CC_START};
     chk_zab_on_start(&c->chk, c->sched.now, &c->reps[id]);
     run_output(c, id);
     return 0;
@@ -212,6 +213,19 @@ static void trace_rep_event(struct cluster *c, int id, const struct rep_event *e
                     ev->a, ev->b, esc);
 }
 
+static void record_commit_latency(struct cluster *c, sim_time_ns ns)
+{
+    if (c->commit_lat_n == c->commit_lat_cap) {
+        size_t cap = c->commit_lat_cap ? c->commit_lat_cap * 2 : 4096;
+        double *p = realloc(c->commit_lat_us, cap * sizeof *p);
+        if (!p)
+            return; /* a metric, not a correctness matter */
+        c->commit_lat_us = p;
+        c->commit_lat_cap = cap;
+    }
+    c->commit_lat_us[c->commit_lat_n++] = (double)ns / 1000.0;
+}
+
 static void count_event(struct cluster *c, int id, const struct rep_event *ev)
 {
     switch (ev->kind) {
@@ -230,6 +244,8 @@ static void count_event(struct cluster *c, int id, const struct rep_event *ev)
             /* Entries of an older leader can no longer be judged here. */
             while (c->pending_n && (c->pending[c->pending_head].leader != id ||
                                     c->pending[c->pending_head].zxid <= ev->a)) {
+                if (c->pending[c->pending_head].leader == id)
+                    record_commit_latency(c, c->sched.now - c->pending[c->pending_head].t);
                 c->pending_head = (c->pending_head + 1) % CLUSTER_PENDING_MAX;
                 c->pending_n--;
             }
@@ -247,8 +263,6 @@ static void run_output(struct cluster *c, int id)
     for (uint32_t i = 0; i < out->n_events; i++) {
         trace_rep_event(c, id, &out->events[i]);
         count_event(c, id, &out->events[i]);
-        if (c->rep_event)
-            c->rep_event(c->user_ctx, c, id, &out->events[i]);
     }
     for (uint32_t i = 0; i < out->n_actions && !c->internal_error; i++) {
         const struct rep_action *a = &out->actions[i];
@@ -261,6 +275,8 @@ static void run_output(struct cluster *c, int id)
     }
     arm_timer(c, id, out->timer_ms);
     chk_zab_after_step(&c->chk, c->sched.now, r, out);
+    if (c->step_hook)
+        c->step_hook(c->user_ctx, c, id, &c->cause, out);
     replica_output_clear(r);
     if (c->crash_after_step[id]) {
         enum disk_crash_mode mode = (enum disk_crash_mode)(c->crash_after_step[id] - 1);
@@ -291,6 +307,7 @@ static void on_deliver(struct cluster *c, const struct sim_event *ev)
     sim_trace_event(&c->trace, c->sched.now, id, "recv",
                     "\"from\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu", from + 1, kind,
                     ev->b, len);
+    c->cause = (struct cluster_cause){.kind = CC_MESSAGE, .peer = from + 1, .msg = bytes, .msg_len = len};
     replica_on_message(&c->reps[id], cluster_local_ms(c, id), from + 1, bytes, len);
     run_output(c, id);
 }
@@ -305,6 +322,7 @@ static void on_broken(struct cluster *c, const struct sim_event *ev)
         return;
     }
     sim_trace_event(&c->trace, c->sched.now, id, "conn-broken", "\"peer\":%d", peer);
+    c->cause = (struct cluster_cause){.kind = CC_CONN_BREAK, .peer = peer};
     replica_on_conn_break(&c->reps[id], cluster_local_ms(c, id), peer);
     run_output(c, id);
 }
@@ -321,6 +339,7 @@ static void on_disk_done(struct cluster *c, const struct sim_event *ev)
         cluster_crash(c, id, DISK_CRASH_KEEP);
         return;
     }
+    c->cause = (struct cluster_cause){.kind = CC_DISK, .disk_op = (int)done.kind};
     replica_on_disk_done(&c->reps[id], cluster_local_ms(c, id), done.op_id);
     run_output(c, id);
 }
@@ -331,6 +350,7 @@ static void on_timer(struct cluster *c, const struct sim_event *ev)
     if (ev->a != c->timer_gen[id] || ev->b != c->nodes[id].incarnation || !c->rep_live[id])
         return;
     c->timer_armed_ms[id] = 0;
+    c->cause = (struct cluster_cause){.kind = CC_TIMER};
     replica_on_timer(&c->reps[id], cluster_local_ms(c, id));
     run_output(c, id);
 }
@@ -359,6 +379,7 @@ static void on_propose(struct cluster *c)
     memcpy(payload + 12, &salt, 8);
     uint64_t zxid;
     struct replica *r = &c->reps[id];
+    c->cause = (struct cluster_cause){.kind = CC_PROPOSE};
     int rc = replica_propose(r, cluster_local_ms(c, id), payload, 20, &zxid);
     if (rc != REP_OK) {
         c->stats.proposals_refused++;
@@ -643,6 +664,7 @@ void cluster_free(struct cluster *c)
     }
     net_free(&c->net);
     chk_zab_free(&c->chk);
+    free(c->commit_lat_us);
     sim_rng_close(&c->rng_net);
     sim_rng_close(&c->rng_faults);
     sim_rng_close(&c->rng_workload);

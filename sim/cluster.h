@@ -65,6 +65,16 @@ struct cluster_stats {
 
 struct cluster_pending { uint64_t zxid, epoch; int leader; sim_time_ns t; };
 
+/* What made a replica step. */
+enum cluster_cause_kind { CC_START, CC_MESSAGE, CC_CONN_BREAK, CC_DISK, CC_TIMER, CC_PROPOSE };
+struct cluster_cause {
+    enum cluster_cause_kind kind;
+    int peer;                   /* CC_MESSAGE: sender; CC_CONN_BREAK: the peer */
+    const uint8_t *msg;         /* CC_MESSAGE: the bytes (valid during the hook) */
+    size_t msg_len;
+    int disk_op;                /* CC_DISK: enum disk_op_kind completed */
+};
+
 struct cluster {
     struct cluster_config cfg;
     int n;                              /* servers */
@@ -97,14 +107,19 @@ struct cluster {
     struct chk_violation liveness;
     uint64_t propose_seq;
     struct cluster_stats stats;
+    /* commit latency of each workload proposal, microseconds (for reports) */
+    double *commit_lat_us;
+    size_t commit_lat_n, commit_lat_cap;
     /* Events of kind CEV_FAULT and above go to the layer that scheduled
      * them (the scenario runner, the chaos generator, client sessions). */
     void (*user_event)(void *ctx, struct cluster *c, const struct sim_event *ev);
     void *user_ctx;
-    /* Called for every replica event as it is traced: how scripted crashes
-     * find their protocol point. It may ask for a crash with
-     * cluster_crash_after_step, never crash a node itself. */
-    void (*rep_event)(void *ctx, struct cluster *c, int id, const struct rep_event *ev);
+    /* Called after every replica step with what caused it and what it
+     * produced: how scripted crashes find their protocol point. It may ask
+     * for a crash with cluster_crash_after_step, never crash a node itself. */
+    void (*step_hook)(void *ctx, struct cluster *c, int id, const struct cluster_cause *cause,
+                      const struct replica_out *out);
+    struct cluster_cause cause;       /* of the step being run */
     int crash_after_step[CLUSTER_SERVERS_MAX + 1];   /* 0, or 1 + enum disk_crash_mode */
     bool internal_error;
     char err[256];
