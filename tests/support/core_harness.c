@@ -158,6 +158,34 @@ static void check_committed(struct harness *h, struct replica *r)
     }
 }
 
+/* Every txn committed anywhere is in the log of every leader established
+ * later (LeaderLogCompleteness): nothing committed is ever lost. */
+static void check_leader_complete(struct harness *h, struct replica *r)
+{
+    if (!r->established_epoch || r->phase != REP_PHASE_BROADCAST)
+        return;
+    for (size_t i = 0; i < h->n_committed; i++) {
+        uint64_t z = h->committed_zxid[i];
+        if (z <= r->log_base_zxid || zxid_epoch(z) > r->established_epoch)
+            continue;
+        uint64_t lo = r->log_lo, hi = r->log_hi;
+        int found = 0;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2, mz = r->log[mid - r->log_lo].zxid;
+            if (mz == z) {
+                found = 1;
+                break;
+            }
+            if (mz < z)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (!found)
+            violate(h, "an established leader lacks a committed txn");
+    }
+}
+
 static void check_invariants(struct harness *h)
 {
     for (int i = 1; i <= h->n; i++) {
@@ -174,6 +202,7 @@ static void check_invariants(struct harness *h)
             *slot = (uint64_t)i;
         }
         check_committed(h, r);
+        check_leader_complete(h, r);
         for (int j = 1; j < i; j++) {
             struct replica *o = &h->nodes[j].r;
             if (h->nodes[j].up && o->zxid_applied == r->zxid_applied &&
