@@ -174,8 +174,9 @@ static void sync_learner(struct replica *r, uint64_t now_ms, int id)
         from_abs = r->applied_hi;
         break;
     }
-    /* Observers only ever see committed txns; the rest arrive as INFORM. */
-    uint64_t to_abs = l->observer ? r->commit_hi : r->log_hi;
+    /* Observers only ever see committed txns; the rest arrive as INFORM. Before
+     * establishment the whole initial history counts: it commits at UPTODATE. */
+    uint64_t to_abs = (l->observer && r->established_epoch) ? r->commit_hi : r->log_hi;
     for (uint64_t abs = from_abs; abs < to_abs; abs++) {
         struct rep_entry *e = rep_entry_at(r, abs);
         struct zab_msg m = {.kind = ZAB_MSG_PROPOSAL, .zxid = e->zxid,

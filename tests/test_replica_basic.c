@@ -73,11 +73,56 @@ static void five_replicas(void **state)
         elect_and_commit(5, seed);
 }
 
+static int pred_all_broadcast(struct harness *h, void *arg)
+{
+    (void)arg;
+    if (!h_leader(h))
+        return 0;
+    for (int i = 1; i <= h->n; i++)
+        if (h->nodes[i].up && h->nodes[i].r.phase != REP_PHASE_BROADCAST)
+            return 0;
+    return 1;
+}
+
+/* 3 voters + 1 observer: the observer never leads, applies every committed
+ * txn (via INFORM), and never counts towards a quorum. */
+static void observer_follows_but_never_counts(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        struct replica_config c = base_cfg();
+        c.roles[4] = QUORUM_OBSERVER;
+        struct harness *h = cluster(4, seed, &c);
+        assert_true(h_run_until(h, pred_all_broadcast, NULL, 200000));
+        int l = h_leader(h);
+        assert_int_equal(l, 3);                      /* the observer (id 4) cannot win */
+        assert_int_equal(h->nodes[4].r.state, REP_OBSERVING);
+        uint64_t z = 0;
+        for (int k = 0; k < 5; k++)
+            assert_int_equal(h_propose(h, l, "obs", &z), 0);
+        assert_true(h_run_until(h, h_pred_applied, &z, 200000));
+        assert_int_equal(replica_digest(&h->nodes[4].r), replica_digest(&h->nodes[l].r));
+        /* leader + observer only: no quorum, nothing commits, the leader steps down */
+        for (int i = 1; i <= 2; i++)
+            h_crash(h, i);
+        uint64_t z2;
+        if (h_propose(h, l, "lost", &z2) == 0) {
+            h_run_steps(h, 3000);
+            assert_true(h->nodes[l].r.zxid_committed < z2);
+            assert_true(h->nodes[4].r.zxid_applied < z2);
+        }
+        assert_int_not_equal(h->nodes[l].r.state, REP_LEADING);
+        assert_string_equal(h->violation, "");
+        h_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(three_replicas),
         cmocka_unit_test(five_replicas),
+        cmocka_unit_test(observer_follows_but_never_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
