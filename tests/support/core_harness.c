@@ -285,7 +285,7 @@ static void deliver_outputs(struct harness *h, int id)
         do_action(h, id, &o->actions[i]);
     nd->timer_ms = o->timer_ms;
     replica_output_clear(&nd->r);
-    if (!h->disk_delayed)
+    if (!h->disk_delayed && !h->disk_paused[id])
         while (nd->disk.n_ops)
             complete_one(h, id);
 }
@@ -420,7 +420,7 @@ int h_step(struct harness *h)
         for (int j = 1; j <= h->n; j++)
             if (h->q[i][j].n && n < 512)
                 kinds[n] = EV_QUEUE, a[n] = i, b[n] = j, n++;
-        if (nd->up && nd->disk.n_ops && n < 512)
+        if (nd->up && nd->disk.n_ops && !h->disk_paused[i] && n < 512)
             kinds[n] = EV_DISK, a[n] = i, b[n] = 0, n++;
         if (nd->up && nd->timer_ms && nd->timer_ms <= h->now_ms && n < 512)
             kinds[n] = EV_TIMER, a[n] = i, b[n] = 0, n++;
