@@ -299,6 +299,12 @@ int zab_leader_propose(struct replica *r, uint64_t now_ms, const uint8_t *payloa
         return REP_ERR_NOT_LEADER;
     }
     uint64_t zxid = zxid_make((uint32_t)r->established_epoch, (uint32_t)r->next_counter);
+    if (zxid <= rep_last_zxid(r)) {
+        /* My log holds a zxid from a later epoch: only a lying peer (or a planted
+         * bug) can cause that. Proposing would break zxid order: give up leading. */
+        step_down(r, now_ms, REP_DROP_PROTOCOL);
+        return REP_ERR_NOT_LEADER;
+    }
     if (rep_log_append(r, zxid, payload, (uint32_t)len) < 0)
         return REP_ERR_FULL;
     r->next_counter++;

@@ -355,13 +355,15 @@ void h_crash(struct harness *h, int id)
     struct h_disk *d = &nd->disk;
     drop_ops(d);
     size_t keep = d->dlog_len;
-    int extends = d->log_len >= d->dlog_len && !memcmp(d->log, d->dlog, d->dlog_len);
+    int extends = d->log_len >= d->dlog_len &&
+                  (d->dlog_len == 0 || !memcmp(d->log, d->dlog, d->dlog_len));
     if (h->tear_on_crash && extends && d->log_len > d->dlog_len)
         keep += xorshift(h) % (d->log_len - d->dlog_len + 1);
     uint8_t *src = extends ? d->log : d->dlog;
     uint8_t *copy = malloc(keep ? keep : 1);
     assert(copy);
-    memcpy(copy, src, keep);
+    if (keep)
+        memcpy(copy, src, keep);
     free(d->log);
     d->log = copy, d->log_len = keep, d->log_cap = keep ? keep : 1;
     buf_set(&d->dlog, &d->dlog_len, copy, keep);
