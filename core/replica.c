@@ -370,10 +370,17 @@ int rep_log_append(struct replica *r, uint64_t zxid, const uint8_t *payload, uin
     return 0;
 }
 
+/* Writes the in-memory entries that are not on disk yet, in order. A record
+ * of an epoch above currentEpoch is held back until currentEpoch catches up
+ * (the follower's NEWLEADER step), so that on disk epoch(last zxid) never
+ * exceeds currentEpoch; the ZOOKEEPER-1653 bug restores the old order. */
 void rep_log_issue_appends(struct replica *r)
 {
+    int hold = !rep_bug(r, ZAB_BUG_EPOCH_FILE_1653);
     for (uint64_t abs = r->log_appended_hi; abs < r->log_hi; abs++) {
         struct rep_entry *e = rep_entry_at(r, abs);
+        if (hold && zxid_epoch(e->zxid) > r->current_epoch)
+            break;
         size_t n = log_record_size(e->payload_len), off;
         uint8_t *p = rep_out_reserve(r, n, &off);
         size_t w = log_record_encode(p, n, e->zxid, zxid_epoch(e->zxid),
@@ -384,8 +391,8 @@ void rep_log_issue_appends(struct replica *r)
         a->op_id = r->next_op_id++, a->value = e->zxid, a->bytes_off = off, a->len = n;
         e->file_off = r->log_file_end;
         r->log_file_end += n;
+        r->log_appended_hi = abs + 1;
     }
-    r->log_appended_hi = r->log_hi;
 }
 
 static void clamp_pending_fsyncs(struct replica *r, uint64_t hi)

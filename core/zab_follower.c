@@ -255,6 +255,11 @@ void zab_follower_on_disk(struct replica *r, uint64_t now_ms, const struct rep_d
         return;
     case REP_CONT_NL_EPOCH:
     case REP_CONT_NL_FSYNC_LAST:
+        if (!r->appends_deferred && r->log_appended_hi < r->log_hi) {
+            /* this epoch's proposals, held back until currentEpoch was durable */
+            rep_log_issue_appends(r);
+            rep_disk_fsync(r, REP_CONT_NONE);
+        }
         ack_newleader(r);
         return;
     default:

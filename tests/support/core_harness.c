@@ -195,6 +195,17 @@ static void check_invariants(struct harness *h)
         struct replica *r = &nd->r;
         if (r->accepted_epoch < r->current_epoch)
             violate(h, "acceptedEpoch < currentEpoch");
+        if (r->accepted_epoch < h->max_accepted[i] || r->current_epoch < h->max_current[i])
+            violate(h, "an epoch went backwards");
+        h->max_accepted[i] = r->accepted_epoch;
+        h->max_current[i] = r->current_epoch;
+        /* Log records only: a SNAP-synced snapshot may be from the new epoch
+         * before currentEpoch is written (recovery finishes that write). */
+        uint64_t written = r->log_appended_hi > r->log_lo
+                               ? r->log[r->log_appended_hi - 1 - r->log_lo].zxid
+                               : 0;
+        if (zxid_epoch(written) > r->current_epoch)
+            violate(h, "the log on disk is ahead of currentEpoch");
         if (r->established_epoch && r->established_epoch < 256) {
             uint64_t *slot = &h->leader_of_epoch[r->established_epoch];
             if (*slot && *slot != (uint64_t)i)

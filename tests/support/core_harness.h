@@ -66,6 +66,7 @@ struct harness {
     uint64_t steps;
     /* invariant bookkeeping */
     uint64_t leader_of_epoch[256];
+    uint64_t max_accepted[H_SERVERS_MAX + 1], max_current[H_SERVERS_MAX + 1];
     uint64_t committed_zxid[4096], committed_hash[4096];
     size_t n_committed;
     char violation[256];
