@@ -293,6 +293,10 @@ int zab_leader_propose(struct replica *r, uint64_t now_ms, const uint8_t *payloa
         return REP_ERR_NOT_LEADER;
     if (len > r->cfg.payload_bytes_max)
         return REP_ERR_TOO_BIG;
+    /* Back-pressure: at most a quarter of the log in flight, so that followers,
+     * whose commits lag mine, still have room for every proposal. */
+    if (r->log_hi - r->commit_hi >= r->cfg.log_entries_max / 4)
+        return REP_ERR_FULL;
     if (r->next_counter > r->cfg.zxid_counter_max) {
         /* ZOOKEEPER-1277: the counter would roll over; a new epoch is needed. */
         step_down(r, now_ms, REP_DROP_COUNTER_EXHAUSTED);

@@ -88,6 +88,11 @@ static void log_append(struct h_disk *d, const uint8_t *b, size_t len)
 
 static void push_op(struct h_disk *d, const struct rep_action *a)
 {
+    if (d->n_ops == d->ops_cap && d->ops_head > 0) {
+        memmove(d->ops, d->ops + d->ops_head, (d->n_ops - d->ops_head) * sizeof *d->ops);
+        d->n_ops -= d->ops_head;
+        d->ops_head = 0;
+    }
     if (d->n_ops == d->ops_cap) {
         d->ops_cap = d->ops_cap ? d->ops_cap * 2 : 16;
         d->ops = realloc(d->ops, d->ops_cap * sizeof *d->ops);
@@ -108,7 +113,8 @@ static void op_take_effect(struct h_disk *d, const struct h_pending_op *op)
 {
     switch (op->kind) {
     case REP_ACT_LOG_FSYNC:
-        buf_set(&d->dlog, &d->dlog_len, d->log, d->log_len);
+        d->dlen = d->log_len;      /* everything written so far is durable */
+        d->detached = 0;
         break;
     case REP_ACT_EPOCH_WRITE:
         if (op->which == REP_EPOCH_ACCEPTED)
@@ -126,9 +132,9 @@ static void op_take_effect(struct h_disk *d, const struct h_pending_op *op)
 
 static void drop_ops(struct h_disk *d)
 {
-    for (size_t i = 0; i < d->n_ops; i++)
+    for (size_t i = d->ops_head; i < d->n_ops; i++)
         free(d->ops[i].bytes);
-    d->n_ops = 0;
+    d->ops_head = d->n_ops = 0;
 }
 
 /* ---- invariants ----------------------------------------------------------- */
@@ -140,42 +146,56 @@ static void violate(struct harness *h, const char *what)
                  (unsigned long long)h->steps, what);
 }
 
-static void check_committed(struct harness *h, struct replica *r)
+/* Slot of zxid in the committed table (its own or the empty one where it goes). */
+static size_t committed_slot(const struct harness *h, uint64_t zxid)
 {
-    for (uint64_t abs = r->log_lo; abs < r->commit_hi; abs++) {
+    size_t i = (size_t)(zxid * 0x9e3779b97f4a7c15ull >> 48) & (H_COMMITTED_SLOTS - 1);
+    while (h->committed_zxid[i] && h->committed_zxid[i] != zxid)
+        i = (i + 1) & (H_COMMITTED_SLOTS - 1);
+    return i;
+}
+
+/* New commits on node i agree with what anyone else committed at that zxid. */
+static void check_committed(struct harness *h, int id, struct replica *r)
+{
+    uint64_t from = h->checked_hi[id];
+    if (from < r->log_lo || from > r->commit_hi)
+        from = r->log_lo;
+    for (uint64_t abs = from; abs < r->commit_hi; abs++) {
         const struct rep_entry *e = &r->log[abs - r->log_lo];
-        size_t i;
-        for (i = 0; i < h->n_committed; i++)
-            if (h->committed_zxid[i] == e->zxid)
-                break;
-        if (i < h->n_committed) {
-            if (h->committed_hash[i] != e->hash)
+        size_t k = committed_slot(h, e->zxid);
+        if (h->committed_zxid[k]) {
+            if (h->committed_hash[k] != e->hash)
                 violate(h, "two servers committed different txns at one zxid");
-        } else if (h->n_committed < 4096) {
-            h->committed_zxid[h->n_committed] = e->zxid;
-            h->committed_hash[h->n_committed++] = e->hash;
+        } else if (h->n_committed < H_COMMITTED_SLOTS / 4 * 3) {
+            h->committed_zxid[k] = e->zxid;
+            h->committed_hash[k] = e->hash;
+            h->n_committed++;
+            if (zxid_epoch(e->zxid) < h->max_established)
+                h->recheck = 1;      /* leaders established earlier must hold it too */
         }
     }
+    h->checked_hi[id] = r->commit_hi;
 }
 
 /* Every txn committed anywhere is in the log of every leader established
- * later (LeaderLogCompleteness): nothing committed is ever lost. */
-static void check_leader_complete(struct harness *h, struct replica *r)
+ * later (LeaderLogCompleteness): nothing committed is ever lost. Checked
+ * once per establishment: later commits come from that leader itself. */
+static void check_leader_complete(struct harness *h, int id, struct replica *r)
 {
-    if (!r->established_epoch || r->phase != REP_PHASE_BROADCAST)
+    if (!r->established_epoch || r->phase != REP_PHASE_BROADCAST ||
+        h->checked_epoch[id] == r->established_epoch)
         return;
-    for (size_t i = 0; i < h->n_committed; i++) {
+    h->checked_epoch[id] = r->established_epoch;
+    for (size_t i = 0; i < H_COMMITTED_SLOTS; i++) {
         uint64_t z = h->committed_zxid[i];
-        if (z <= r->log_base_zxid || zxid_epoch(z) > r->established_epoch)
+        if (!z || z <= r->log_base_zxid || zxid_epoch(z) > r->established_epoch)
             continue;
         uint64_t lo = r->log_lo, hi = r->log_hi;
         int found = 0;
-        while (lo < hi) {
+        while (lo < hi && !found) {
             uint64_t mid = lo + (hi - lo) / 2, mz = r->log[mid - r->log_lo].zxid;
-            if (mz == z) {
-                found = 1;
-                break;
-            }
+            found = mz == z;
             if (mz < z)
                 lo = mid + 1;
             else
@@ -188,6 +208,10 @@ static void check_leader_complete(struct harness *h, struct replica *r)
 
 static void check_invariants(struct harness *h)
 {
+    if (h->recheck) {
+        memset(h->checked_epoch, 0, sizeof h->checked_epoch);
+        h->recheck = 0;
+    }
     for (int i = 1; i <= h->n; i++) {
         struct h_node *nd = &h->nodes[i];
         if (!nd->up)
@@ -212,8 +236,10 @@ static void check_invariants(struct harness *h)
                 violate(h, "two leaders established in one epoch");
             *slot = (uint64_t)i;
         }
-        check_committed(h, r);
-        check_leader_complete(h, r);
+        if (r->established_epoch > h->max_established)
+            h->max_established = r->established_epoch;
+        check_committed(h, i, r);
+        check_leader_complete(h, i, r);
         for (int j = 1; j < i; j++) {
             struct replica *o = &h->nodes[j].r;
             if (h->nodes[j].up && o->zxid_applied == r->zxid_applied &&
@@ -249,10 +275,10 @@ static void note_events(struct harness *h, int id, const struct replica_out *o)
 static void complete_one(struct harness *h, int id)
 {
     struct h_disk *d = &h->nodes[id].disk;
-    assert(d->n_ops > 0);
-    struct h_pending_op op = d->ops[0];
-    memmove(d->ops, d->ops + 1, (d->n_ops - 1) * sizeof *d->ops);
-    d->n_ops--;
+    assert(d->n_ops > d->ops_head);
+    struct h_pending_op op = d->ops[d->ops_head++];
+    if (d->ops_head == d->n_ops)
+        d->ops_head = d->n_ops = 0;
     op_take_effect(d, &op);
     free(op.bytes);
     replica_on_disk_done(&h->nodes[id].r, h->now_ms, op.op_id);
@@ -279,6 +305,11 @@ static void do_action(struct harness *h, int id, const struct rep_action *a)
         break;
     case REP_ACT_LOG_TRUNCATE:
         assert(a->value <= d->log_len);
+        if (!d->detached && a->value < d->dlen) {
+            /* the cut is not durable until the next fsync: keep the old bytes */
+            buf_set(&d->dlog, &d->dlog_len, d->log, d->dlen);
+            d->detached = 1;
+        }
         d->log_len = a->value;
         break;
     default:
@@ -297,7 +328,7 @@ static void deliver_outputs(struct harness *h, int id)
     nd->timer_ms = o->timer_ms;
     replica_output_clear(&nd->r);
     if (!h->disk_delayed && !h->disk_paused[id])
-        while (nd->disk.n_ops)
+        while (nd->disk.n_ops > nd->disk.ops_head)
             complete_one(h, id);
 }
 
@@ -313,6 +344,9 @@ struct harness *h_new(int n, uint64_t seed, const struct replica_config *cfg)
     h->cfg.n_servers = n;
     h->rng = seed * 0x9e3779b97f4a7c15ull + 1;
     h->now_ms = 1000;
+    h->committed_zxid = calloc(H_COMMITTED_SLOTS, sizeof *h->committed_zxid);
+    h->committed_hash = calloc(H_COMMITTED_SLOTS, sizeof *h->committed_hash);
+    assert(h->committed_zxid && h->committed_hash);
     for (int i = 0; i <= H_SERVERS_MAX; i++)
         h->last_sync_kind[i] = -1;
     return h;
@@ -329,6 +363,8 @@ void h_free(struct harness *h)
         for (int j = 1; j <= h->n; j++)
             q_clear(&h->q[i][j]);
     }
+    free(h->committed_zxid);
+    free(h->committed_hash);
     free(h);
 }
 
@@ -352,6 +388,8 @@ int h_start(struct harness *h, int id)
         return rc;
     }
     nd->up = 1;
+    h->checked_hi[id] = 0;
+    h->checked_epoch[id] = 0;
     deliver_outputs(h, id);
     return 0;
 }
@@ -365,19 +403,19 @@ void h_crash(struct harness *h, int id)
     nd->up = 0;
     struct h_disk *d = &nd->disk;
     drop_ops(d);
-    size_t keep = d->dlog_len;
-    int extends = d->log_len >= d->dlog_len &&
-                  (d->dlog_len == 0 || !memcmp(d->log, d->dlog, d->dlog_len));
-    if (h->tear_on_crash && extends && d->log_len > d->dlog_len)
-        keep += xorshift(h) % (d->log_len - d->dlog_len + 1);
-    uint8_t *src = extends ? d->log : d->dlog;
+    /* survivors: the durable bytes, plus (when tearing) part of the unsynced tail */
+    const uint8_t *src = d->detached ? d->dlog : d->log;
+    size_t keep = d->detached ? d->dlog_len : d->dlen;
+    if (h->tear_on_crash && !d->detached && d->log_len > d->dlen)
+        keep += xorshift(h) % (d->log_len - d->dlen + 1);
     uint8_t *copy = malloc(keep ? keep : 1);
     assert(copy);
     if (keep)
         memcpy(copy, src, keep);
     free(d->log);
     d->log = copy, d->log_len = keep, d->log_cap = keep ? keep : 1;
-    buf_set(&d->dlog, &d->dlog_len, copy, keep);
+    d->dlen = keep;
+    d->detached = 0;
     for (int j = 1; j <= h->n; j++) {
         if (j == id)
             continue;
@@ -433,7 +471,7 @@ int h_step(struct harness *h)
         for (int j = 1; j <= h->n; j++)
             if (h->q[i][j].n && n < 512)
                 kinds[n] = EV_QUEUE, a[n] = i, b[n] = j, n++;
-        if (nd->up && nd->disk.n_ops && !h->disk_paused[i] && n < 512)
+        if (nd->up && nd->disk.n_ops > nd->disk.ops_head && !h->disk_paused[i] && n < 512)
             kinds[n] = EV_DISK, a[n] = i, b[n] = 0, n++;
         if (nd->up && nd->timer_ms && nd->timer_ms <= h->now_ms && n < 512)
             kinds[n] = EV_TIMER, a[n] = i, b[n] = 0, n++;

@@ -13,6 +13,7 @@
 #include "core/replica.h"
 
 #define H_SERVERS_MAX 9
+#define H_COMMITTED_SLOTS (1u << 16)   /* recording stops at 3/4 full */
 
 struct h_msg;
 
@@ -33,14 +34,16 @@ struct h_pending_op {
 struct h_disk {
     uint8_t *log;          /* written (page cache) */
     size_t log_len, log_cap;
-    uint8_t *dlog;         /* fsynced copy */
+    size_t dlen;           /* log[0, dlen) is fsynced ... */
+    uint8_t *dlog;         /* ... unless a truncation cut below dlen: then this copy is */
     size_t dlog_len;
+    int detached;
     uint8_t *snap;
     size_t snap_len;
     int has_accepted, has_current;
     uint64_t accepted, current;
-    struct h_pending_op *ops;
-    size_t n_ops, ops_cap;
+    struct h_pending_op *ops;      /* pending: ops[ops_head, n_ops) */
+    size_t ops_head, n_ops, ops_cap;
 };
 
 struct h_node {
@@ -67,8 +70,13 @@ struct harness {
     /* invariant bookkeeping */
     uint64_t leader_of_epoch[256];
     uint64_t max_accepted[H_SERVERS_MAX + 1], max_current[H_SERVERS_MAX + 1];
-    uint64_t committed_zxid[4096], committed_hash[4096];
+    /* every txn seen committed anywhere: open addressing, zxid -> payload hash */
+    uint64_t *committed_zxid, *committed_hash;
     size_t n_committed;
+    uint64_t checked_hi[H_SERVERS_MAX + 1];        /* per node: commit index already checked */
+    uint64_t checked_epoch[H_SERVERS_MAX + 1];     /* per node: establishment already checked */
+    uint64_t max_established;                      /* highest epoch any leader established */
+    int recheck;                                   /* an old-epoch commit was first seen late */
     char violation[256];
     uint64_t sync_seen[4];  /* count of SYNC_SENT by enum zab_sync_kind */
     int last_sync_kind[H_SERVERS_MAX + 1];  /* per learner: last SYNC_SENT kind, -1 none */
