@@ -76,7 +76,8 @@ enum rep_phase {
 enum rep_err {
     REP_OK = 0,
     REP_ERR_NOT_LEADER = -1,     /* propose: not an established leader in BROADCAST */
-    REP_ERR_FULL = -2,           /* propose: log or payload bound reached; retry later */
+    REP_ERR_FULL = -2,           /* propose: a quarter of the log is uncommitted, or the log
+                                    or payload arena is full; retry after commits */
     REP_ERR_TOO_BIG = -3,        /* propose: payload over payload_bytes_max */
     REP_ERR_CORRUPT = -4,        /* start: durable data is corrupt */
     REP_ERR_EPOCH = -5,          /* start: epoch files inconsistent with the log */
