@@ -449,6 +449,10 @@ static void deliver_from_queue(struct harness *h, int from, int to)
 {
     struct h_msg *m = q_pop(&h->q[from][to]);
     struct h_node *nd = &h->nodes[to];
+    if (!m->is_break && h->drop_permille && xorshift(h) % 1000 < h->drop_permille) {
+        free(m);                 /* lost in a broken network */
+        return;
+    }
     if (nd->up) {
         if (m->is_break)
             replica_on_conn_break(&nd->r, h->now_ms, from);

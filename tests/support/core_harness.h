@@ -65,6 +65,7 @@ struct harness {
     int disk_delayed;      /* 1: disk completions are scheduled events */
     int tear_on_crash;     /* 1: a crash keeps a random part of the unsynced log tail */
     int trace;             /* print events to stderr */
+    uint32_t drop_permille; /* "broken network": lose messages without breaking the connection */
     uint8_t disk_paused[H_SERVERS_MAX + 1];   /* 1: this server's disk ops never complete */
     uint64_t steps;
     /* invariant bookkeeping */
