@@ -792,6 +792,11 @@ uint32_t replica_log_count(const struct replica *r)
     return (uint32_t)(r->log_hi - r->log_lo);
 }
 
+uint32_t replica_log_durable_count(const struct replica *r)
+{
+    return (uint32_t)(r->log_durable_hi - r->log_lo);
+}
+
 const struct rep_entry *replica_log_entry(const struct replica *r, uint32_t i)
 {
     return i < replica_log_count(r) ? &r->log[i] : NULL;

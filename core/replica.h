@@ -32,8 +32,10 @@
  *                       (replaces the previous one).
  * Every disk action carries op_id (increasing). Disk ops complete in the
  * order issued (one queue per server); call replica_on_disk_done(op_id) for
- * each, in order. On a crash, pending ops and in-flight completions are lost;
- * the restarted replica (replica_init + replica_start) numbers from 1 again.
+ * each, in order (one call with the highest finished op_id also completes
+ * every earlier op: handy for group commit). On a crash, pending ops and
+ * in-flight completions are lost; the restarted replica (replica_init +
+ * replica_start) numbers from 1 again.
  *
  * timer_ms in the batch: the absolute local time at which the replica wants
  * replica_on_timer (0 = none). Calling on_timer early or twice is harmless.
@@ -341,6 +343,7 @@ uint64_t replica_last_zxid(const struct replica *r);          /* last zxid in th
 uint64_t replica_durable_last_zxid(const struct replica *r);  /* last fsynced zxid */
 uint64_t replica_digest(const struct replica *r);             /* state-machine digest */
 uint32_t replica_log_count(const struct replica *r);          /* entries in memory */
+uint32_t replica_log_durable_count(const struct replica *r);  /* oldest entries known fsynced */
 const struct rep_entry *replica_log_entry(const struct replica *r, uint32_t i); /* 0 = oldest */
 const uint8_t *replica_log_payload(const struct replica *r, uint32_t i, uint32_t *len);
 

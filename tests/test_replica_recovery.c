@@ -257,6 +257,40 @@ static void chaos_converges(void **state)
     }
 }
 
+/* Silence without a connection break: only the tick-based limits notice. */
+static void timeouts_without_breaks(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        struct replica_config c = base_cfg();
+        struct harness *h = cluster(3, seed, &c, (int)(seed & 1));
+        commit_some(h, 2, NULL);
+        int l = h_leader(h), f = other_than(3, l, 0), g = other_than(3, l, f);
+        uint64_t t0 = h->now_ms, quits = h->nodes[f].events[REP_EV_FOLLOWER_QUIT];
+        h_clog(h, l, f, 1);
+        /* the follower gives up after syncLimit ticks; the leader drops it */
+        while (h->nodes[f].events[REP_EV_FOLLOWER_QUIT] == quits)
+            h_step(h);
+        uint64_t waited = h->now_ms - t0;
+        /* counted from the last message heard (pings come every tick/2) */
+        assert_true(waited >= (uint64_t)(c.sync_limit - 1) * c.tick_ms);
+        assert_true(waited <= (uint64_t)(c.sync_limit + 2) * c.tick_ms);
+        assert_int_equal(h_leader(h), l);              /* l and g are still a quorum */
+        /* now the leader loses g too: it must step down */
+        h_clog(h, l, g, 1);
+        uint64_t downs = h->nodes[l].events[REP_EV_STEP_DOWN];
+        t0 = h->now_ms;
+        while (h->nodes[l].events[REP_EV_STEP_DOWN] == downs)
+            h_step(h);
+        assert_true(h->now_ms - t0 <= (uint64_t)(c.sync_limit + 2) * c.tick_ms);
+        h_clog(h, l, f, 0);
+        h_clog(h, l, g, 0);
+        assert_true(h_run_until(h, h_pred_leader, NULL, 300000));
+        assert_converged(h, commit_some(h, 1, NULL));
+        h_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +300,7 @@ int main(void)
         cmocka_unit_test(far_behind_gets_snap),
         cmocka_unit_test(whole_cluster_restart),
         cmocka_unit_test(chaos_converges),
+        cmocka_unit_test(timeouts_without_breaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

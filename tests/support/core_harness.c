@@ -436,6 +436,11 @@ void h_block(struct harness *h, int a, int b, int on)
     }
 }
 
+void h_clog(struct harness *h, int a, int b, int on)
+{
+    h->clogged[a][b] = h->clogged[b][a] = (uint8_t)on;
+}
+
 void h_isolate(struct harness *h, int id, int on)
 {
     for (int j = 1; j <= h->n; j++)
@@ -473,7 +478,7 @@ int h_step(struct harness *h)
     for (int i = 1; i <= h->n; i++) {
         struct h_node *nd = &h->nodes[i];
         for (int j = 1; j <= h->n; j++)
-            if (h->q[i][j].n && n < 512)
+            if (h->q[i][j].n && !h->clogged[i][j] && n < 512)
                 kinds[n] = EV_QUEUE, a[n] = i, b[n] = j, n++;
         if (nd->up && nd->disk.n_ops > nd->disk.ops_head && !h->disk_paused[i] && n < 512)
             kinds[n] = EV_DISK, a[n] = i, b[n] = 0, n++;

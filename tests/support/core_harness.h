@@ -59,6 +59,7 @@ struct harness {
     struct h_node nodes[H_SERVERS_MAX + 1];
     struct h_queue q[H_SERVERS_MAX + 1][H_SERVERS_MAX + 1];   /* q[from][to] */
     uint8_t blocked[H_SERVERS_MAX + 1][H_SERVERS_MAX + 1];
+    uint8_t clogged[H_SERVERS_MAX + 1][H_SERVERS_MAX + 1];  /* held, not lost: only timeouts notice */
     struct replica_config cfg;
     uint64_t rng;
     uint64_t now_ms;
@@ -92,6 +93,8 @@ void h_crash(struct harness *h, int id);
 /* Cut (or restore) every link between id and the others. */
 void h_isolate(struct harness *h, int id, int on);
 void h_block(struct harness *h, int a, int b, int on);
+/* Hold (or release) messages between a and b without breaking the connection. */
+void h_clog(struct harness *h, int a, int b, int on);
 
 /* One scheduling step; returns 0 if nothing could happen (after advancing time). */
 int h_step(struct harness *h);
