@@ -22,20 +22,20 @@ static struct replica_config base_cfg(void)
     return c;
 }
 
-static struct harness *cluster(int n, uint64_t seed, const struct replica_config *c)
+static struct core_harness *cluster(int n, uint64_t seed, const struct replica_config *c)
 {
-    struct harness *h = h_new(n, seed, c);
+    struct core_harness *h = ch_new(n, seed, c);
     for (int i = 1; i <= n; i++)
-        assert_int_equal(h_start(h, i), 0);
+        assert_int_equal(ch_start(h, i), 0);
     return h;
 }
 
 static void elect_and_commit(int n, uint64_t seed)
 {
     struct replica_config c = base_cfg();
-    struct harness *h = cluster(n, seed, &c);
-    assert_true(h_run_until(h, h_pred_leader, NULL, 200000));
-    int l = h_leader(h);
+    struct core_harness *h = cluster(n, seed, &c);
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 200000));
+    int l = ch_leader(h);
     assert_true(l >= 1);
     /* the leader with the highest id wins among equal empty logs */
     assert_int_equal(l, n);
@@ -43,11 +43,11 @@ static void elect_and_commit(int n, uint64_t seed)
     char txt[32];
     for (int k = 0; k < 10; k++) {
         snprintf(txt, sizeof txt, "txn-%d", k);
-        assert_int_equal(h_propose(h, l, txt, &z), 0);
-        h_run_steps(h, (uint64_t)(h->rng % 7));
+        assert_int_equal(ch_propose(h, l, txt, &z), 0);
+        ch_run_steps(h, (uint64_t)(h->rng % 7));
     }
     assert_int_equal(zxid_counter(z), 10);
-    assert_true(h_run_until(h, h_pred_applied, &z, 200000));
+    assert_true(ch_run_until(h, ch_pred_applied, &z, 200000));
     uint64_t d = replica_digest(&h->nodes[1].r);
     for (int i = 1; i <= n; i++) {
         assert_int_equal(h->nodes[i].r.zxid_applied, z);
@@ -56,7 +56,7 @@ static void elect_and_commit(int n, uint64_t seed)
         /* all txns durable on a quorum at least; here on all after quiescence */
     }
     assert_string_equal(h->violation, "");
-    h_free(h);
+    ch_free(h);
 }
 
 static void three_replicas(void **state)
@@ -73,10 +73,10 @@ static void five_replicas(void **state)
         elect_and_commit(5, seed);
 }
 
-static int pred_all_broadcast(struct harness *h, void *arg)
+static int pred_all_broadcast(struct core_harness *h, void *arg)
 {
     (void)arg;
-    if (!h_leader(h))
+    if (!ch_leader(h))
         return 0;
     for (int i = 1; i <= h->n; i++)
         if (h->nodes[i].up && h->nodes[i].r.phase != REP_PHASE_BROADCAST)
@@ -92,28 +92,28 @@ static void observer_follows_but_never_counts(void **state)
     for (uint64_t seed = 1; seed <= 6; seed++) {
         struct replica_config c = base_cfg();
         c.roles[4] = QUORUM_OBSERVER;
-        struct harness *h = cluster(4, seed, &c);
-        assert_true(h_run_until(h, pred_all_broadcast, NULL, 200000));
-        int l = h_leader(h);
+        struct core_harness *h = cluster(4, seed, &c);
+        assert_true(ch_run_until(h, pred_all_broadcast, NULL, 200000));
+        int l = ch_leader(h);
         assert_int_equal(l, 3);                      /* the observer (id 4) cannot win */
         assert_int_equal(h->nodes[4].r.state, REP_OBSERVING);
         uint64_t z = 0;
         for (int k = 0; k < 5; k++)
-            assert_int_equal(h_propose(h, l, "obs", &z), 0);
-        assert_true(h_run_until(h, h_pred_applied, &z, 200000));
+            assert_int_equal(ch_propose(h, l, "obs", &z), 0);
+        assert_true(ch_run_until(h, ch_pred_applied, &z, 200000));
         assert_int_equal(replica_digest(&h->nodes[4].r), replica_digest(&h->nodes[l].r));
         /* leader + observer only: no quorum, nothing commits, the leader steps down */
         for (int i = 1; i <= 2; i++)
-            h_crash(h, i);
+            ch_crash(h, i);
         uint64_t z2;
-        if (h_propose(h, l, "lost", &z2) == 0) {
-            h_run_steps(h, 3000);
+        if (ch_propose(h, l, "lost", &z2) == 0) {
+            ch_run_steps(h, 3000);
             assert_true(h->nodes[l].r.zxid_committed < z2);
             assert_true(h->nodes[4].r.zxid_applied < z2);
         }
         assert_int_not_equal(h->nodes[l].r.state, REP_LEADING);
         assert_string_equal(h->violation, "");
-        h_free(h);
+        ch_free(h);
     }
 }
 
@@ -121,14 +121,14 @@ static void observer_follows_but_never_counts(void **state)
 static uint64_t run_fingerprint(uint64_t seed)
 {
     struct replica_config c = base_cfg();
-    struct harness *h = cluster(3, seed, &c);
+    struct core_harness *h = cluster(3, seed, &c);
     h->disk_delayed = 1;
-    assert_true(h_run_until(h, h_pred_leader, NULL, 200000));
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 200000));
     uint64_t z = 0;
     for (int k = 0; k < 5; k++)
-        assert_int_equal(h_propose(h, h_leader(h), "det", &z), 0);
-    h_crash(h, h_leader(h));
-    h_run_steps(h, 3000);
+        assert_int_equal(ch_propose(h, ch_leader(h), "det", &z), 0);
+    ch_crash(h, ch_leader(h));
+    ch_run_steps(h, 3000);
     uint64_t fp = h->steps ^ (h->now_ms << 20);
     for (int i = 1; i <= 3; i++) {
         const struct replica *r = &h->nodes[i].r;
@@ -140,7 +140,7 @@ static uint64_t run_fingerprint(uint64_t seed)
         for (int k = 0; k < 32; k++)
             fp = sm_digest_fold(fp, (uint64_t)k, h->nodes[i].events[k]);
     }
-    h_free(h);
+    ch_free(h);
     return fp;
 }
 
@@ -172,11 +172,11 @@ static void clone_is_deep_and_equivalent(void **state)
 {
     (void)state;
     struct replica_config c = base_cfg();
-    struct harness *h = cluster(3, 5, &c);
-    assert_true(h_run_until(h, h_pred_leader, NULL, 200000));
-    int l = h_leader(h);
+    struct core_harness *h = cluster(3, 5, &c);
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 200000));
+    int l = ch_leader(h);
     uint64_t z;
-    assert_int_equal(h_propose(h, l, "before-clone", &z), 0);
+    assert_int_equal(ch_propose(h, l, "before-clone", &z), 0);
     struct replica *orig = &h->nodes[l].r, copy;
     assert_int_equal(replica_clone(&copy, orig), 0);
     assert_int_equal(replica_digest(&copy), replica_digest(orig));
@@ -192,9 +192,9 @@ static void clone_is_deep_and_equivalent(void **state)
     assert_int_equal(replica_log_count(orig), count);
     assert_int_equal(replica_log_count(&copy), count + 1);
     replica_free(&copy);
-    h_run_steps(h, 10);                 /* the original still runs (outputs pending) */
-    assert_true(h_run_until(h, h_pred_applied, &z1, 200000));
-    h_free(h);
+    ch_run_steps(h, 10);                 /* the original still runs (outputs pending) */
+    assert_true(ch_run_until(h, ch_pred_applied, &z1, 200000));
+    ch_free(h);
 }
 
 int main(void)

@@ -26,72 +26,72 @@ static struct replica_config base_cfg(uint32_t bugs)
     return c;
 }
 
-static struct harness *cluster(uint64_t seed, uint32_t bugs)
+static struct core_harness *cluster(uint64_t seed, uint32_t bugs)
 {
     struct replica_config c = base_cfg(bugs);
-    struct harness *h = h_new(3, seed, &c);
+    struct core_harness *h = ch_new(3, seed, &c);
     h->disk_delayed = 1;
     for (int i = 1; i <= 3; i++)
-        assert_int_equal(h_start(h, i), 0);
-    assert_true(h_run_until(h, h_pred_leader, NULL, 300000));
+        assert_int_equal(ch_start(h, i), 0);
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
     return h;
 }
 
-static uint64_t commit_on(struct harness *h, const char *txt, const int *nodes)
+static uint64_t commit_on(struct core_harness *h, const char *txt, const int *nodes)
 {
     uint64_t z;
-    assert_int_equal(h_propose(h, h_leader(h), txt, &z), 0);
+    assert_int_equal(ch_propose(h, ch_leader(h), txt, &z), 0);
     for (const int *n = nodes; *n; n++) {
         uint64_t arg[2] = {(uint64_t)*n, z};
-        assert_true(h_run_until(h, h_pred_node_applied, arg, 300000));
+        assert_true(ch_run_until(h, ch_pred_node_applied, arg, 300000));
     }
     return z;
 }
 
-static int pred_leader_is(struct harness *h, void *id)
+static int pred_leader_is(struct core_harness *h, void *id)
 {
-    return h_leader(h) == *(int *)id;
+    return ch_leader(h) == *(int *)id;
 }
 
-static int pred_new_leader(struct harness *h, void *old)
+static int pred_new_leader(struct core_harness *h, void *old)
 {
-    int l = h_leader(h);
+    int l = ch_leader(h);
     return l > 0 && l != *(int *)old;
 }
 
 /* Runs until a leader is established (or a violation shows up). */
-static int pred_leader_or_violation(struct harness *h, void *arg)
+static int pred_leader_or_violation(struct core_harness *h, void *arg)
 {
     (void)arg;
-    return h->violation[0] || h_leader(h) > 0;
+    return h->violation[0] || ch_leader(h) > 0;
 }
 
 /* ---- ACK_BEFORE_FSYNC: with every disk stalled nothing may commit ---- */
 
 static int ack_before_fsync(uint64_t seed, uint32_t bugs)
 {
-    struct harness *h = cluster(seed, bugs);
+    struct core_harness *h = cluster(seed, bugs);
     int all[] = {1, 2, 3, 0};
     commit_on(h, "t1", all);
-    int l = h_leader(h);
+    int l = ch_leader(h);
     for (int i = 1; i <= 3; i++)
         h->disk_paused[i] = 1;
     uint64_t x;
-    assert_int_equal(h_propose(h, l, "x", &x), 0);
-    h_run_steps(h, 300);
+    assert_int_equal(ch_propose(h, l, "x", &x), 0);
+    ch_run_steps(h, 300);
     int committed = h->nodes[l].r.zxid_committed >= x;
     for (int i = 1; i <= 3; i++)
-        h_crash(h, i);            /* unsynced appends are lost */
+        ch_crash(h, i);            /* unsynced appends are lost */
     for (int i = 1; i <= 3; i++) {
         h->disk_paused[i] = 0;
-        assert_int_equal(h_start(h, i), 0);
+        assert_int_equal(ch_start(h, i), 0);
     }
-    h_run_until(h, pred_leader_or_violation, NULL, 300000);
-    h_run_steps(h, 2000);
+    ch_run_until(h, pred_leader_or_violation, NULL, 300000);
+    ch_run_steps(h, 2000);
     int caught = h->violation[0] != 0;
     if (!bugs)
         assert_false(committed);
-    h_free(h);
+    ch_free(h);
     return caught;
 }
 
@@ -110,24 +110,24 @@ static void bug_ack_before_fsync(void **state)
 
 static int commit_before_quorum(uint64_t seed, uint32_t bugs)
 {
-    struct harness *h = cluster(seed, bugs);
+    struct core_harness *h = cluster(seed, bugs);
     int all[] = {1, 2, 3, 0};
     commit_on(h, "t1", all);
-    int l = h_leader(h);
-    h_isolate(h, l, 1);
+    int l = ch_leader(h);
+    ch_isolate(h, l, 1);
     uint64_t x;
-    assert_int_equal(h_propose(h, l, "alone", &x), 0);
-    h_run_steps(h, 50);
+    assert_int_equal(ch_propose(h, l, "alone", &x), 0);
+    ch_run_steps(h, 50);
     int committed = h->nodes[l].r.zxid_committed >= x;
-    assert_true(h_run_until(h, pred_new_leader, &l, 300000));
-    int l2 = h_leader(h);
+    assert_true(ch_run_until(h, pred_new_leader, &l, 300000));
+    int l2 = ch_leader(h);
     commit_on(h, "t2", (int[]){l2, 0});
-    h_isolate(h, l, 0);
-    h_run_steps(h, 3000);
+    ch_isolate(h, l, 0);
+    ch_run_steps(h, 3000);
     int caught = h->violation[0] != 0;
     if (!bugs)
         assert_false(committed);
-    h_free(h);
+    ch_free(h);
     return caught;
 }
 
@@ -144,23 +144,23 @@ static void bug_commit_before_quorum(void **state)
 
 static int skip_trunc(uint64_t seed, uint32_t bugs)
 {
-    struct harness *h = cluster(seed, bugs);
+    struct core_harness *h = cluster(seed, bugs);
     int all[] = {1, 2, 3, 0};
     commit_on(h, "t1", all);
-    int l = h_leader(h);
-    h_isolate(h, l, 1);
+    int l = ch_leader(h);
+    ch_isolate(h, l, 1);
     uint64_t orphan;
-    assert_int_equal(h_propose(h, l, "orphan", &orphan), 0);
-    assert_true(h_run_until(h, pred_new_leader, &l, 300000));
-    int l2 = h_leader(h);
+    assert_int_equal(ch_propose(h, l, "orphan", &orphan), 0);
+    assert_true(ch_run_until(h, pred_new_leader, &l, 300000));
+    int l2 = ch_leader(h);
     commit_on(h, "t2", (int[]){l2, 0});
-    h_isolate(h, l, 0);
+    ch_isolate(h, l, 0);
     uint64_t arg[2] = {(uint64_t)l, 0};
     arg[1] = h->nodes[l2].r.zxid_committed;
-    h_run_until(h, h_pred_node_applied, arg, 300000);
+    ch_run_until(h, ch_pred_node_applied, arg, 300000);
     commit_on(h, "t3", all);
     int caught = h->violation[0] != 0;
-    h_free(h);
+    ch_free(h);
     return caught;
 }
 
@@ -178,13 +178,13 @@ static void bug_skip_trunc(void **state)
  * to 2. The buggy 2 ACKs NEWLEADER before X is durable; 3 establishes, so X
  * is committed; 3 and 2 crash; 2 (now in the newer epoch) leads 1 without X. */
 
-static int pred_current_epoch(struct harness *h, void *arg)
+static int pred_current_epoch(struct core_harness *h, void *arg)
 {
     const uint64_t *v = arg;
     return h->nodes[v[0]].up && h->nodes[v[0]].r.current_epoch >= v[1];
 }
 
-static int pred_established(struct harness *h, void *id)
+static int pred_established(struct core_harness *h, void *id)
 {
     const struct replica *r = &h->nodes[*(int *)id].r;
     return r->established_epoch != 0 && r->phase == REP_PHASE_BROADCAST;
@@ -192,36 +192,36 @@ static int pred_established(struct harness *h, void *id)
 
 static int diff_log_after_ack(uint64_t seed, uint32_t bugs)
 {
-    struct harness *h = cluster(seed, bugs);
+    struct core_harness *h = cluster(seed, bugs);
     int all[] = {1, 2, 3, 0};
     commit_on(h, "t1", all);
-    int a = h_leader(h);             /* highest id: 3 */
+    int a = ch_leader(h);             /* highest id: 3 */
     assert_int_equal(a, 3);
-    h_isolate(h, a, 1);
+    ch_isolate(h, a, 1);
     uint64_t x;
-    assert_int_equal(h_propose(h, a, "x", &x), 0);
-    h_run_steps(h, 20);
+    assert_int_equal(ch_propose(h, a, "x", &x), 0);
+    ch_run_steps(h, 20);
     for (int i = 1; i <= 3; i++)
-        h_crash(h, i);
-    h_isolate(h, a, 0);
-    assert_int_equal(h_start(h, 3), 0);
-    assert_int_equal(h_start(h, 2), 0);
+        ch_crash(h, i);
+    ch_isolate(h, a, 0);
+    assert_int_equal(ch_start(h, 3), 0);
+    assert_int_equal(ch_start(h, 2), 0);
     uint64_t want[2] = {2, h->nodes[3].r.current_epoch + 1};
-    assert_true(h_run_until(h, pred_current_epoch, want, 300000));
+    assert_true(ch_run_until(h, pred_current_epoch, want, 300000));
     h->disk_paused[2] = 1;           /* 2's disk stalls right after currentEpoch */
     int three = 3;
-    int est = h_run_until(h, pred_established, &three, 20000);
-    h_crash(h, 3);
-    h_crash(h, 2);
+    int est = ch_run_until(h, pred_established, &three, 20000);
+    ch_crash(h, 3);
+    ch_crash(h, 2);
     h->disk_paused[2] = 0;
-    assert_int_equal(h_start(h, 2), 0);
-    assert_int_equal(h_start(h, 1), 0);
-    h_run_until(h, pred_leader_or_violation, NULL, 300000);
-    h_run_steps(h, 2000);
+    assert_int_equal(ch_start(h, 2), 0);
+    assert_int_equal(ch_start(h, 1), 0);
+    ch_run_until(h, pred_leader_or_violation, NULL, 300000);
+    ch_run_steps(h, 2000);
     int caught = h->violation[0] != 0;
     if (bugs)
         assert_true(est);            /* the premature ACK let 3 establish */
-    h_free(h);
+    ch_free(h);
     return caught;
 }
 
@@ -241,29 +241,29 @@ static void bug_diff_log_after_ack(void **state)
 
 static int epoch_before_fsync(uint64_t seed, uint32_t bugs)
 {
-    struct harness *h = cluster(seed, bugs);
+    struct core_harness *h = cluster(seed, bugs);
     int all[] = {1, 2, 3, 0};
     commit_on(h, "t1", all);
-    assert_int_equal(h_leader(h), 3);
-    h_isolate(h, 1, 1);
+    assert_int_equal(ch_leader(h), 3);
+    ch_isolate(h, 1, 1);
     commit_on(h, "x", (int[]){3, 2, 0});
-    h_crash(h, 3);
-    h_isolate(h, 1, 0);
+    ch_crash(h, 3);
+    ch_isolate(h, 1, 0);
     int two = 2;
     uint64_t want[2] = {1, h->nodes[2].r.current_epoch + 1};
-    assert_true(h_run_until(h, pred_current_epoch, want, 300000));
+    assert_true(ch_run_until(h, pred_current_epoch, want, 300000));
     h->disk_paused[1] = 1;
-    h_run_steps(h, 30);
-    h_crash(h, 1);
-    h_crash(h, 2);
+    ch_run_steps(h, 30);
+    ch_crash(h, 1);
+    ch_crash(h, 2);
     h->disk_paused[1] = 0;
     (void)two;
-    assert_int_equal(h_start(h, 1), 0);
-    assert_int_equal(h_start(h, 3), 0);
-    h_run_until(h, pred_leader_or_violation, NULL, 300000);
-    h_run_steps(h, 2000);
+    assert_int_equal(ch_start(h, 1), 0);
+    assert_int_equal(ch_start(h, 3), 0);
+    ch_run_until(h, pred_leader_or_violation, NULL, 300000);
+    ch_run_steps(h, 2000);
     int caught = h->violation[0] != 0;
-    h_free(h);
+    ch_free(h);
     return caught;
 }
 
@@ -280,7 +280,7 @@ static void bug_epoch_before_fsync(void **state)
  * Follower F gets DIFF, its connection breaks before the txns arrive; on
  * rejoin it claims the leader's zxid, gets an empty DIFF, and misses txns. */
 
-static int pred_sync_started(struct harness *h, void *id)
+static int pred_sync_started(struct core_harness *h, void *id)
 {
     const struct replica *r = &h->nodes[*(int *)id].r;
     return r->sync_started && r->state == REP_FOLLOWING;
@@ -288,23 +288,23 @@ static int pred_sync_started(struct harness *h, void *id)
 
 static int lastprocessed_2355(uint64_t seed, uint32_t bugs)
 {
-    struct harness *h = cluster(seed, bugs);
+    struct core_harness *h = cluster(seed, bugs);
     int all[] = {1, 2, 3, 0};
     commit_on(h, "t1", all);
-    int l = h_leader(h), f = 1, g = 2;
-    h_isolate(h, f, 1);
+    int l = ch_leader(h), f = 1, g = 2;
+    ch_isolate(h, f, 1);
     for (int k = 0; k < 3; k++)
         commit_on(h, "behind", (int[]){l, g, 0});
-    h_isolate(h, f, 0);
-    assert_true(h_run_until(h, pred_sync_started, &f, 300000));
-    h_block(h, f, l, 1);             /* the PROPOSALs after DIFF are lost */
-    h_run_steps(h, 50);
-    h_block(h, f, l, 0);
-    assert_true(h_run_until(h, pred_leader_is, &l, 300000));
+    ch_isolate(h, f, 0);
+    assert_true(ch_run_until(h, pred_sync_started, &f, 300000));
+    ch_block(h, f, l, 1);             /* the PROPOSALs after DIFF are lost */
+    ch_run_steps(h, 50);
+    ch_block(h, f, l, 0);
+    assert_true(ch_run_until(h, pred_leader_is, &l, 300000));
     commit_on(h, "after", all);
-    h_run_steps(h, 500);
+    ch_run_steps(h, 500);
     int caught = h->violation[0] != 0;
-    h_free(h);
+    ch_free(h);
     return caught;
 }
 

@@ -22,7 +22,7 @@ static uint64_t rnd(uint64_t *s)
     return *s;
 }
 
-static uint64_t plausible_zxid(const struct harness *h, int to, uint64_t *s)
+static uint64_t plausible_zxid(const struct core_harness *h, int to, uint64_t *s)
 {
     const struct replica *r = &h->nodes[to].r;
     uint64_t base = h->nodes[to].up ? replica_last_zxid(r) : 0;
@@ -35,7 +35,7 @@ static uint64_t plausible_zxid(const struct harness *h, int to, uint64_t *s)
     }
 }
 
-static void inject(struct harness *h, uint64_t *s)
+static void inject(struct core_harness *h, uint64_t *s)
 {
     int from = 1 + (int)(rnd(s) % (uint64_t)h->n), to = 1 + (int)(rnd(s) % (uint64_t)h->n);
     if (from == to || !h->nodes[to].up)
@@ -77,7 +77,7 @@ static void inject(struct harness *h, uint64_t *s)
     }
     replica_on_message(&h->nodes[to].r, h->now_ms, from, buf, n);
     /* route the replica's reaction through the harness as usual */
-    h_run_steps(h, 1);
+    ch_run_steps(h, 1);
 }
 
 static void fuzz_cluster(uint64_t seed)
@@ -89,28 +89,28 @@ static void fuzz_cluster(uint64_t seed)
     c.log_entries_max = 32;
     c.snapshot_every = 6;
     int n = 3 + (int)(seed % 3);
-    struct harness *h = h_new(n, seed, &c);
+    struct core_harness *h = ch_new(n, seed, &c);
     h->disk_delayed = (int)(seed & 1);
     for (int i = 1; i <= n; i++)
-        assert_int_equal(h_start(h, i), 0);
+        assert_int_equal(ch_start(h, i), 0);
     uint64_t s = seed * 7919 + 13;
     for (int round = 0; round < 300; round++) {
-        h_run_steps(h, 20);
-        int l = h_leader(h);
+        ch_run_steps(h, 20);
+        int l = ch_leader(h);
         uint64_t z;
         if (l)
-            h_propose(h, l, "real", &z);
+            ch_propose(h, l, "real", &z);
         for (int k = 0; k < 3; k++)
             inject(h, &s);
         if (rnd(&s) % 40 == 0) {
             int v = 1 + (int)(rnd(&s) % (uint64_t)n);
             if (h->nodes[v].up)
-                h_crash(h, v);
+                ch_crash(h, v);
             else
-                h_start(h, v);       /* may refuse: the fuzz can plant bad epochs */
+                ch_start(h, v);       /* may refuse: the fuzz can plant bad epochs */
         }
     }
-    h_free(h);
+    ch_free(h);
 }
 
 static void unexpected_messages_never_crash(void **state)
@@ -128,9 +128,9 @@ static void recovers_after_vote_noise(void **state)
     memset(&c, 0, sizeof c);
     c.tick_ms = 100, c.init_limit = 10, c.sync_limit = 5, c.finalize_wait_ms = 20;
     c.notification_interval_max_ms = 400;
-    struct harness *h = h_new(3, 99, &c);
+    struct core_harness *h = ch_new(3, 99, &c);
     for (int i = 1; i <= 3; i++)
-        assert_int_equal(h_start(h, i), 0);
+        assert_int_equal(ch_start(h, i), 0);
     uint64_t s = 12345;
     for (int k = 0; k < 200; k++) {
         struct zab_msg m = {.kind = ZAB_MSG_NOTIFICATION};
@@ -142,13 +142,13 @@ static void recovers_after_vote_noise(void **state)
         int to = 1 + (int)(rnd(&s) % 3), from = 1 + (int)(rnd(&s) % 3);
         if (to != from)
             replica_on_message(&h->nodes[to].r, h->now_ms, from, buf, n);
-        h_run_steps(h, 2);
+        ch_run_steps(h, 2);
     }
-    assert_true(h_run_until(h, h_pred_leader, NULL, 300000));
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
     uint64_t z;
-    assert_int_equal(h_propose(h, h_leader(h), "after-noise", &z), 0);
-    assert_true(h_run_until(h, h_pred_applied, &z, 300000));
-    h_free(h);
+    assert_int_equal(ch_propose(h, ch_leader(h), "after-noise", &z), 0);
+    assert_true(ch_run_until(h, ch_pred_applied, &z, 300000));
+    ch_free(h);
 }
 
 int main(void)

@@ -41,26 +41,26 @@ static void exhaustion_forces_new_epoch(void **state)
     c.tick_ms = 100, c.init_limit = 10, c.sync_limit = 5, c.finalize_wait_ms = 20;
     c.notification_interval_max_ms = 400;
     c.zxid_counter_max = 3;
-    struct harness *h = h_new(3, 7, &c);
+    struct core_harness *h = ch_new(3, 7, &c);
     for (int i = 1; i <= 3; i++)
-        assert_int_equal(h_start(h, i), 0);
-    assert_true(h_run_until(h, h_pred_leader, NULL, 100000));
-    int l = h_leader(h);
+        assert_int_equal(ch_start(h, i), 0);
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 100000));
+    int l = ch_leader(h);
     uint64_t epoch = h->nodes[l].r.established_epoch, z = 0;
     for (int k = 1; k <= 3; k++) {
-        assert_int_equal(h_propose(h, l, "x", &z), 0);
+        assert_int_equal(ch_propose(h, l, "x", &z), 0);
         assert_int_equal(zxid_counter(z), (uint32_t)k);
     }
-    assert_true(h_run_until(h, h_pred_applied, &z, 100000));
-    assert_int_equal(h_propose(h, l, "y", &z), REP_ERR_NOT_LEADER);
+    assert_true(ch_run_until(h, ch_pred_applied, &z, 100000));
+    assert_int_equal(ch_propose(h, l, "y", &z), REP_ERR_NOT_LEADER);
     assert_int_equal(h->nodes[l].r.state, REP_LOOKING);
-    assert_true(h_run_until(h, h_pred_leader, NULL, 100000));
-    l = h_leader(h);
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 100000));
+    l = ch_leader(h);
     assert_true(h->nodes[l].r.established_epoch > epoch);
-    assert_int_equal(h_propose(h, l, "y", &z), 0);
+    assert_int_equal(ch_propose(h, l, "y", &z), 0);
     assert_int_equal(z, zxid_make((uint32_t)h->nodes[l].r.established_epoch, 1));
     assert_string_equal(h->violation, "");
-    h_free(h);
+    ch_free(h);
 }
 
 int main(void)
