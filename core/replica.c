@@ -122,6 +122,39 @@ int replica_clone(struct replica *dst, const struct replica *src)
     return REP_OK;
 }
 
+static uint64_t hash_fold(uint64_t h, const void *p, size_t n)
+{
+    return sm_digest_fold(h, n, sm_hash64(p, n));
+}
+
+uint64_t replica_hash(const struct replica *r)
+{
+    uint64_t scalars[] = {
+        r->state, r->phase, (uint64_t)r->leader_id, r->accepted_epoch, r->current_epoch,
+        r->established_epoch, r->log_hi - r->log_lo, r->log_appended_hi - r->log_lo,
+        r->log_durable_hi - r->log_lo, r->log_base_zxid, r->commit_hi - r->log_lo,
+        r->applied_hi - r->log_lo, r->zxid_reported, r->snapshot_zxid, r->epoch_proposed,
+        r->info_mask, r->epoch_ack_mask, r->newleader_ack_mask, r->next_counter,
+        r->current_write_pending, r->follow_epoch, r->sync_kind, r->sync_started,
+        r->newleader_seen, r->newleader_acked, r->ack_hi - r->log_lo, r->appends_deferred,
+        r->snapshot_pending_zxid, r->waits_n, r->cfg.sm->digest(r->sm)};
+    uint64_t h = hash_fold(0, scalars, sizeof scalars);
+    h = hash_fold(h, &r->fle.round, sizeof r->fle.round);
+    h = hash_fold(h, &r->fle.vote, sizeof r->fle.vote);
+    for (uint64_t abs = r->log_lo; abs < r->log_hi; abs++) {
+        const struct rep_entry *e = &r->log[abs - r->log_lo];
+        uint64_t v[3] = {e->zxid, e->hash, e->ack_mask};
+        h = hash_fold(h, v, sizeof v);
+    }
+    for (int id = 1; id <= r->cfg.n_servers; id++) {
+        const struct rep_learner *l = &r->learners[id];
+        uint64_t v[6] = {l->state, l->observer, l->epoch_valid, l->accepted_epoch,
+                         l->current_epoch, l->last_zxid};
+        h = hash_fold(h, v, sizeof v);
+    }
+    return h;
+}
+
 /* ------------------------------------------------------------------ */
 /* output batch                                                        */
 

@@ -316,6 +316,9 @@ int replica_init(struct replica *r, const struct replica_config *cfg, char *err,
 void replica_free(struct replica *r);
 /* Deep copy (for the explorer). dst must not be initialised; free it later. */
 int replica_clone(struct replica *dst, const struct replica *src);
+/* 64-bit hash of the protocol state (not the pending output batch): equal
+ * states hash equal, for the explorer's visited set. */
+uint64_t replica_hash(const struct replica *r);
 
 /* Start or restart from the durable state: loads the snapshot, scans the log
  * (CRC32C per record), cuts a torn tail (emits LOG_TRUNCATE), replays,

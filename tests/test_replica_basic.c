@@ -180,6 +180,7 @@ static void clone_is_deep_and_equivalent(void **state)
     struct replica *orig = &h->nodes[l].r, copy;
     assert_int_equal(replica_clone(&copy, orig), 0);
     assert_int_equal(replica_digest(&copy), replica_digest(orig));
+    assert_int_equal(replica_hash(&copy), replica_hash(orig));
     uint64_t z1, z2;
     assert_int_equal(replica_propose(orig, h->now_ms, (const uint8_t *)"p", 1, &z1), 0);
     assert_int_equal(replica_propose(&copy, h->now_ms, (const uint8_t *)"p", 1, &z2), 0);
@@ -191,6 +192,7 @@ static void clone_is_deep_and_equivalent(void **state)
     assert_int_equal(replica_propose(&copy, h->now_ms, (const uint8_t *)"only-copy", 9, &z2), 0);
     assert_int_equal(replica_log_count(orig), count);
     assert_int_equal(replica_log_count(&copy), count + 1);
+    assert_int_not_equal(replica_hash(&copy), replica_hash(orig));
     replica_free(&copy);
     ch_run_steps(h, 10);                 /* the original still runs (outputs pending) */
     assert_true(ch_run_until(h, ch_pred_applied, &z1, 200000));
