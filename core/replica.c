@@ -139,8 +139,10 @@ uint64_t replica_hash(const struct replica *r)
         r->newleader_seen, r->newleader_acked, r->ack_hi - r->log_lo, r->appends_deferred,
         r->snapshot_pending_zxid, r->waits_n, r->cfg.sm->digest(r->sm)};
     uint64_t h = hash_fold(0, scalars, sizeof scalars);
-    h = hash_fold(h, &r->fle.round, sizeof r->fle.round);
-    h = hash_fold(h, &r->fle.vote, sizeof r->fle.vote);
+    /* field by field: struct padding must not leak into the hash */
+    uint64_t vote[4] = {r->fle.round, (uint64_t)(int64_t)r->fle.vote.leader, r->fle.vote.zxid,
+                        r->fle.vote.peer_epoch};
+    h = hash_fold(h, vote, sizeof vote);
     for (uint64_t abs = r->log_lo; abs < r->log_hi; abs++) {
         const struct rep_entry *e = &r->log[abs - r->log_lo];
         uint64_t v[3] = {e->zxid, e->hash, e->ack_mask};
