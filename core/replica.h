@@ -11,7 +11,8 @@
  *
  * ---- Driver contract --------------------------------------------------
  * After every input call, read replica_output() and execute its actions in
- * order, then call replica_output_clear(). The core never emits an action
+ * order, then call replica_output_clear(). The batch's pointers stay valid
+ * until the next input or output_clear (a batch not cleared keeps growing). The core never emits an action
  * that depends on an incomplete disk op: an ACK that promises durability is
  * emitted only in the batch produced by replica_on_disk_done() for the fsync
  * it depends on. So the driver may execute every action immediately, in order.
