@@ -90,19 +90,21 @@ static const char *decode_status_str(enum log_decode_status s)
     return "?";
 }
 
-/* After a bad record at `off`: is there a valid record right after where the
- * bad one claims to end? Then the damage is inside the log, not a torn tail. */
+/* After a bad record at `off`: does any valid record start later? Then the
+ * damage is inside the log, not a torn tail. Scans byte by byte (only on the
+ * failure path, once per recovery): a damaged header hides where the next
+ * record starts. */
 static int valid_record_follows(const uint8_t *buf, size_t len, size_t off)
 {
-    if (len - off < LOG_RECORD_HEADER_BYTES || get_u32(buf + off) != LOG_RECORD_MAGIC)
-        return 0;
-    uint32_t plen = get_u32(buf + off + 4);
-    if (plen > LOG_RECORD_PAYLOAD_MAX || len - off - LOG_RECORD_HEADER_BYTES < plen)
-        return 0;
-    size_t next = off + log_record_size(plen);
-    struct log_record rec;
-    size_t used;
-    return next < len && log_record_decode(buf + next, len - next, &rec, &used) == LOG_DECODE_OK;
+    for (size_t p = off + 1; p + LOG_RECORD_HEADER_BYTES <= len; p++) {
+        if (get_u32(buf + p) != LOG_RECORD_MAGIC)
+            continue;
+        struct log_record rec;
+        size_t used;
+        if (log_record_decode(buf + p, len - p, &rec, &used) == LOG_DECODE_OK)
+            return 1;
+    }
+    return 0;
 }
 
 int log_scan(const uint8_t *buf, size_t len, struct log_scan *out,

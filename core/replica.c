@@ -122,6 +122,41 @@ int replica_clone(struct replica *dst, const struct replica *src)
     return REP_OK;
 }
 
+static uint64_t hash_fold(uint64_t h, const void *p, size_t n)
+{
+    return sm_digest_fold(h, n, sm_hash64(p, n));
+}
+
+uint64_t replica_hash(const struct replica *r)
+{
+    uint64_t scalars[] = {
+        r->state, r->phase, (uint64_t)r->leader_id, r->accepted_epoch, r->current_epoch,
+        r->established_epoch, r->log_hi - r->log_lo, r->log_appended_hi - r->log_lo,
+        r->log_durable_hi - r->log_lo, r->log_base_zxid, r->commit_hi - r->log_lo,
+        r->applied_hi - r->log_lo, r->zxid_reported, r->snapshot_zxid, r->epoch_proposed,
+        r->info_mask, r->epoch_ack_mask, r->newleader_ack_mask, r->next_counter,
+        r->current_write_pending, r->follow_epoch, r->sync_kind, r->sync_started,
+        r->newleader_seen, r->newleader_acked, r->ack_hi - r->log_lo, r->appends_deferred,
+        r->snapshot_pending_zxid, r->waits_n, r->cfg.sm->digest(r->sm)};
+    uint64_t h = hash_fold(0, scalars, sizeof scalars);
+    /* field by field: struct padding must not leak into the hash */
+    uint64_t vote[4] = {r->fle.round, (uint64_t)(int64_t)r->fle.vote.leader, r->fle.vote.zxid,
+                        r->fle.vote.peer_epoch};
+    h = hash_fold(h, vote, sizeof vote);
+    for (uint64_t abs = r->log_lo; abs < r->log_hi; abs++) {
+        const struct rep_entry *e = &r->log[abs - r->log_lo];
+        uint64_t v[3] = {e->zxid, e->hash, e->ack_mask};
+        h = hash_fold(h, v, sizeof v);
+    }
+    for (int id = 1; id <= r->cfg.n_servers; id++) {
+        const struct rep_learner *l = &r->learners[id];
+        uint64_t v[6] = {l->state, l->observer, l->epoch_valid, l->accepted_epoch,
+                         l->current_epoch, l->last_zxid};
+        h = hash_fold(h, v, sizeof v);
+    }
+    return h;
+}
+
 /* ------------------------------------------------------------------ */
 /* output batch                                                        */
 
@@ -370,10 +405,17 @@ int rep_log_append(struct replica *r, uint64_t zxid, const uint8_t *payload, uin
     return 0;
 }
 
+/* Writes the in-memory entries that are not on disk yet, in order. A record
+ * of an epoch above currentEpoch is held back until currentEpoch catches up
+ * (the follower's NEWLEADER step), so that on disk epoch(last zxid) never
+ * exceeds currentEpoch; the ZOOKEEPER-1653 bug restores the old order. */
 void rep_log_issue_appends(struct replica *r)
 {
+    int hold = !rep_bug(r, ZAB_BUG_EPOCH_FILE_1653);
     for (uint64_t abs = r->log_appended_hi; abs < r->log_hi; abs++) {
         struct rep_entry *e = rep_entry_at(r, abs);
+        if (hold && zxid_epoch(e->zxid) > r->current_epoch)
+            break;
         size_t n = log_record_size(e->payload_len), off;
         uint8_t *p = rep_out_reserve(r, n, &off);
         size_t w = log_record_encode(p, n, e->zxid, zxid_epoch(e->zxid),
@@ -384,8 +426,8 @@ void rep_log_issue_appends(struct replica *r)
         a->op_id = r->next_op_id++, a->value = e->zxid, a->bytes_off = off, a->len = n;
         e->file_off = r->log_file_end;
         r->log_file_end += n;
+        r->log_appended_hi = abs + 1;
     }
-    r->log_appended_hi = r->log_hi;
 }
 
 static void clamp_pending_fsyncs(struct replica *r, uint64_t hi)
@@ -783,6 +825,11 @@ uint64_t replica_digest(const struct replica *r)
 uint32_t replica_log_count(const struct replica *r)
 {
     return (uint32_t)(r->log_hi - r->log_lo);
+}
+
+uint32_t replica_log_durable_count(const struct replica *r)
+{
+    return (uint32_t)(r->log_durable_hi - r->log_lo);
 }
 
 const struct rep_entry *replica_log_entry(const struct replica *r, uint32_t i)

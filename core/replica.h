@@ -11,7 +11,8 @@
  *
  * ---- Driver contract --------------------------------------------------
  * After every input call, read replica_output() and execute its actions in
- * order, then call replica_output_clear(). The core never emits an action
+ * order, then call replica_output_clear(). The batch's pointers stay valid
+ * until the next input or output_clear (a batch not cleared keeps growing). The core never emits an action
  * that depends on an incomplete disk op: an ACK that promises durability is
  * emitted only in the batch produced by replica_on_disk_done() for the fsync
  * it depends on. So the driver may execute every action immediately, in order.
@@ -32,8 +33,10 @@
  *                       (replaces the previous one).
  * Every disk action carries op_id (increasing). Disk ops complete in the
  * order issued (one queue per server); call replica_on_disk_done(op_id) for
- * each, in order. On a crash, pending ops and in-flight completions are lost;
- * the restarted replica (replica_init + replica_start) numbers from 1 again.
+ * each, in order (one call with the highest finished op_id also completes
+ * every earlier op: handy for group commit). On a crash, pending ops and
+ * in-flight completions are lost; the restarted replica (replica_init +
+ * replica_start) numbers from 1 again.
  *
  * timer_ms in the batch: the absolute local time at which the replica wants
  * replica_on_timer (0 = none). Calling on_timer early or twice is harmless.
@@ -76,7 +79,8 @@ enum rep_phase {
 enum rep_err {
     REP_OK = 0,
     REP_ERR_NOT_LEADER = -1,     /* propose: not an established leader in BROADCAST */
-    REP_ERR_FULL = -2,           /* propose: log or payload bound reached; retry later */
+    REP_ERR_FULL = -2,           /* propose: a quarter of the log is uncommitted, or the log
+                                    or payload arena is full; retry after commits */
     REP_ERR_TOO_BIG = -3,        /* propose: payload over payload_bytes_max */
     REP_ERR_CORRUPT = -4,        /* start: durable data is corrupt */
     REP_ERR_EPOCH = -5,          /* start: epoch files inconsistent with the log */
@@ -313,6 +317,9 @@ int replica_init(struct replica *r, const struct replica_config *cfg, char *err,
 void replica_free(struct replica *r);
 /* Deep copy (for the explorer). dst must not be initialised; free it later. */
 int replica_clone(struct replica *dst, const struct replica *src);
+/* 64-bit hash of the protocol state (not the pending output batch): equal
+ * states hash equal, for the explorer's visited set. */
+uint64_t replica_hash(const struct replica *r);
 
 /* Start or restart from the durable state: loads the snapshot, scans the log
  * (CRC32C per record), cuts a torn tail (emits LOG_TRUNCATE), replays,
@@ -340,6 +347,7 @@ uint64_t replica_last_zxid(const struct replica *r);          /* last zxid in th
 uint64_t replica_durable_last_zxid(const struct replica *r);  /* last fsynced zxid */
 uint64_t replica_digest(const struct replica *r);             /* state-machine digest */
 uint32_t replica_log_count(const struct replica *r);          /* entries in memory */
+uint32_t replica_log_durable_count(const struct replica *r);  /* oldest entries known fsynced */
 const struct rep_entry *replica_log_entry(const struct replica *r, uint32_t i); /* 0 = oldest */
 const uint8_t *replica_log_payload(const struct replica *r, uint32_t i, uint32_t *len);
 

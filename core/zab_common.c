@@ -28,7 +28,7 @@ static const struct zab_bug_info zab_bugs[ZAB_BUG_COUNT] = {
     [ZAB_BUG_VOTE_ORDER_1419] = {"VOTE_ORDER_1419",
         "FLE vote order compares ids even when epochs differ: not transitive (ZOOKEEPER-1419)"},
     [ZAB_BUG_EPOCH_FILE_1653] = {"EPOCH_FILE_1653",
-        "restart refuses a log whose last epoch is ahead of currentEpoch instead of finishing the interrupted update (ZOOKEEPER-1653)"},
+        "new-epoch txns reach the log before currentEpoch is written, and restart then refuses to start (ZOOKEEPER-1653)"},
     [ZAB_BUG_SYNC_LASTPROCESSED_2355] = {"SYNC_LASTPROCESSED_2355",
         "a DIFF sets the follower's lastProcessedZxid to the leader's zxid before the txns arrive (ZOOKEEPER-2355)"},
 };

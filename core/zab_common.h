@@ -18,7 +18,7 @@ enum zab_bug {
     ZAB_BUG_EPOCH_BEFORE_FSYNC,        /* currentEpoch persisted before the synced log is fsynced (ZK-4643) */
     ZAB_BUG_DIFF_LOG_AFTER_ACK,        /* ACK NEWLEADER before DIFF txns are durable (ZK-3911/4646) */
     ZAB_BUG_VOTE_ORDER_1419,           /* FLE predicate ignores epoch in the id tie-break (ZK-1419) */
-    ZAB_BUG_EPOCH_FILE_1653,           /* restart refuses a log ahead of currentEpoch (ZK-1653) */
+    ZAB_BUG_EPOCH_FILE_1653,           /* new-epoch records logged before currentEpoch; restart then refuses (ZK-1653) */
     ZAB_BUG_SYNC_LASTPROCESSED_2355,   /* DIFF sets lastProcessedZxid to the leader's (ZK-2355) */
     ZAB_BUG_COUNT
 };

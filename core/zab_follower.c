@@ -125,8 +125,20 @@ static void on_proposal(struct replica *r, uint64_t now_ms, const struct zab_msg
         rep_event(r, REP_EV_PROTOCOL_ERROR, r->leader_id, m->kind, r->phase);
         return;
     }
-    if (m->zxid <= rep_last_zxid(r))
+    uint64_t last = rep_last_zxid(r);
+    if (m->zxid <= last)
         return;                       /* already have it (duplicate in the sync stream) */
+    /* (The 2355 bug predates this check; keep it out of its way.) */
+    int hole = zxid_epoch(m->zxid) == zxid_epoch(last) ? m->zxid != last + 1
+                                                        : zxid_counter(m->zxid) != 1;
+    if (hole && !rep_bug(r, ZAB_BUG_SYNC_LASTPROCESSED_2355)) {
+        /* A hole: within an epoch counters are consecutive, and an epoch's first
+         * txn is (e,1). Only a lossy link does that; resync rather than diverge
+         * (ZOOKEEPER-4925 checks the same-epoch half). */
+        rep_event(r, REP_EV_PROTOCOL_ERROR, r->leader_id, m->kind, m->zxid);
+        quit(r, now_ms, REP_DROP_PROTOCOL);
+        return;
+    }
     if (m->data_len > r->cfg.payload_bytes_max ||
         rep_log_append(r, m->zxid, m->data, m->data_len) < 0) {
         quit(r, now_ms, REP_DROP_LOG_FULL);
@@ -146,13 +158,16 @@ static void on_proposal(struct replica *r, uint64_t now_ms, const struct zab_msg
     send_acks(r);                     /* only does something under ACK_BEFORE_FSYNC */
 }
 
-static void on_commit(struct replica *r, uint64_t zxid)
+static void on_commit(struct replica *r, uint64_t now_ms, uint64_t zxid)
 {
     if (zxid <= r->zxid_committed)
         return;
     int64_t abs = rep_log_find(r, zxid);
     if (abs < 0) {
+        /* Committing what I never got: my copy is incomplete (FollowerZooKeeperServer
+         * treats this as fatal). Resync. */
         rep_event(r, REP_EV_PROTOCOL_ERROR, r->leader_id, ZAB_MSG_COMMIT, zxid);
+        quit(r, now_ms, REP_DROP_PROTOCOL);
         return;
     }
     if (r->pending_commit_zxid < zxid)
@@ -224,7 +239,7 @@ void zab_follower_on_msg(struct replica *r, uint64_t now_ms, int from, const str
     case ZAB_MSG_SNAP: on_sync_start(r, now_ms, m); return;
     case ZAB_MSG_PROPOSAL:
     case ZAB_MSG_INFORM: on_proposal(r, now_ms, m); return;
-    case ZAB_MSG_COMMIT: on_commit(r, m->zxid); return;
+    case ZAB_MSG_COMMIT: on_commit(r, now_ms, m->zxid); return;
     case ZAB_MSG_NEWLEADER: on_newleader(r, m); return;
     case ZAB_MSG_UPTODATE: on_uptodate(r, m->zxid); return;
     case ZAB_MSG_PING:
@@ -255,6 +270,11 @@ void zab_follower_on_disk(struct replica *r, uint64_t now_ms, const struct rep_d
         return;
     case REP_CONT_NL_EPOCH:
     case REP_CONT_NL_FSYNC_LAST:
+        if (!r->appends_deferred && r->log_appended_hi < r->log_hi) {
+            /* this epoch's proposals, held back until currentEpoch was durable */
+            rep_log_issue_appends(r);
+            rep_disk_fsync(r, REP_CONT_NONE);
+        }
         ack_newleader(r);
         return;
     default:

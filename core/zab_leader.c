@@ -174,8 +174,9 @@ static void sync_learner(struct replica *r, uint64_t now_ms, int id)
         from_abs = r->applied_hi;
         break;
     }
-    /* Observers only ever see committed txns; the rest arrive as INFORM. */
-    uint64_t to_abs = l->observer ? r->commit_hi : r->log_hi;
+    /* Observers only ever see committed txns; the rest arrive as INFORM. Before
+     * establishment the whole initial history counts: it commits at UPTODATE. */
+    uint64_t to_abs = (l->observer && r->established_epoch) ? r->commit_hi : r->log_hi;
     for (uint64_t abs = from_abs; abs < to_abs; abs++) {
         struct rep_entry *e = rep_entry_at(r, abs);
         struct zab_msg m = {.kind = ZAB_MSG_PROPOSAL, .zxid = e->zxid,
@@ -292,12 +293,22 @@ int zab_leader_propose(struct replica *r, uint64_t now_ms, const uint8_t *payloa
         return REP_ERR_NOT_LEADER;
     if (len > r->cfg.payload_bytes_max)
         return REP_ERR_TOO_BIG;
+    /* Back-pressure: at most a quarter of the log in flight, so that followers,
+     * whose commits lag mine, still have room for every proposal. */
+    if (r->log_hi - r->commit_hi >= r->cfg.log_entries_max / 4)
+        return REP_ERR_FULL;
     if (r->next_counter > r->cfg.zxid_counter_max) {
         /* ZOOKEEPER-1277: the counter would roll over; a new epoch is needed. */
         step_down(r, now_ms, REP_DROP_COUNTER_EXHAUSTED);
         return REP_ERR_NOT_LEADER;
     }
     uint64_t zxid = zxid_make((uint32_t)r->established_epoch, (uint32_t)r->next_counter);
+    if (zxid <= rep_last_zxid(r)) {
+        /* My log holds a zxid from a later epoch: only a lying peer (or a planted
+         * bug) can cause that. Proposing would break zxid order: give up leading. */
+        step_down(r, now_ms, REP_DROP_PROTOCOL);
+        return REP_ERR_NOT_LEADER;
+    }
     if (rep_log_append(r, zxid, payload, (uint32_t)len) < 0)
         return REP_ERR_FULL;
     r->next_counter++;

@@ -25,47 +25,47 @@ static struct replica_config base_cfg(void)
     return c;
 }
 
-static struct harness *cluster(int n, uint64_t seed, const struct replica_config *c, int delayed)
+static struct core_harness *cluster(int n, uint64_t seed, const struct replica_config *c, int delayed)
 {
-    struct harness *h = h_new(n, seed, c);
+    struct core_harness *h = ch_new(n, seed, c);
     h->disk_delayed = delayed;
     for (int i = 1; i <= n; i++)
-        assert_int_equal(h_start(h, i), 0);
-    assert_true(h_run_until(h, h_pred_leader, NULL, 300000));
+        assert_int_equal(ch_start(h, i), 0);
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
     return h;
 }
 
 /* Proposes k txns on the current leader and waits until the listed nodes
  * (0-terminated; NULL = all up) applied the last one. Returns its zxid. */
-static uint64_t commit_some(struct harness *h, int k, const int *wait_for)
+static uint64_t commit_some(struct core_harness *h, int k, const int *wait_for)
 {
-    int l = h_leader(h);
+    int l = ch_leader(h);
     assert_true(l > 0);
     uint64_t z = 0;
     char txt[48];
     for (int i = 0; i < k; i++) {
         snprintf(txt, sizeof txt, "s%llu-txn-%d", (unsigned long long)h->steps, i);
-        assert_int_equal(h_propose(h, l, txt, &z), 0);
-        h_run_steps(h, 3);
+        assert_int_equal(ch_propose(h, l, txt, &z), 0);
+        ch_run_steps(h, 3);
     }
     if (!wait_for) {
-        assert_true(h_run_until(h, h_pred_applied, &z, 300000));
+        assert_true(ch_run_until(h, ch_pred_applied, &z, 300000));
     } else {
         for (const int *w = wait_for; *w; w++) {
             uint64_t arg[2] = {(uint64_t)*w, z};
-            assert_true(h_run_until(h, h_pred_node_applied, arg, 300000));
+            assert_true(ch_run_until(h, ch_pred_node_applied, arg, 300000));
         }
     }
     return z;
 }
 
-static void assert_converged(struct harness *h, uint64_t z)
+static void assert_converged(struct core_harness *h, uint64_t z)
 {
-    assert_true(h_run_until(h, h_pred_applied, &z, 300000));
-    int l = h_leader(h);
+    assert_true(ch_run_until(h, ch_pred_applied, &z, 300000));
+    int l = ch_leader(h);
     assert_true(l > 0);
     uint64_t last = h->nodes[l].r.zxid_applied;
-    assert_true(h_run_until(h, h_pred_applied, &last, 300000));
+    assert_true(ch_run_until(h, ch_pred_applied, &last, 300000));
     uint64_t d = replica_digest(&h->nodes[l].r);
     for (int i = 1; i <= h->n; i++) {
         if (!h->nodes[i].up)
@@ -89,14 +89,14 @@ static void leader_crash_new_epoch(void **state)
     (void)state;
     for (uint64_t seed = 1; seed <= 8; seed++) {
         struct replica_config c = base_cfg();
-        struct harness *h = cluster(3, seed, &c, (int)(seed & 1));
+        struct core_harness *h = cluster(3, seed, &c, (int)(seed & 1));
         uint64_t z = commit_some(h, 5, NULL);
-        int l = h_leader(h);
+        int l = ch_leader(h);
         uint64_t epoch = h->nodes[l].r.established_epoch;
         uint64_t digest = replica_digest(&h->nodes[l].r);
-        h_crash(h, l);
-        assert_true(h_run_until(h, h_pred_leader, NULL, 300000));
-        int l2 = h_leader(h);
+        ch_crash(h, l);
+        assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
+        int l2 = ch_leader(h);
         assert_true(l2 != l);
         assert_true(h->nodes[l2].r.established_epoch > epoch);
         /* nothing committed is lost: the new leader applied z with the same digest */
@@ -105,9 +105,9 @@ static void leader_crash_new_epoch(void **state)
             assert_int_equal(replica_digest(&h->nodes[l2].r), digest);
         uint64_t z2 = commit_some(h, 3, NULL);
         assert_int_equal(zxid_epoch(z2), h->nodes[l2].r.established_epoch);
-        assert_int_equal(h_start(h, l), 0);
+        assert_int_equal(ch_start(h, l), 0);
         assert_converged(h, z2);
-        h_free(h);
+        ch_free(h);
     }
 }
 
@@ -116,23 +116,23 @@ static void follower_behind_gets_diff(void **state)
     (void)state;
     for (uint64_t seed = 1; seed <= 6; seed++) {
         struct replica_config c = base_cfg();
-        struct harness *h = cluster(3, seed, &c, (int)(seed & 1));
+        struct core_harness *h = cluster(3, seed, &c, (int)(seed & 1));
         commit_some(h, 3, NULL);
-        int l = h_leader(h), f = other_than(3, l, 0), g = other_than(3, l, f);
-        h_isolate(h, f, 1);
+        int l = ch_leader(h), f = other_than(3, l, 0), g = other_than(3, l, f);
+        ch_isolate(h, f, 1);
         int wait[] = {l, g, 0};
         uint64_t z = commit_some(h, 4, wait);
-        h_isolate(h, f, 0);
+        ch_isolate(h, f, 0);
         assert_converged(h, z);
         assert_int_equal(h->last_sync_kind[f], ZAB_SYNC_DIFF);
-        assert_int_equal(h_leader(h), l);
-        h_free(h);
+        assert_int_equal(ch_leader(h), l);
+        ch_free(h);
     }
 }
 
-static int pred_new_leader(struct harness *h, void *old)
+static int pred_new_leader(struct core_harness *h, void *old)
 {
-    int l = h_leader(h);
+    int l = ch_leader(h);
     return l > 0 && l != *(int *)old;
 }
 
@@ -141,26 +141,26 @@ static void diverged_old_leader_gets_trunc(void **state)
     (void)state;
     for (uint64_t seed = 1; seed <= 6; seed++) {
         struct replica_config c = base_cfg();
-        struct harness *h = cluster(3, seed, &c, 0);
+        struct core_harness *h = cluster(3, seed, &c, 0);
         commit_some(h, 3, NULL);
-        int l = h_leader(h);
-        h_isolate(h, l, 1);
+        int l = ch_leader(h);
+        ch_isolate(h, l, 1);
         uint64_t orphan;
-        assert_int_equal(h_propose(h, l, "never-committed", &orphan), 0);
+        assert_int_equal(ch_propose(h, l, "never-committed", &orphan), 0);
         assert_int_equal(replica_last_zxid(&h->nodes[l].r), orphan);
-        assert_true(h_run_until(h, pred_new_leader, &l, 300000));
-        int l2 = h_leader(h);
+        assert_true(ch_run_until(h, pred_new_leader, &l, 300000));
+        int l2 = ch_leader(h);
         assert_true(l2 > 0 && l2 != l);
         int f = other_than(3, l, l2);
         int wait[] = {l2, f, 0};
         uint64_t z = commit_some(h, 2, wait);
-        h_isolate(h, l, 0);
+        ch_isolate(h, l, 0);
         assert_converged(h, z);
         assert_int_equal(h->last_sync_kind[l], ZAB_SYNC_TRUNC_DIFF);
         assert_true(h->last_sync_zxid[l] < orphan);
         for (uint32_t i = 0; i < replica_log_count(&h->nodes[l].r); i++)
             assert_true(replica_log_entry(&h->nodes[l].r, i)->zxid != orphan);
-        h_free(h);
+        ch_free(h);
     }
 }
 
@@ -171,19 +171,19 @@ static void far_behind_gets_snap(void **state)
         struct replica_config c = base_cfg();
         c.log_entries_max = 16;
         c.snapshot_every = 4;
-        struct harness *h = cluster(3, seed, &c, (int)(seed & 1));
+        struct core_harness *h = cluster(3, seed, &c, (int)(seed & 1));
         commit_some(h, 2, NULL);
-        int l = h_leader(h), f = other_than(3, l, 0), g = other_than(3, l, f);
-        h_isolate(h, f, 1);
+        int l = ch_leader(h), f = other_than(3, l, 0), g = other_than(3, l, f);
+        ch_isolate(h, f, 1);
         int wait[] = {l, g, 0};
         uint64_t z = 0;
         for (int i = 0; i < 12; i++)
             z = commit_some(h, 3, wait);
         assert_true(h->nodes[l].r.log_base_zxid > h->nodes[f].r.zxid_applied);
-        h_isolate(h, f, 0);
+        ch_isolate(h, f, 0);
         assert_converged(h, z);
         assert_int_equal(h->last_sync_kind[f], ZAB_SYNC_SNAP);
-        h_free(h);
+        ch_free(h);
     }
 }
 
@@ -194,19 +194,19 @@ static void whole_cluster_restart(void **state)
         struct replica_config c = base_cfg();
         c.log_entries_max = 32;
         c.snapshot_every = (seed & 1) ? 5 : 0;
-        struct harness *h = cluster(3, seed, &c, 1);
+        struct core_harness *h = cluster(3, seed, &c, 1);
         uint64_t z = commit_some(h, 7, NULL);
         uint64_t d = replica_digest(&h->nodes[1].r);
         for (int i = 1; i <= 3; i++)
-            h_crash(h, i);
+            ch_crash(h, i);
         for (int i = 1; i <= 3; i++)
-            assert_int_equal(h_start(h, i), 0);
-        assert_true(h_run_until(h, h_pred_leader, NULL, 300000));
+            assert_int_equal(ch_start(h, i), 0);
+        assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
         assert_converged(h, z);
-        int l = h_leader(h);
+        int l = ch_leader(h);
         assert_int_equal(h->nodes[l].r.zxid_applied, z);
         assert_int_equal(replica_digest(&h->nodes[l].r), d);
-        h_free(h);
+        ch_free(h);
     }
 }
 
@@ -220,40 +220,74 @@ static void chaos_converges(void **state)
         c.log_entries_max = 64;
         c.snapshot_every = 8;
         int n = (seed % 3 == 0) ? 5 : 3;
-        struct harness *h = h_new(n, seed, &c);
+        struct core_harness *h = ch_new(n, seed, &c);
         h->disk_delayed = 1;
         h->tear_on_crash = 1;
         for (int i = 1; i <= n; i++)
-            assert_int_equal(h_start(h, i), 0);
+            assert_int_equal(ch_start(h, i), 0);
         char txt[32];
         for (int round = 0; round < 40; round++) {
-            h_run_steps(h, 200);
-            int l = h_leader(h);
+            ch_run_steps(h, 200);
+            int l = ch_leader(h);
             uint64_t z;
             snprintf(txt, sizeof txt, "chaos-%d", round);
             if (l)
-                h_propose(h, l, txt, &z);
+                ch_propose(h, l, txt, &z);
             uint64_t dice = h->rng % 10;
             int victim = 1 + (int)((h->rng >> 8) % (uint64_t)n);
             if (dice == 0)
-                h_crash(h, victim);
+                ch_crash(h, victim);
             else if (dice == 1 && !h->nodes[victim].up)
-                assert_int_equal(h_start(h, victim), 0);
+                assert_int_equal(ch_start(h, victim), 0);
             else if (dice == 2)
-                h_isolate(h, victim, 1);
+                ch_isolate(h, victim, 1);
             else if (dice == 3)
-                h_isolate(h, victim, 0);
+                ch_isolate(h, victim, 0);
             assert_string_equal(h->violation, "");
         }
         for (int i = 1; i <= n; i++) {
-            h_isolate(h, i, 0);
+            ch_isolate(h, i, 0);
             if (!h->nodes[i].up)
-                assert_int_equal(h_start(h, i), 0);
+                assert_int_equal(ch_start(h, i), 0);
         }
-        assert_true(h_run_until(h, h_pred_leader, NULL, 500000));
+        assert_true(ch_run_until(h, ch_pred_leader, NULL, 500000));
         uint64_t z = commit_some(h, 1, NULL);
         assert_converged(h, z);
-        h_free(h);
+        ch_free(h);
+    }
+}
+
+/* Silence without a connection break: only the tick-based limits notice. */
+static void timeouts_without_breaks(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        struct replica_config c = base_cfg();
+        struct core_harness *h = cluster(3, seed, &c, (int)(seed & 1));
+        commit_some(h, 2, NULL);
+        int l = ch_leader(h), f = other_than(3, l, 0), g = other_than(3, l, f);
+        uint64_t t0 = h->now_ms, quits = h->nodes[f].events[REP_EV_FOLLOWER_QUIT];
+        ch_clog(h, l, f, 1);
+        /* the follower gives up after syncLimit ticks; the leader drops it */
+        while (h->nodes[f].events[REP_EV_FOLLOWER_QUIT] == quits)
+            ch_step(h);
+        uint64_t waited = h->now_ms - t0;
+        /* counted from the last message heard (pings come every tick/2) */
+        assert_true(waited >= (uint64_t)(c.sync_limit - 1) * c.tick_ms);
+        assert_true(waited <= (uint64_t)(c.sync_limit + 2) * c.tick_ms);
+        assert_int_equal(ch_leader(h), l);              /* l and g are still a quorum */
+        /* now the leader loses g too: it must step down */
+        ch_clog(h, l, g, 1);
+        uint64_t downs = h->nodes[l].events[REP_EV_STEP_DOWN];
+        t0 = h->now_ms;
+        while (h->nodes[l].events[REP_EV_STEP_DOWN] == downs)
+            ch_step(h);
+        assert_true(h->now_ms - t0 <= (uint64_t)(c.sync_limit + 2) * c.tick_ms);
+        ch_clog(h, l, f, 0);
+        ch_clog(h, l, g, 0);
+        assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
+        assert_converged(h, commit_some(h, 1, NULL));
+        ch_free(h);
     }
 }
 
@@ -266,6 +300,7 @@ int main(void)
         cmocka_unit_test(far_behind_gets_snap),
         cmocka_unit_test(whole_cluster_restart),
         cmocka_unit_test(chaos_converges),
+        cmocka_unit_test(timeouts_without_breaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,14 +9,14 @@
 
 #include "core/zab_msg.h"
 
-struct h_msg {
-    struct h_msg *next;
+struct ch_msg {
+    struct ch_msg *next;
     int is_break;
     size_t len;
     uint8_t bytes[];
 };
 
-static uint64_t xorshift(struct harness *h)
+static uint64_t xorshift(struct core_harness *h)
 {
     uint64_t x = h->rng;
     x ^= x << 13;
@@ -26,9 +26,9 @@ static uint64_t xorshift(struct harness *h)
     return x;
 }
 
-static void q_push(struct h_queue *q, const uint8_t *b, size_t len, int is_break)
+static void q_push(struct ch_queue *q, const uint8_t *b, size_t len, int is_break)
 {
-    struct h_msg *m = malloc(sizeof *m + len);
+    struct ch_msg *m = malloc(sizeof *m + len);
     assert(m);
     m->next = NULL, m->is_break = is_break, m->len = len;
     if (len)
@@ -41,9 +41,9 @@ static void q_push(struct h_queue *q, const uint8_t *b, size_t len, int is_break
     q->n++;
 }
 
-static struct h_msg *q_pop(struct h_queue *q)
+static struct ch_msg *q_pop(struct ch_queue *q)
 {
-    struct h_msg *m = q->head;
+    struct ch_msg *m = q->head;
     if (!m)
         return NULL;
     q->head = m->next;
@@ -53,9 +53,9 @@ static struct h_msg *q_pop(struct h_queue *q)
     return m;
 }
 
-static void q_clear(struct h_queue *q)
+static void q_clear(struct ch_queue *q)
 {
-    struct h_msg *m;
+    struct ch_msg *m;
     while ((m = q_pop(q)))
         free(m);
 }
@@ -72,7 +72,7 @@ static void buf_set(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t l
     *dst_len = len;
 }
 
-static void log_append(struct h_disk *d, const uint8_t *b, size_t len)
+static void log_append(struct ch_disk *d, const uint8_t *b, size_t len)
 {
     if (d->log_len + len > d->log_cap) {
         size_t cap = d->log_cap ? d->log_cap : 4096;
@@ -86,14 +86,19 @@ static void log_append(struct h_disk *d, const uint8_t *b, size_t len)
     d->log_len += len;
 }
 
-static void push_op(struct h_disk *d, const struct rep_action *a)
+static void push_op(struct ch_disk *d, const struct rep_action *a)
 {
+    if (d->n_ops == d->ops_cap && d->ops_head > 0) {
+        memmove(d->ops, d->ops + d->ops_head, (d->n_ops - d->ops_head) * sizeof *d->ops);
+        d->n_ops -= d->ops_head;
+        d->ops_head = 0;
+    }
     if (d->n_ops == d->ops_cap) {
         d->ops_cap = d->ops_cap ? d->ops_cap * 2 : 16;
         d->ops = realloc(d->ops, d->ops_cap * sizeof *d->ops);
         assert(d->ops);
     }
-    struct h_pending_op *op = &d->ops[d->n_ops++];
+    struct ch_pending_op *op = &d->ops[d->n_ops++];
     memset(op, 0, sizeof *op);
     op->op_id = a->op_id, op->kind = a->kind, op->which = a->which, op->value = a->value;
     if (a->len) {
@@ -104,11 +109,12 @@ static void push_op(struct h_disk *d, const struct rep_action *a)
     }
 }
 
-static void op_take_effect(struct h_disk *d, const struct h_pending_op *op)
+static void op_take_effect(struct ch_disk *d, const struct ch_pending_op *op)
 {
     switch (op->kind) {
     case REP_ACT_LOG_FSYNC:
-        buf_set(&d->dlog, &d->dlog_len, d->log, d->log_len);
+        d->dlen = d->log_len;      /* everything written so far is durable */
+        d->detached = 0;
         break;
     case REP_ACT_EPOCH_WRITE:
         if (op->which == REP_EPOCH_ACCEPTED)
@@ -124,56 +130,116 @@ static void op_take_effect(struct h_disk *d, const struct h_pending_op *op)
     }
 }
 
-static void drop_ops(struct h_disk *d)
+static void drop_ops(struct ch_disk *d)
 {
-    for (size_t i = 0; i < d->n_ops; i++)
+    for (size_t i = d->ops_head; i < d->n_ops; i++)
         free(d->ops[i].bytes);
-    d->n_ops = 0;
+    d->ops_head = d->n_ops = 0;
 }
 
 /* ---- invariants ----------------------------------------------------------- */
 
-static void violate(struct harness *h, const char *what)
+static void violate(struct core_harness *h, const char *what)
 {
     if (!h->violation[0])
         snprintf(h->violation, sizeof h->violation, "step %llu: %s",
                  (unsigned long long)h->steps, what);
 }
 
-static void check_committed(struct harness *h, struct replica *r)
+/* Slot of zxid in the committed table (its own or the empty one where it goes). */
+static size_t committed_slot(const struct core_harness *h, uint64_t zxid)
 {
-    for (uint64_t abs = r->log_lo; abs < r->commit_hi; abs++) {
+    size_t i = (size_t)(zxid * 0x9e3779b97f4a7c15ull >> 48) & (CH_COMMITTED_SLOTS - 1);
+    while (h->committed_zxid[i] && h->committed_zxid[i] != zxid)
+        i = (i + 1) & (CH_COMMITTED_SLOTS - 1);
+    return i;
+}
+
+/* New commits on node i agree with what anyone else committed at that zxid. */
+static void check_committed(struct core_harness *h, int id, struct replica *r)
+{
+    uint64_t from = h->checked_hi[id];
+    if (from < r->log_lo || from > r->commit_hi)
+        from = r->log_lo;
+    for (uint64_t abs = from; abs < r->commit_hi; abs++) {
         const struct rep_entry *e = &r->log[abs - r->log_lo];
-        size_t i;
-        for (i = 0; i < h->n_committed; i++)
-            if (h->committed_zxid[i] == e->zxid)
-                break;
-        if (i < h->n_committed) {
-            if (h->committed_hash[i] != e->hash)
+        size_t k = committed_slot(h, e->zxid);
+        if (h->committed_zxid[k]) {
+            if (h->committed_hash[k] != e->hash)
                 violate(h, "two servers committed different txns at one zxid");
-        } else if (h->n_committed < 4096) {
-            h->committed_zxid[h->n_committed] = e->zxid;
-            h->committed_hash[h->n_committed++] = e->hash;
+        } else if (h->n_committed < CH_COMMITTED_SLOTS / 4 * 3) {
+            h->committed_zxid[k] = e->zxid;
+            h->committed_hash[k] = e->hash;
+            h->n_committed++;
+            if (zxid_epoch(e->zxid) < h->max_established)
+                h->recheck = 1;      /* leaders established earlier must hold it too */
         }
+    }
+    h->checked_hi[id] = r->commit_hi;
+}
+
+/* Every txn committed anywhere is in the log of every leader established
+ * later (LeaderLogCompleteness): nothing committed is ever lost. Checked
+ * once per establishment: later commits come from that leader itself. */
+static void check_leader_complete(struct core_harness *h, int id, struct replica *r)
+{
+    if (!r->established_epoch || r->phase != REP_PHASE_BROADCAST ||
+        h->checked_epoch[id] == r->established_epoch)
+        return;
+    h->checked_epoch[id] = r->established_epoch;
+    for (size_t i = 0; i < CH_COMMITTED_SLOTS; i++) {
+        uint64_t z = h->committed_zxid[i];
+        if (!z || z <= r->log_base_zxid || zxid_epoch(z) > r->established_epoch)
+            continue;
+        uint64_t lo = r->log_lo, hi = r->log_hi;
+        int found = 0;
+        while (lo < hi && !found) {
+            uint64_t mid = lo + (hi - lo) / 2, mz = r->log[mid - r->log_lo].zxid;
+            found = mz == z;
+            if (mz < z)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (!found)
+            violate(h, "an established leader lacks a committed txn");
     }
 }
 
-static void check_invariants(struct harness *h)
+static void check_invariants(struct core_harness *h)
 {
+    if (h->recheck) {
+        memset(h->checked_epoch, 0, sizeof h->checked_epoch);
+        h->recheck = 0;
+    }
     for (int i = 1; i <= h->n; i++) {
-        struct h_node *nd = &h->nodes[i];
+        struct ch_node *nd = &h->nodes[i];
         if (!nd->up)
             continue;
         struct replica *r = &nd->r;
         if (r->accepted_epoch < r->current_epoch)
             violate(h, "acceptedEpoch < currentEpoch");
+        if (r->accepted_epoch < h->max_accepted[i] || r->current_epoch < h->max_current[i])
+            violate(h, "an epoch went backwards");
+        h->max_accepted[i] = r->accepted_epoch;
+        h->max_current[i] = r->current_epoch;
+        /* Log records only: a SNAP-synced snapshot may be from the new epoch
+         * before currentEpoch is written (recovery finishes that write). */
+        uint64_t written = r->log_appended_hi > r->log_lo
+                               ? r->log[r->log_appended_hi - 1 - r->log_lo].zxid
+                               : 0;
+        if (zxid_epoch(written) > r->current_epoch)
+            violate(h, "the log on disk is ahead of currentEpoch");
         if (r->established_epoch && r->established_epoch < 256) {
             uint64_t *slot = &h->leader_of_epoch[r->established_epoch];
             if (*slot && *slot != (uint64_t)i)
                 violate(h, "two leaders established in one epoch");
             *slot = (uint64_t)i;
         }
-        check_committed(h, r);
+        if (r->established_epoch > h->max_established)
+            h->max_established = r->established_epoch;
+        check_committed(h, i, r);
+        check_leader_complete(h, i, r);
         for (int j = 1; j < i; j++) {
             struct replica *o = &h->nodes[j].r;
             if (h->nodes[j].up && o->zxid_applied == r->zxid_applied &&
@@ -185,9 +251,9 @@ static void check_invariants(struct harness *h)
 
 /* ---- driving a node ------------------------------------------------------- */
 
-static void deliver_outputs(struct harness *h, int id);
+static void deliver_outputs(struct core_harness *h, int id);
 
-static void note_events(struct harness *h, int id, const struct replica_out *o)
+static void note_events(struct core_harness *h, int id, const struct replica_out *o)
 {
     for (uint32_t i = 0; i < o->n_events; i++) {
         const struct rep_event *ev = &o->events[i];
@@ -206,22 +272,22 @@ static void note_events(struct harness *h, int id, const struct replica_out *o)
     }
 }
 
-static void complete_one(struct harness *h, int id)
+static void complete_one(struct core_harness *h, int id)
 {
-    struct h_disk *d = &h->nodes[id].disk;
-    assert(d->n_ops > 0);
-    struct h_pending_op op = d->ops[0];
-    memmove(d->ops, d->ops + 1, (d->n_ops - 1) * sizeof *d->ops);
-    d->n_ops--;
+    struct ch_disk *d = &h->nodes[id].disk;
+    assert(d->n_ops > d->ops_head);
+    struct ch_pending_op op = d->ops[d->ops_head++];
+    if (d->ops_head == d->n_ops)
+        d->ops_head = d->n_ops = 0;
     op_take_effect(d, &op);
     free(op.bytes);
     replica_on_disk_done(&h->nodes[id].r, h->now_ms, op.op_id);
     deliver_outputs(h, id);
 }
 
-static void do_action(struct harness *h, int id, const struct rep_action *a)
+static void do_action(struct core_harness *h, int id, const struct rep_action *a)
 {
-    struct h_disk *d = &h->nodes[id].disk;
+    struct ch_disk *d = &h->nodes[id].disk;
     switch (a->kind) {
     case REP_ACT_SEND:
         if (h->blocked[id][a->peer])
@@ -239,6 +305,11 @@ static void do_action(struct harness *h, int id, const struct rep_action *a)
         break;
     case REP_ACT_LOG_TRUNCATE:
         assert(a->value <= d->log_len);
+        if (!d->detached && a->value < d->dlen) {
+            /* the cut is not durable until the next fsync: keep the old bytes */
+            buf_set(&d->dlog, &d->dlog_len, d->log, d->dlen);
+            d->detached = 1;
+        }
         d->log_len = a->value;
         break;
     default:
@@ -247,41 +318,44 @@ static void do_action(struct harness *h, int id, const struct rep_action *a)
     push_op(d, a);
 }
 
-static void deliver_outputs(struct harness *h, int id)
+static void deliver_outputs(struct core_harness *h, int id)
 {
-    struct h_node *nd = &h->nodes[id];
+    struct ch_node *nd = &h->nodes[id];
     const struct replica_out *o = replica_output(&nd->r);
     note_events(h, id, o);
     for (uint32_t i = 0; i < o->n_actions; i++)
         do_action(h, id, &o->actions[i]);
     nd->timer_ms = o->timer_ms;
     replica_output_clear(&nd->r);
-    if (!h->disk_delayed)
-        while (nd->disk.n_ops)
+    if (!h->disk_delayed && !h->disk_paused[id])
+        while (nd->disk.n_ops > nd->disk.ops_head)
             complete_one(h, id);
 }
 
 /* ---- lifetime --------------------------------------------------------------- */
 
-struct harness *h_new(int n, uint64_t seed, const struct replica_config *cfg)
+struct core_harness *ch_new(int n, uint64_t seed, const struct replica_config *cfg)
 {
-    assert(n >= 1 && n <= H_SERVERS_MAX);
-    struct harness *h = calloc(1, sizeof *h);
+    assert(n >= 1 && n <= CH_SERVERS_MAX);
+    struct core_harness *h = calloc(1, sizeof *h);
     assert(h);
     h->n = n;
     h->cfg = *cfg;
     h->cfg.n_servers = n;
     h->rng = seed * 0x9e3779b97f4a7c15ull + 1;
     h->now_ms = 1000;
-    for (int i = 0; i <= H_SERVERS_MAX; i++)
+    h->committed_zxid = calloc(CH_COMMITTED_SLOTS, sizeof *h->committed_zxid);
+    h->committed_hash = calloc(CH_COMMITTED_SLOTS, sizeof *h->committed_hash);
+    assert(h->committed_zxid && h->committed_hash);
+    for (int i = 0; i <= CH_SERVERS_MAX; i++)
         h->last_sync_kind[i] = -1;
     return h;
 }
 
-void h_free(struct harness *h)
+void ch_free(struct core_harness *h)
 {
     for (int i = 1; i <= h->n; i++) {
-        struct h_node *nd = &h->nodes[i];
+        struct ch_node *nd = &h->nodes[i];
         if (nd->up)
             replica_free(&nd->r);
         drop_ops(&nd->disk);
@@ -289,19 +363,21 @@ void h_free(struct harness *h)
         for (int j = 1; j <= h->n; j++)
             q_clear(&h->q[i][j]);
     }
+    free(h->committed_zxid);
+    free(h->committed_hash);
     free(h);
 }
 
-int h_start(struct harness *h, int id)
+int ch_start(struct core_harness *h, int id)
 {
-    struct h_node *nd = &h->nodes[id];
+    struct ch_node *nd = &h->nodes[id];
     assert(!nd->up);
     struct replica_config c = h->cfg;
     c.id = id;
     char err[256];
     int rc = replica_init(&nd->r, &c, err, sizeof err);
     assert(rc == 0);
-    struct h_disk *d = &nd->disk;
+    struct ch_disk *d = &nd->disk;
     struct replica_durable du = {d->log, d->log_len, d->snap, d->snap_len,
                                  d->has_accepted, d->accepted, d->has_current, d->current};
     rc = replica_start(&nd->r, h->now_ms, &du, err, sizeof err);
@@ -312,30 +388,34 @@ int h_start(struct harness *h, int id)
         return rc;
     }
     nd->up = 1;
+    h->checked_hi[id] = 0;
+    h->checked_epoch[id] = 0;
     deliver_outputs(h, id);
     return 0;
 }
 
-void h_crash(struct harness *h, int id)
+void ch_crash(struct core_harness *h, int id)
 {
-    struct h_node *nd = &h->nodes[id];
+    struct ch_node *nd = &h->nodes[id];
     if (!nd->up)
         return;
     replica_free(&nd->r);
     nd->up = 0;
-    struct h_disk *d = &nd->disk;
+    struct ch_disk *d = &nd->disk;
     drop_ops(d);
-    size_t keep = d->dlog_len;
-    int extends = d->log_len >= d->dlog_len && !memcmp(d->log, d->dlog, d->dlog_len);
-    if (h->tear_on_crash && extends && d->log_len > d->dlog_len)
-        keep += xorshift(h) % (d->log_len - d->dlog_len + 1);
-    uint8_t *src = extends ? d->log : d->dlog;
+    /* survivors: the durable bytes, plus (when tearing) part of the unsynced tail */
+    const uint8_t *src = d->detached ? d->dlog : d->log;
+    size_t keep = d->detached ? d->dlog_len : d->dlen;
+    if (h->tear_on_crash && !d->detached && d->log_len > d->dlen)
+        keep += xorshift(h) % (d->log_len - d->dlen + 1);
     uint8_t *copy = malloc(keep ? keep : 1);
     assert(copy);
-    memcpy(copy, src, keep);
+    if (keep)
+        memcpy(copy, src, keep);
     free(d->log);
     d->log = copy, d->log_len = keep, d->log_cap = keep ? keep : 1;
-    buf_set(&d->dlog, &d->dlog_len, copy, keep);
+    d->dlen = keep;
+    d->detached = 0;
     for (int j = 1; j <= h->n; j++) {
         if (j == id)
             continue;
@@ -345,7 +425,7 @@ void h_crash(struct harness *h, int id)
     }
 }
 
-void h_block(struct harness *h, int a, int b, int on)
+void ch_block(struct core_harness *h, int a, int b, int on)
 {
     h->blocked[a][b] = h->blocked[b][a] = (uint8_t)on;
     if (on) {
@@ -356,19 +436,28 @@ void h_block(struct harness *h, int a, int b, int on)
     }
 }
 
-void h_isolate(struct harness *h, int id, int on)
+void ch_clog(struct core_harness *h, int a, int b, int on)
+{
+    h->clogged[a][b] = h->clogged[b][a] = (uint8_t)on;
+}
+
+void ch_isolate(struct core_harness *h, int id, int on)
 {
     for (int j = 1; j <= h->n; j++)
         if (j != id)
-            h_block(h, id, j, on);
+            ch_block(h, id, j, on);
 }
 
 /* ---- scheduling -------------------------------------------------------------- */
 
-static void deliver_from_queue(struct harness *h, int from, int to)
+static void deliver_from_queue(struct core_harness *h, int from, int to)
 {
-    struct h_msg *m = q_pop(&h->q[from][to]);
-    struct h_node *nd = &h->nodes[to];
+    struct ch_msg *m = q_pop(&h->q[from][to]);
+    struct ch_node *nd = &h->nodes[to];
+    if (!m->is_break && h->drop_permille && xorshift(h) % 1000 < h->drop_permille) {
+        free(m);                 /* lost in a broken network */
+        return;
+    }
     if (nd->up) {
         if (m->is_break)
             replica_on_conn_break(&nd->r, h->now_ms, from);
@@ -383,15 +472,15 @@ static void deliver_from_queue(struct harness *h, int from, int to)
 
 enum { EV_QUEUE, EV_DISK, EV_TIMER };
 
-int h_step(struct harness *h)
+int ch_step(struct core_harness *h)
 {
     int kinds[512], a[512], b[512], n = 0;
     for (int i = 1; i <= h->n; i++) {
-        struct h_node *nd = &h->nodes[i];
+        struct ch_node *nd = &h->nodes[i];
         for (int j = 1; j <= h->n; j++)
-            if (h->q[i][j].n && n < 512)
+            if (h->q[i][j].n && !h->clogged[i][j] && n < 512)
                 kinds[n] = EV_QUEUE, a[n] = i, b[n] = j, n++;
-        if (nd->up && nd->disk.n_ops && n < 512)
+        if (nd->up && nd->disk.n_ops > nd->disk.ops_head && !h->disk_paused[i] && n < 512)
             kinds[n] = EV_DISK, a[n] = i, b[n] = 0, n++;
         if (nd->up && nd->timer_ms && nd->timer_ms <= h->now_ms && n < 512)
             kinds[n] = EV_TIMER, a[n] = i, b[n] = 0, n++;
@@ -420,26 +509,26 @@ int h_step(struct harness *h)
     return 1;
 }
 
-int h_run_until(struct harness *h, int (*pred)(struct harness *, void *), void *arg,
+int ch_run_until(struct core_harness *h, int (*pred)(struct core_harness *, void *), void *arg,
                 uint64_t max_steps)
 {
     for (uint64_t s = 0; s < max_steps; s++) {
         if (pred(h, arg))
             return 1;
-        h_step(h);
+        ch_step(h);
     }
     return pred(h, arg);
 }
 
-void h_run_steps(struct harness *h, uint64_t steps)
+void ch_run_steps(struct core_harness *h, uint64_t steps)
 {
     for (uint64_t s = 0; s < steps; s++)
-        h_step(h);
+        ch_step(h);
 }
 
 /* ---- queries ----------------------------------------------------------------- */
 
-int h_leader(const struct harness *h)
+int ch_leader(const struct core_harness *h)
 {
     int leader = 0;
     for (int i = 1; i <= h->n; i++) {
@@ -453,18 +542,18 @@ int h_leader(const struct harness *h)
     return leader;
 }
 
-int h_propose(struct harness *h, int id, const char *text, uint64_t *zxid)
+int ch_propose(struct core_harness *h, int id, const char *text, uint64_t *zxid)
 {
-    struct h_node *nd = &h->nodes[id];
+    struct ch_node *nd = &h->nodes[id];
     int rc = replica_propose(&nd->r, h->now_ms, (const uint8_t *)text, strlen(text), zxid);
     deliver_outputs(h, id);
     return rc;
 }
 
-int h_all_applied(const struct harness *h, uint64_t zxid)
+int ch_all_applied(const struct core_harness *h, uint64_t zxid)
 {
     for (int i = 1; i <= h->n; i++) {
-        const struct h_node *nd = &h->nodes[i];
+        const struct ch_node *nd = &h->nodes[i];
         if (!nd->up)
             continue;
         if (nd->r.phase != REP_PHASE_BROADCAST || nd->r.zxid_applied < zxid)
@@ -473,10 +562,10 @@ int h_all_applied(const struct harness *h, uint64_t zxid)
     return 1;
 }
 
-int h_pred_leader(struct harness *h, void *arg)
+int ch_pred_leader(struct core_harness *h, void *arg)
 {
     (void)arg;
-    if (!h_leader(h))
+    if (!ch_leader(h))
         return 0;
     for (int i = 1; i <= h->n; i++)
         if (h->nodes[i].up && h->nodes[i].r.phase != REP_PHASE_BROADCAST)
@@ -484,14 +573,14 @@ int h_pred_leader(struct harness *h, void *arg)
     return 1;
 }
 
-int h_pred_applied(struct harness *h, void *zxid_ptr)
+int ch_pred_applied(struct core_harness *h, void *zxid_ptr)
 {
-    return h_all_applied(h, *(const uint64_t *)zxid_ptr);
+    return ch_all_applied(h, *(const uint64_t *)zxid_ptr);
 }
 
-int h_pred_node_applied(struct harness *h, void *arg)
+int ch_pred_node_applied(struct core_harness *h, void *arg)
 {
     const uint64_t *v = arg;
-    const struct h_node *nd = &h->nodes[v[0]];
+    const struct ch_node *nd = &h->nodes[v[0]];
     return nd->up && nd->r.phase == REP_PHASE_BROADCAST && nd->r.zxid_applied >= v[1];
 }

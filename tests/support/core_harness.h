@@ -12,16 +12,17 @@
 
 #include "core/replica.h"
 
-#define H_SERVERS_MAX 9
+#define CH_SERVERS_MAX 9
+#define CH_COMMITTED_SLOTS (1u << 16)   /* recording stops at 3/4 full */
 
-struct h_msg;
+struct ch_msg;
 
-struct h_queue {
-    struct h_msg *head, *tail;
+struct ch_queue {
+    struct ch_msg *head, *tail;
     size_t n;
 };
 
-struct h_pending_op {
+struct ch_pending_op {
     uint64_t op_id;
     int kind;
     int which;
@@ -30,74 +31,87 @@ struct h_pending_op {
     size_t len;
 };
 
-struct h_disk {
+struct ch_disk {
     uint8_t *log;          /* written (page cache) */
     size_t log_len, log_cap;
-    uint8_t *dlog;         /* fsynced copy */
+    size_t dlen;           /* log[0, dlen) is fsynced ... */
+    uint8_t *dlog;         /* ... unless a truncation cut below dlen: then this copy is */
     size_t dlog_len;
+    int detached;
     uint8_t *snap;
     size_t snap_len;
     int has_accepted, has_current;
     uint64_t accepted, current;
-    struct h_pending_op *ops;
-    size_t n_ops, ops_cap;
+    struct ch_pending_op *ops;      /* pending: ops[ops_head, n_ops) */
+    size_t ops_head, n_ops, ops_cap;
 };
 
-struct h_node {
+struct ch_node {
     struct replica r;
     int up;
-    struct h_disk disk;
+    struct ch_disk disk;
     uint64_t timer_ms;
     uint64_t events[32];   /* count per rep_event_kind */
 };
 
-struct harness {
+struct core_harness {
     int n;
-    struct h_node nodes[H_SERVERS_MAX + 1];
-    struct h_queue q[H_SERVERS_MAX + 1][H_SERVERS_MAX + 1];   /* q[from][to] */
-    uint8_t blocked[H_SERVERS_MAX + 1][H_SERVERS_MAX + 1];
+    struct ch_node nodes[CH_SERVERS_MAX + 1];
+    struct ch_queue q[CH_SERVERS_MAX + 1][CH_SERVERS_MAX + 1];   /* q[from][to] */
+    uint8_t blocked[CH_SERVERS_MAX + 1][CH_SERVERS_MAX + 1];
+    uint8_t clogged[CH_SERVERS_MAX + 1][CH_SERVERS_MAX + 1];  /* held, not lost: only timeouts notice */
     struct replica_config cfg;
     uint64_t rng;
     uint64_t now_ms;
     int disk_delayed;      /* 1: disk completions are scheduled events */
     int tear_on_crash;     /* 1: a crash keeps a random part of the unsynced log tail */
     int trace;             /* print events to stderr */
+    uint32_t drop_permille; /* "broken network": lose messages without breaking the connection */
+    uint8_t disk_paused[CH_SERVERS_MAX + 1];   /* 1: this server's disk ops never complete */
     uint64_t steps;
     /* invariant bookkeeping */
     uint64_t leader_of_epoch[256];
-    uint64_t committed_zxid[4096], committed_hash[4096];
+    uint64_t max_accepted[CH_SERVERS_MAX + 1], max_current[CH_SERVERS_MAX + 1];
+    /* every txn seen committed anywhere: open addressing, zxid -> payload hash */
+    uint64_t *committed_zxid, *committed_hash;
     size_t n_committed;
+    uint64_t checked_hi[CH_SERVERS_MAX + 1];        /* per node: commit index already checked */
+    uint64_t checked_epoch[CH_SERVERS_MAX + 1];     /* per node: establishment already checked */
+    uint64_t max_established;                      /* highest epoch any leader established */
+    int recheck;                                   /* an old-epoch commit was first seen late */
     char violation[256];
     uint64_t sync_seen[4];  /* count of SYNC_SENT by enum zab_sync_kind */
-    int last_sync_kind[H_SERVERS_MAX + 1];  /* per learner: last SYNC_SENT kind, -1 none */
-    uint64_t last_sync_zxid[H_SERVERS_MAX + 1];
+    int last_sync_kind[CH_SERVERS_MAX + 1];  /* per learner: last SYNC_SENT kind, -1 none */
+    uint64_t last_sync_zxid[CH_SERVERS_MAX + 1];
 };
 
 /* cfg: everything but id (filled per node); n_servers taken from n. */
-struct harness *h_new(int n, uint64_t seed, const struct replica_config *cfg);
-void h_free(struct harness *h);
-int h_start(struct harness *h, int id);          /* (re)start from its disk; 0 ok */
-void h_crash(struct harness *h, int id);
+struct core_harness *ch_new(int n, uint64_t seed, const struct replica_config *cfg);
+void ch_free(struct core_harness *h);
+int ch_start(struct core_harness *h, int id);          /* (re)start from its disk; 0 ok */
+void ch_crash(struct core_harness *h, int id);
 /* Cut (or restore) every link between id and the others. */
-void h_isolate(struct harness *h, int id, int on);
-void h_block(struct harness *h, int a, int b, int on);
+void ch_isolate(struct core_harness *h, int id, int on);
+void ch_block(struct core_harness *h, int a, int b, int on);
+/* Hold (or release) messages between a and b without breaking the connection. */
+void ch_clog(struct core_harness *h, int a, int b, int on);
 
 /* One scheduling step; returns 0 if nothing could happen (after advancing time). */
-int h_step(struct harness *h);
+int ch_step(struct core_harness *h);
 /* Steps until pred(h, arg) or max_steps; returns 1 if pred became true. */
-int h_run_until(struct harness *h, int (*pred)(struct harness *, void *), void *arg,
+int ch_run_until(struct core_harness *h, int (*pred)(struct core_harness *, void *), void *arg,
                 uint64_t max_steps);
-void h_run_steps(struct harness *h, uint64_t steps);
+void ch_run_steps(struct core_harness *h, uint64_t steps);
 
 /* The established leader in BROADCAST (if exactly one), else 0. */
-int h_leader(const struct harness *h);
-int h_propose(struct harness *h, int id, const char *text, uint64_t *zxid);
+int ch_leader(const struct core_harness *h);
+int ch_propose(struct core_harness *h, int id, const char *text, uint64_t *zxid);
 /* 1 if every up node is in BROADCAST and has applied `zxid`. */
-int h_all_applied(const struct harness *h, uint64_t zxid);
+int ch_all_applied(const struct core_harness *h, uint64_t zxid);
 
-/* predicates for h_run_until */
-int h_pred_leader(struct harness *h, void *arg);          /* any established leader, all up nodes in BROADCAST */
-int h_pred_applied(struct harness *h, void *zxid_ptr);    /* h_all_applied */
-int h_pred_node_applied(struct harness *h, void *arg);    /* arg: uint64_t[2] = {id, zxid} */
+/* predicates for ch_run_until */
+int ch_pred_leader(struct core_harness *h, void *arg);          /* any established leader, all up nodes in BROADCAST */
+int ch_pred_applied(struct core_harness *h, void *zxid_ptr);    /* ch_all_applied */
+int ch_pred_node_applied(struct core_harness *h, void *arg);    /* arg: uint64_t[2] = {id, zxid} */
 
 #endif
