@@ -7,5 +7,8 @@
 int cmd_version(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_bugs(int argc, char **argv);
 
 #endif

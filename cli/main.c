@@ -14,6 +14,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", cmd_run, "run a scenario once (deterministic for a seed)"},
+    {"replay", cmd_replay, "run a scenario again with a given seed, with its trace"},
+    {"bugs", cmd_bugs, "list the planted protocol bugs"},
     {"version", cmd_version, "print the version"},
     {"runs", cmd_runs, "list, merge and compare recorded runs"},
     {"scenario", cmd_scenario, "check or format scenario files"},

@@ -46,10 +46,16 @@ static void internal_error(struct cluster *c, const char *what, const char *deta
     sim_trace_event(&c->trace, c->sched.now, -1, "internal-error", "\"what\":\"%s\"", what);
 }
 
-void cluster_disturbed(struct cluster *c, const char *what)
+void cluster_disturbed(struct cluster *c, const char *what, int node)
 {
     c->last_disturbance_ns = c->sched.now;
     c->stats.faults++;
+    if (c->n_fault_recs < CLUSTER_FAULT_RECS_MAX) {
+        struct cluster_fault_rec *f = &c->fault_recs[c->n_fault_recs++];
+        f->t = c->sched.now;
+        f->node = node;
+        snprintf(f->what, sizeof f->what, "%s", what);
+    }
     sim_trace_event(&c->trace, c->sched.now, -1, "fault", "\"what\":\"%s\"", what);
 }
 
@@ -124,7 +130,7 @@ void cluster_crash(struct cluster *c, int id, enum disk_crash_mode mode)
     static const char *const modes[] = {"keep", "drop", "torn"};
     sim_trace_event(&c->trace, c->sched.now, id, "crash", "\"unsynced\":\"%s\",\"kept_bytes\":%zu",
                     modes[mode], kept);
-    cluster_disturbed(c, "crash");
+    cluster_disturbed(c, "crash", id);
 }
 
 void cluster_restart(struct cluster *c, int id)
@@ -135,7 +141,7 @@ void cluster_restart(struct cluster *c, int id)
     net_endpoint_up(&c->net, id - 1);
     c->stats.restarts++;
     sim_trace_event(&c->trace, c->sched.now, id, "restart", NULL);
-    cluster_disturbed(c, "restart");
+    cluster_disturbed(c, "restart", id);
     start_replica(c, id);
 }
 

@@ -28,6 +28,9 @@
 #define CLUSTER_SERVERS_MAX REP_SERVERS_MAX
 #define CLUSTER_PENDING_MAX 4096   /* proposals watched for liveness */
 #define CLUSTER_DEFERRED_MAX 65536 /* events held for one stalled server */
+#define CLUSTER_FAULT_RECS_MAX 512 /* faults remembered for results (all are traced) */
+
+struct cluster_fault_rec { sim_time_ns t; int node; char what[16]; };
 
 enum cluster_ev {
     CEV_NET_DELIVER = 1,
@@ -107,6 +110,8 @@ struct cluster {
     struct chk_violation liveness;
     uint64_t propose_seq;
     struct cluster_stats stats;
+    struct cluster_fault_rec fault_recs[CLUSTER_FAULT_RECS_MAX];
+    uint32_t n_fault_recs;
     /* commit latency of each workload proposal, microseconds (for reports) */
     double *commit_lat_us;
     size_t commit_lat_n, commit_lat_cap;
@@ -156,8 +161,9 @@ void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_n
 void cluster_partition(struct cluster *c, const int *group_of);
 void cluster_block(struct cluster *c, int from, int to);
 void cluster_heal(struct cluster *c);
-/* Marks a disturbance for the liveness watch (every fault calls it). */
-void cluster_disturbed(struct cluster *c, const char *what);
+/* Marks a disturbance for the liveness watch and the fault log (every
+ * fault calls it); node 0 = the whole cluster. */
+void cluster_disturbed(struct cluster *c, const char *what, int node);
 
 /* ---- queries ---- */
 /* The established leader in BROADCAST with the highest epoch that is up, or 0. */

@@ -10,28 +10,28 @@ void cluster_pause(struct cluster *c, int id, sim_time_ns duration)
     sim_node_pause(&c->nodes[id], c->sched.now + duration);
     sim_trace_event(&c->trace, c->sched.now, id, "pause", "\"ms\":%" PRIu64,
                     sim_ns_to_ms(duration));
-    cluster_disturbed(c, "pause");
+    cluster_disturbed(c, "pause", id);
 }
 
 void cluster_skew(struct cluster *c, int id, int64_t delta_ns)
 {
     sim_node_skew(&c->nodes[id], c->sched.now, delta_ns);
     sim_trace_event(&c->trace, c->sched.now, id, "skew", "\"ns\":%" PRId64, delta_ns);
-    cluster_disturbed(c, "skew");
+    cluster_disturbed(c, "skew", id);
 }
 
 void cluster_drift(struct cluster *c, int id, int64_t drift_ppm)
 {
     sim_node_set_drift(&c->nodes[id], c->sched.now, drift_ppm);
     sim_trace_event(&c->trace, c->sched.now, id, "drift", "\"ppm\":%" PRId64, drift_ppm);
-    cluster_disturbed(c, "drift");
+    cluster_disturbed(c, "drift", id);
 }
 
 void cluster_drop(struct cluster *c, int a, int b)
 {
     net_drop(&c->net, c->sched.now, a - 1, b - 1);
     sim_trace_event(&c->trace, c->sched.now, a, "drop", "\"peer\":%d", b);
-    cluster_disturbed(c, "drop");
+    cluster_disturbed(c, "drop", a);
 }
 
 void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_ns duration)
@@ -40,7 +40,7 @@ void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_n
     sim_trace_event(&c->trace, c->sched.now, a, "clog",
                     "\"peer\":%d,\"extra_ms\":%" PRIu64 ",\"ms\":%" PRIu64, b,
                     sim_ns_to_ms(extra), sim_ns_to_ms(duration));
-    cluster_disturbed(c, "clog");
+    cluster_disturbed(c, "clog", a);
 }
 
 void cluster_partition(struct cluster *c, const int *group_of)
@@ -58,19 +58,19 @@ void cluster_partition(struct cluster *c, const int *group_of)
         groups[e] = NET_GROUP_NONE;
     net_partition(&c->net, c->sched.now, groups);
     sim_trace_event(&c->trace, c->sched.now, -1, "partition", "\"group_of\":[%s]", desc);
-    cluster_disturbed(c, "partition");
+    cluster_disturbed(c, "partition", 0);
 }
 
 void cluster_block(struct cluster *c, int from, int to)
 {
     net_block(&c->net, c->sched.now, from - 1, to - 1);
     sim_trace_event(&c->trace, c->sched.now, from, "block", "\"to\":%d", to);
-    cluster_disturbed(c, "block");
+    cluster_disturbed(c, "block", from);
 }
 
 void cluster_heal(struct cluster *c)
 {
     net_heal(&c->net);
     sim_trace_event(&c->trace, c->sched.now, -1, "heal", NULL);
-    cluster_disturbed(c, "heal");
+    cluster_disturbed(c, "heal", 0);
 }

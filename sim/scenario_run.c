@@ -79,12 +79,12 @@ int srun_validate(const struct scenario *s, char *err, size_t errlen)
             return -1;
     for (int i = 0; i < s->bug_count; i++)
         if (zab_bug_lookup(s->bugs[i]) < 0) {
-            snprintf(err, errlen, "%s: unknown bug '%s' (see 'zablab bugs')", s->filename,
+            snprintf(err, errlen, "%.200s: unknown bug '%s' (see 'zablab bugs')", s->filename,
                      s->bugs[i]);
             return -1;
         }
     if (s->voters + s->observers > CLUSTER_SERVERS_MAX) {
-        snprintf(err, errlen, "%s: at most %d servers are simulated", s->filename,
+        snprintf(err, errlen, "%.200s: at most %d servers are simulated", s->filename,
                  CLUSTER_SERVERS_MAX);
         return -1;
     }
@@ -229,12 +229,12 @@ static void fire_on(struct srun *sr, const struct scn_event *ev, const int *ids,
         case SCN_ACT_DRIFT: cluster_drift(c, id, ev->drift_ppm); break;
         case SCN_ACT_SLOW_DISK:
             disk_slow(&c->disks[id], (double)ev->factor, c->sched.now + ev->duration_ns);
-            cluster_disturbed(c, "slow-disk");
+            cluster_disturbed(c, "slow-disk", id);
             break;
         case SCN_ACT_DISK_FULL:
             disk_set_full(&c->disks[id], true);
             sim_sched_after(&c->sched, ev->duration_ns, SEV_UNDO_FULL, -1, (uint64_t)id, 0);
-            cluster_disturbed(c, "disk-full");
+            cluster_disturbed(c, "disk-full", id);
             break;
         case SCN_ACT_CRASH_AT_POINT:
             if (sr->n_arms < SCN_MAX_EVENTS)
@@ -315,4 +315,269 @@ static void on_user_event(void *ctx, struct cluster *c, const struct sim_event *
     case SEV_LEADER_DEADLINE: judge_window(sr, (int)ev->a); break;
     default: break;
     }
+}
+
+/* ---- scripted crashes at protocol points ---- */
+
+static bool has_event(const struct replica_out *out, int kind, int64_t a)
+{
+    for (uint32_t i = 0; i < out->n_events; i++)
+        if (out->events[i].kind == kind && (a < 0 || out->events[i].a == (uint64_t)a))
+            return true;
+    return false;
+}
+
+static bool sent_kind(const struct replica_out *out, int kind)
+{
+    for (uint32_t i = 0; i < out->n_actions; i++)
+        if (out->actions[i].kind == REP_ACT_SEND && out->actions[i].len &&
+            out->actions[i].bytes[0] == kind)
+            return true;
+    return false;
+}
+
+static bool issued(const struct replica_out *out, int action)
+{
+    for (uint32_t i = 0; i < out->n_actions; i++)
+        if (out->actions[i].kind == action)
+            return true;
+    return false;
+}
+
+/* Whether this step is the protocol point. "Sent" points crash in the step
+ * that sent the message: it is then in flight and dies with the crash. */
+static bool at_point(enum scn_crash_point p, const struct replica *r,
+                     const struct cluster_cause *cause, const struct replica_out *out)
+{
+    int got = cause->kind == CC_MESSAGE && cause->msg_len ? cause->msg[0] : 0;
+    bool follower = r->state == REP_FOLLOWING || r->state == REP_OBSERVING;
+    switch (p) {
+    case SCN_POINT_AFTER_VOTE_SENT: return sent_kind(out, ZAB_MSG_NOTIFICATION);
+    case SCN_POINT_AFTER_LEADERINFO_RECEIVED: return got == ZAB_MSG_LEADERINFO;
+    case SCN_POINT_AFTER_ACCEPTED_EPOCH_PERSISTED: return has_event(out, REP_EV_EPOCH_ACCEPTED, -1);
+    case SCN_POINT_AFTER_ACKEPOCH_SENT: return sent_kind(out, ZAB_MSG_ACKEPOCH);
+    case SCN_POINT_AFTER_EPOCH_QUORUM: return !follower && issued(out, REP_ACT_EPOCH_WRITE) &&
+                                              r->epoch_proposed && r->current_epoch < r->epoch_proposed;
+    case SCN_POINT_AFTER_SYNC_SENT: return has_event(out, REP_EV_SYNC_SENT, -1);
+    case SCN_POINT_AFTER_DIFF_RECEIVED: return got == ZAB_MSG_DIFF;
+    case SCN_POINT_AFTER_TRUNC_RECEIVED: return got == ZAB_MSG_TRUNC;
+    case SCN_POINT_AFTER_SNAP_RECEIVED: return got == ZAB_MSG_SNAP;
+    case SCN_POINT_AFTER_NEWLEADER_RECEIVED: return got == ZAB_MSG_NEWLEADER;
+    case SCN_POINT_AFTER_CURRENT_EPOCH_PERSISTED: return has_event(out, REP_EV_EPOCH_CURRENT, -1);
+    case SCN_POINT_AFTER_NEWLEADER_ACK_SENT:
+        return follower && has_event(out, REP_EV_EPOCH_CURRENT, -1) && sent_kind(out, ZAB_MSG_ACK);
+    case SCN_POINT_AFTER_UPTODATE_RECEIVED: return got == ZAB_MSG_UPTODATE;
+    case SCN_POINT_AFTER_PROPOSAL_SENT: return sent_kind(out, ZAB_MSG_PROPOSAL);
+    case SCN_POINT_AFTER_PROPOSAL_RECEIVED: return got == ZAB_MSG_PROPOSAL;
+    case SCN_POINT_AFTER_FSYNC_BEFORE_ACK:
+        return follower && cause->kind == CC_DISK && cause->disk_op == DISK_OP_FSYNC;
+    case SCN_POINT_AFTER_ACK_SENT: return follower && sent_kind(out, ZAB_MSG_ACK);
+    case SCN_POINT_AFTER_COMMIT_QUORUM:
+        return r->state == REP_LEADING && has_event(out, REP_EV_COMMITTED, -1);
+    case SCN_POINT_AFTER_COMMIT_SENT: return sent_kind(out, ZAB_MSG_COMMIT);
+    case SCN_POINT_AFTER_COMMIT_RECEIVED: return got == ZAB_MSG_COMMIT;
+    case SCN_POINT_DURING_SNAPSHOT_WRITE: return issued(out, REP_ACT_SNAPSHOT_WRITE);
+    default: return false;
+    }
+}
+
+static void on_step(void *ctx, struct cluster *c, int id, const struct cluster_cause *cause,
+                    const struct replica_out *out)
+{
+    struct srun *sr = ctx;
+    if (has_event(out, REP_EV_ESTABLISHED, -1))
+        for (int w = 0; w < sr->n_windows; w++)
+            if (!sr->windows[w].judged)
+                sr->windows[w].satisfied = true;
+    for (int i = 0; i < sr->n_arms; i++) {
+        struct point_arm *a = &sr->arms[i];
+        if (a->id != id || !a->left || !at_point(a->point, &c->reps[id], cause, out))
+            continue;
+        a->left--;
+        sim_trace_event(&c->trace, c->sched.now, id, "crash-point", "\"point\":\"%s\"",
+                        scn_crash_point_name(a->point));
+        cluster_crash_after_step(c, id, crash_mode(sr));
+        return;
+    }
+}
+
+/* ---- building and judging ---- */
+
+static int build_config(const struct scenario *s, const struct srun_options *opt,
+                        struct cluster_config *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->seed = opt->seed_given ? opt->seed : s->seed;
+    cfg->voters = s->voters;
+    cfg->observers = s->observers;
+    cfg->tick_ms = (uint32_t)(s->tick_ns / SIM_NS_PER_MS);
+    cfg->init_limit = (uint32_t)s->init_limit;
+    cfg->sync_limit = (uint32_t)s->sync_limit;
+    cfg->bugs = opt->extra_bugs;
+    for (int i = 0; i < s->bug_count; i++)
+        cfg->bugs |= ZAB_BUG_BIT(zab_bug_lookup(s->bugs[i]));
+    cfg->loss_p = s->net_loss_ppb / 1e9;
+    cfg->run_ns = s->run_ns;
+    cfg->propose_rate_per_s = s->clients > 0 ? s->rate_per_s : 0;
+    cfg->trace_out = opt->trace_out;
+    for (int i = 0; i < s->expect_count; i++)
+        if (s->expects[i].kind == SCN_EXPECT_PROGRESS_WITHIN)
+            cfg->liveness_bound_ns = s->expects[i].within_ns;
+    if (cfg->tick_ms == 0) {
+        snprintf(err, errlen, "%.200s: tick must be at least 1ms", s->filename);
+        return -1;
+    }
+    return parse_latency(s, &s->net_latency, DEFAULT_NET_LATENCY, &cfg->net_latency, err, errlen) ||
+           parse_latency(s, &s->disk_fsync_latency, DEFAULT_FSYNC_LATENCY, &cfg->disk_fsync_latency, err, errlen) ||
+           parse_latency(s, &s->disk_write_latency, DEFAULT_WRITE_LATENCY, &cfg->disk_write_latency, err, errlen);
+}
+
+static void apply_links(const struct scenario *s, struct cluster *c)
+{
+    for (int i = 0; i < s->link_count; i++) {
+        const struct scn_link *l = &s->links[i];
+        struct net_latency lat;
+        char msg[160];
+        size_t col;
+        if ((l->fields & SCN_LINK_LATENCY) &&
+            net_latency_parse(&lat, l->latency.text, msg, sizeof msg, &col) == 0) {
+            net_set_latency(&c->net, l->a - 1, l->b - 1, &lat);
+            net_set_latency(&c->net, l->b - 1, l->a - 1, &lat);
+        }
+        if (l->fields & SCN_LINK_LOSS) {
+            net_set_loss(&c->net, l->a - 1, l->b - 1, l->loss_ppb / 1e9);
+            net_set_loss(&c->net, l->b - 1, l->a - 1, l->loss_ppb / 1e9);
+        }
+    }
+    if (s->net_duplicate_ppb || s->net_reorder_ppb)
+        net_set_broken(&c->net, s->net_duplicate_ppb / 1e9, s->net_reorder_ppb / 1e9);
+}
+
+static void commit_latency(struct cluster *c, struct srun_result *res)
+{
+    size_t n = c->commit_lat_n;
+    if (!n)
+        return;
+    gsl_sort(c->commit_lat_us, 1, n);
+    res->commit_p50_us = gsl_stats_quantile_from_sorted_data(c->commit_lat_us, 1, n, 0.5);
+    res->commit_p99_us = gsl_stats_quantile_from_sorted_data(c->commit_lat_us, 1, n, 0.99);
+    res->commit_max_us = c->commit_lat_us[n - 1];
+}
+
+static bool lost_write(const char *property)
+{
+    return !strcmp(property, "LEADER_COMPLETE") || !strcmp(property, "AGREEMENT") ||
+           !strcmp(property, "STATE_DIGEST");
+}
+
+static void judge(const struct srun *sr, struct srun_result *res)
+{
+    bool expects_violation = false;
+    res->all_pass = true;
+    res->n_expect = sr->s->expect_count;
+    for (int i = 0; i < sr->s->expect_count; i++) {
+        const struct scn_expect *e = &sr->s->expects[i];
+        struct srun_expect_result *x = &res->expects[i];
+        x->kind = e->kind;
+        x->verdict = SRUN_PASS;
+        switch (e->kind) {
+        case SCN_EXPECT_SAFETY:
+        case SCN_EXPECT_PROGRESS_WITHIN:
+            if (res->violated)
+                x->verdict = SRUN_FAIL;
+            break;
+        case SCN_EXPECT_NO_LOST_WRITES:
+            if (res->violated && lost_write(res->property))
+                x->verdict = SRUN_FAIL;
+            break;
+        case SCN_EXPECT_LEADER_WITHIN:
+            if (sr->leader_fail) {
+                x->verdict = SRUN_FAIL;
+                snprintf(x->detail, sizeof x->detail, "%s", sr->leader_detail);
+            }
+            break;
+        case SCN_EXPECT_VIOLATION:
+            x->verdict = res->violated ? SRUN_PASS : SRUN_FAIL;
+            if (!res->violated)
+                snprintf(x->detail, sizeof x->detail, "the run found no violation");
+            break;
+        default:
+            x->verdict = SRUN_NOT_JUDGED;
+            snprintf(x->detail, sizeof x->detail,
+                     "needs recorded client operations; this run drives the core with opaque proposals");
+            break;
+        }
+        if (x->verdict == SRUN_FAIL)
+            res->all_pass = false;
+        if (e->kind == SCN_EXPECT_VIOLATION)
+            expects_violation = true;
+    }
+    /* Safety is always judged; only `expect violation` makes one welcome. */
+    if (res->violated && !expects_violation)
+        res->all_pass = false;
+}
+
+static void collect(struct cluster *c, struct srun_result *res)
+{
+    const struct chk_violation *v = c->chk.failed ? &c->chk.violation
+                                  : c->liveness_failed ? &c->liveness : NULL;
+    if (v) {
+        res->violated = true;
+        snprintf(res->property, sizeof res->property, "%s", v->property);
+        snprintf(res->detail, sizeof res->detail, "%s", v->detail);
+        res->violation_t_ns = v->t_ns;
+        res->violation_nodes[0] = v->nodes[0];
+        res->violation_nodes[1] = v->nodes[1];
+    }
+    res->internal_error = c->internal_error;
+    if (c->internal_error)
+        snprintf(res->err, sizeof res->err, "%s", c->err);
+    res->trace_hash = sim_trace_hash(&c->trace);
+    res->sim_ns = c->sched.now;
+    res->events = c->stats.events;
+    res->commits = chk_zab_committed(&c->chk);
+    res->stats = c->stats;
+    res->faults_injected = c->stats.faults;
+    res->n_faults = c->n_fault_recs;
+    memcpy(res->faults, c->fault_recs, c->n_fault_recs * sizeof c->fault_recs[0]);
+    commit_latency(c, res);
+}
+
+int srun_run(const struct scenario *s, const struct srun_options *opt, struct srun_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct cluster_config cfg;
+    if (build_config(s, opt, &cfg, res->err, sizeof res->err) != 0)
+        return -1;
+    res->seed = cfg.seed;
+    struct cluster *c = malloc(sizeof *c);
+    struct srun *sr = calloc(1, sizeof *sr);
+    if (!c || !sr || cluster_init(c, &cfg, res->err, sizeof res->err) != 0) {
+        free(c);
+        free(sr);
+        return -1;
+    }
+    sr->s = s;
+    sr->c = c;
+    c->user_event = on_user_event;
+    c->step_hook = on_step;
+    c->user_ctx = sr;
+    apply_links(s, c);
+    for (int i = 0; i < s->event_count; i++) {
+        uint64_t t;
+        if (scn_event_firing_ns(s, &s->events[i], 0, &t))
+            sim_sched_push(&c->sched, t, SEV_TIMELINE, -1, (uint64_t)i, 0);
+    }
+    open_leader_windows(sr, SCN_ANCHOR_START);
+    cluster_run(c);
+    for (int w = 0; w < sr->n_windows; w++)
+        if (sr->windows[w].deadline <= c->sched.now || c->sched.now >= s->run_ns)
+            judge_window(sr, w);
+    collect(c, res);
+    judge(sr, res);
+    int rc = res->internal_error ? -1 : 0;
+    cluster_free(c);
+    free(c);
+    free(sr);
+    return rc;
 }

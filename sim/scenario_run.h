@@ -46,6 +46,8 @@ struct srun_result {
     /* commit latency of the workload's proposals, microseconds */
     double commit_p50_us, commit_p99_us, commit_max_us;
     uint64_t faults_injected;
+    uint32_t n_faults;
+    struct cluster_fault_rec faults[CLUSTER_FAULT_RECS_MAX];
     char err[256];               /* internal error / setup error */
 };
 

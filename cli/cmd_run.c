@@ -1,0 +1,160 @@
+/* `zablab run FILE` and `zablab replay FILE --seed N`: one deterministic run
+ * of a scenario, its summary, verdicts and (on failure) the replay command.
+ * replay is run with the seed required and the trace on by default. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/commands.h"
+#include "cli/run_common.h"
+
+struct run_args {
+    const char *file, *trace, *report;
+    uint64_t seed;
+    bool seed_given, json, replay;
+    uint32_t bugs;
+};
+
+static void usage(FILE *out, bool replay)
+{
+    if (replay)
+        fprintf(out, "usage: zablab replay FILE --seed N [--trace OUT.jsonl|-] [--report DIR]\n"
+                     "                      [--bug NAME]... [--format text|json]\n"
+                     "Runs FILE again with seed N, exactly as before, with its full trace.\n");
+    else
+        fprintf(out, "usage: zablab run FILE [--seed N] [--trace OUT.jsonl|-] [--report DIR]\n"
+                     "                   [--bug NAME]... [--format text|json]\n"
+                     "One deterministic simulated run of a scenario file (docs/scenarios.md).\n");
+    fprintf(out, "exit: 0 every expectation holds, 1 a property was violated, 2 bad usage or\n"
+                 "input, 3 internal error.\n");
+}
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || !*s || *s == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+            return 1;
+        if (arg[0] != '-' && !a->file) {
+            a->file = arg;
+            continue;
+        }
+        if (!val) {
+            fprintf(stderr, "zablab: %s needs a value\n", arg);
+            return -1;
+        }
+        i++;
+        if (!strcmp(arg, "--seed")) {
+            if (parse_seed(val, &a->seed) != 0) {
+                fprintf(stderr, "zablab: --seed: '%s' is not a non-negative integer\n", val);
+                return -1;
+            }
+            a->seed_given = true;
+        } else if (!strcmp(arg, "--trace")) {
+            a->trace = val;
+        } else if (!strcmp(arg, "--report")) {
+            a->report = val;
+        } else if (!strcmp(arg, "--bug")) {
+            if (rc_bug_bits(val, &a->bugs) != 0)
+                return -1;
+        } else if (!strcmp(arg, "--format")) {
+            if (strcmp(val, "json") && strcmp(val, "text")) {
+                fprintf(stderr, "zablab: --format is text or json\n");
+                return -1;
+            }
+            a->json = !strcmp(val, "json");
+        } else {
+            fprintf(stderr, "zablab: unknown option '%s'\n", arg);
+            return -1;
+        }
+    }
+    if (!a->file) {
+        fprintf(stderr, "zablab: no scenario file given\n");
+        return -1;
+    }
+    if (a->replay && !a->seed_given) {
+        fprintf(stderr, "zablab: replay needs --seed N (the seed printed by the failing run)\n");
+        return -1;
+    }
+    return 0;
+}
+
+static FILE *open_trace(const struct run_args *a, char *path, size_t cap)
+{
+    if (a->trace && !strcmp(a->trace, "-"))
+        return stdout;
+    if (a->trace)
+        snprintf(path, cap, "%s", a->trace);
+    else if (a->report)
+        snprintf(path, cap, "%s/trace.jsonl", a->report);
+    else
+        return NULL;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "zablab: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int run_main(int argc, char **argv, bool replay)
+{
+    struct run_args a = {.replay = replay};
+    int pr = parse_args(argc, argv, &a);
+    if (pr != 0) {
+        usage(pr > 0 ? stdout : stderr, replay);
+        return pr > 0 ? 0 : 2;
+    }
+    static struct scenario s;
+    if (rc_load(a.file, &s) != 0)
+        return 2;
+    if (a.report && mkdir(a.report, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "zablab: cannot create %s: %s\n", a.report, strerror(errno));
+        return 2;
+    }
+    char trace_path[1024] = "";
+    FILE *trace = open_trace(&a, trace_path, sizeof trace_path);
+    if ((a.trace || a.report) && !trace)
+        return 2;
+    struct srun_options opt = {.seed = a.seed, .seed_given = a.seed_given, .extra_bugs = a.bugs,
+                               .trace_out = trace};
+    static struct srun_result r;
+    double t0 = rc_wall_seconds();
+    int rc = srun_run(&s, &opt, &r);
+    double wall = rc_wall_seconds() - t0;
+    if (trace && trace != stdout)
+        fclose(trace);
+    if (rc != 0 && !r.internal_error) {
+        fprintf(stderr, "zablab: %s\n", r.err);
+        return 2;
+    }
+    FILE *out = trace == stdout ? stderr : stdout;
+    if (a.json)
+        rc_print_json(out, a.file, &s, &r, wall, a.bugs);
+    else
+        rc_print_text(out, a.file, &s, &r, wall, a.bugs);
+    if (trace_path[0] && !a.json)
+        fprintf(out, "trace: %s\n", trace_path);
+    return rc_exit_code(rc, &r);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    return run_main(argc, argv, false);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    return run_main(argc, argv, true);
+}

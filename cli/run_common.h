@@ -1,0 +1,37 @@
+/* What `run`, `replay` and `explore` share: loading a scenario with its
+ * errors as file:line:col, running it, printing the summary (text or JSON),
+ * the replay command, and recording a run in the results database. */
+#ifndef ZABLAB_CLI_RUN_COMMON_H
+#define ZABLAB_CLI_RUN_COMMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "reports/results_db.h"
+#include "sim/scenario.h"
+#include "sim/scenario_run.h"
+
+/* Parses and validates FILE; prints the error and returns -1 (exit 2). */
+int rc_load(const char *path, struct scenario *s);
+
+/* Parses a comma list or repeated --bug NAME into bits; -1 on an unknown name. */
+int rc_bug_bits(const char *name, uint32_t *bits);
+
+/* "zablab replay FILE --seed N [--bug B]..." */
+void rc_replay_command(const char *path, uint64_t seed, uint32_t bugs, char *buf, size_t cap);
+
+void rc_print_text(FILE *out, const char *path, const struct scenario *s,
+                   const struct srun_result *r, double wall_s, uint32_t bugs);
+void rc_print_json(FILE *out, const char *path, const struct scenario *s,
+                   const struct srun_result *r, double wall_s, uint32_t bugs);
+
+/* Inserts one run (one transaction). 0 or -1 with a message on stderr. */
+int rc_record(struct rdb *db, const char *path, const struct scenario *s,
+              const struct srun_result *r, double wall_s, uint32_t bugs);
+
+/* Exit code of a finished run: 0 all expectations hold, 1 violated, 3 internal. */
+int rc_exit_code(int run_rc, const struct srun_result *r);
+
+double rc_wall_seconds(void);
+
+#endif
