@@ -9,11 +9,12 @@
 
 #include "cli/commands.h"
 #include "cli/run_common.h"
+#include "cli/swarm.h"
 
 struct run_args {
     const char *file, *trace, *report;
     uint64_t seed;
-    bool seed_given, json, replay;
+    bool seed_given, json, replay, swarm;
     uint32_t bugs;
 };
 
@@ -21,11 +22,11 @@ static void usage(FILE *out, bool replay)
 {
     if (replay)
         fprintf(out, "usage: zablab replay FILE --seed N [--trace OUT.jsonl|-] [--report DIR]\n"
-                     "                      [--bug NAME]... [--format text|json]\n"
+                     "                      [--bug NAME]... [--swarm] [--format text|json]\n"
                      "Runs FILE again with seed N, exactly as before, with its full trace.\n");
     else
         fprintf(out, "usage: zablab run FILE [--seed N] [--trace OUT.jsonl|-] [--report DIR]\n"
-                     "                   [--bug NAME]... [--format text|json]\n"
+                     "                   [--bug NAME]... [--swarm] [--format text|json]\n"
                      "One deterministic simulated run of a scenario file (docs/scenarios.md).\n");
     fprintf(out, "exit: 0 every expectation holds, 1 a property was violated, 2 bad usage or\n"
                  "input, 3 internal error.\n");
@@ -48,6 +49,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
             return 1;
+        if (!strcmp(arg, "--swarm")) {
+            a->swarm = true;
+            continue;
+        }
         if (arg[0] != '-' && !a->file) {
             a->file = arg;
             continue;
@@ -119,6 +124,8 @@ static int run_main(int argc, char **argv, bool replay)
     static struct scenario s;
     if (rc_load(a.file, &s) != 0)
         return 2;
+    if (a.swarm) /* the same mutation explore --swarm applied to this seed */
+        swarm_apply(&s, a.seed_given ? a.seed : s.seed);
     if (a.report && mkdir(a.report, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "zablab: cannot create %s: %s\n", a.report, strerror(errno));
         return 2;

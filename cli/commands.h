@@ -10,5 +10,6 @@ int cmd_scenario(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_bugs(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 
 #endif
