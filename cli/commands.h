@@ -11,5 +11,6 @@ int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_bugs(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
+int cmd_shrink(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "run a scenario once (deterministic for a seed)"},
     {"replay", cmd_replay, "run a scenario again with a given seed, with its trace"},
     {"explore", cmd_explore, "run a scenario over many seeds (parallel, sharded, swarm)"},
+    {"shrink", cmd_shrink, "minimise a failing run to a small scenario"},
     {"bugs", cmd_bugs, "list the planted protocol bugs"},
     {"version", cmd_version, "print the version"},
     {"runs", cmd_runs, "list, merge and compare recorded runs"},

@@ -43,11 +43,16 @@ const char *zab_bug_describe(int i)
     return (i >= 0 && i < ZAB_BUG_COUNT) ? zab_bugs[i].describe : NULL;
 }
 
+/* Case-insensitive, with '-' and '_' equal: scenario files spell bugs
+ * "ack-before-fsync", the command line "ACK_BEFORE_FSYNC". */
 static int same_name_nocase(const char *a, const char *b)
 {
-    for (; *a && *b; a++, b++)
-        if (toupper((unsigned char)*a) != toupper((unsigned char)*b))
+    for (; *a && *b; a++, b++) {
+        int x = *a == '-' ? '_' : toupper((unsigned char)*a);
+        int y = *b == '-' ? '_' : toupper((unsigned char)*b);
+        if (x != y)
             return 0;
+    }
     return *a == *b;
 }
 
@@ -55,7 +60,7 @@ int zab_bug_lookup(const char *name)
 {
     if (!name)
         return -1;
-    if (!strncmp(name, "BUG_", 4) || !strncmp(name, "bug_", 4))
+    if (!strncmp(name, "BUG_", 4) || !strncmp(name, "bug_", 4) || !strncmp(name, "bug-", 4))
         name += 4;
     for (int i = 0; i < ZAB_BUG_COUNT; i++)
         if (same_name_nocase(name, zab_bugs[i].name))
