@@ -411,10 +411,18 @@ int rep_log_append(struct replica *r, uint64_t zxid, const uint8_t *payload, uin
  * exceeds currentEpoch; the ZOOKEEPER-1653 bug restores the old order. */
 void rep_log_issue_appends(struct replica *r)
 {
+    /* The new epoch's own txns (proposed while this follower syncs) wait
+     * until currentEpoch is persisted: the log never holds a txn of an epoch
+     * this server has not joined (ZOOKEEPER-1653). Older epochs' txns in the
+     * sync stream are logged as they arrive, because they must be durable
+     * BEFORE currentEpoch is persisted and NEWLEADER ACKed (ZOOKEEPER-4643/
+     * 4646); a crash in between leaves a log ahead of currentEpoch but
+     * behind acceptedEpoch, which recovery accepts (check_epochs). */
     int hold = !rep_bug(r, ZAB_BUG_EPOCH_FILE_1653);
     for (uint64_t abs = r->log_appended_hi; abs < r->log_hi; abs++) {
         struct rep_entry *e = rep_entry_at(r, abs);
-        if (hold && zxid_epoch(e->zxid) > r->current_epoch)
+        uint64_t epoch = zxid_epoch(e->zxid);
+        if (hold && epoch > r->current_epoch && epoch >= r->accepted_epoch)
             break;
         size_t n = log_record_size(e->payload_len), off;
         uint8_t *p = rep_out_reserve(r, n, &off);

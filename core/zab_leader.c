@@ -149,6 +149,14 @@ static struct zab_sync_plan plan_for(struct replica *r, const struct rep_learner
     } else if (rep_bug(r, ZAB_BUG_SKIP_TRUNC) && p.kind == ZAB_SYNC_TRUNC_DIFF) {
         p.kind = ZAB_SYNC_DIFF;
     }
+    /* A DIFF longer than half a learner's log cannot fit beside the entries
+     * it has not snapshotted yet: it would fill the learner's log, the
+     * learner would quit, and the next round would send the same DIFF
+     * forever. Send the state instead, as ZooKeeper does when the txns to
+     * send outweigh the snapshot (zookeeper.snapshotSizeFactor). */
+    if ((p.kind == ZAB_SYNC_DIFF || p.kind == ZAB_SYNC_TRUNC_DIFF) &&
+        n - p.send_from > r->cfg.log_entries_max / 2)
+        p.kind = ZAB_SYNC_SNAP;
     return p;
 }
 

@@ -2,7 +2,7 @@
  * and schedules its undo (restart, heal) a random while later. */
 #include "sim/chaos.h"
 
-enum chaos_ev { CH_TICK = CEV_FAULT, CH_RESTART, CH_HEAL, CH_POWER_ON };
+enum chaos_ev { CH_TICK = CEV_USER, CH_RESTART, CH_HEAL, CH_POWER_ON };
 
 static sim_time_ns draw_gap(struct chaos *ch)
 {

@@ -70,6 +70,11 @@ static int start_replica(struct cluster *c, int id)
         .init_limit = c->cfg.init_limit,
         .sync_limit = c->cfg.sync_limit,
         .bugs = c->cfg.bugs,
+        /* Periodic snapshots keep the unsnapshotted tail of a log short, so a
+         * restarted server's log plus a DIFF fit in its in-memory window. */
+        .log_entries_max = 16384,
+        .log_bytes_max = 16u << 20,
+        .snapshot_every = 1000,
     };
     for (int s = c->cfg.voters + 1; s <= c->n; s++)
         rc.roles[s] = QUORUM_OBSERVER;

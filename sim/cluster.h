@@ -38,10 +38,9 @@ enum cluster_ev {
     CEV_DISK_DONE,
     CEV_TIMER,        /* a = timer generation, b = incarnation */
     CEV_PROPOSE,      /* workload tick */
-    CEV_FAULT,        /* a = fault id (driver-defined), b = argument */
     CEV_CHECK,        /* periodic liveness check */
     CEV_RESUME,       /* node = server whose stall may be over */
-    CEV_USER,         /* first kind free for layers above */
+    CEV_USER,         /* first kind free for layers above (faults, scripts) */
 };
 
 struct cluster_config {
@@ -115,7 +114,7 @@ struct cluster {
     /* commit latency of each workload proposal, microseconds (for reports) */
     double *commit_lat_us;
     size_t commit_lat_n, commit_lat_cap;
-    /* Events of kind CEV_FAULT and above go to the layer that scheduled
+    /* Events of kind CEV_USER and above go to the layer that scheduled
      * them (the scenario runner, the chaos generator, client sessions). */
     void (*user_event)(void *ctx, struct cluster *c, const struct sim_event *ev);
     void *user_ctx;

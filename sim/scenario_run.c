@@ -13,7 +13,7 @@
 #include "core/zab_common.h"
 #include "core/zab_msg.h"
 
-enum { SEV_TIMELINE = CEV_FAULT, SEV_UNDO_FULL, SEV_LEADER_DEADLINE };
+enum { SEV_TIMELINE = CEV_USER, SEV_UNDO_FULL, SEV_LEADER_DEADLINE };
 
 #define WINDOWS_MAX 64
 #define DEFAULT_NET_LATENCY "uniform 200us 2ms"

@@ -60,7 +60,7 @@ struct run_result {
     bool failed;
     char property[24];
     char detail[CHK_DETAIL_MAX];
-    uint64_t trace_hash, committed, established;
+    uint64_t trace_hash, committed, established, crashes, restarts;
 };
 
 static void run_profile(const struct sim_profile *p, uint64_t seed, uint32_t bugs, FILE *trace,
@@ -93,6 +93,8 @@ static void run_profile(const struct sim_profile *p, uint64_t seed, uint32_t bug
     res->trace_hash = sim_trace_hash(&c.trace);
     res->committed = chk_zab_committed(&c.chk);
     res->established = c.stats.established;
+    res->crashes = c.stats.crashes;
+    res->restarts = c.stats.restarts;
     cluster_free(&c);
 }
 
@@ -100,11 +102,13 @@ static void sweep(const char *name, uint64_t seeds)
 {
     const struct sim_profile *p = profile(name);
     assert_non_null(p);
-    uint64_t n = seeds / SEED_DIVISOR, committed = 0, failures = 0;
+    uint64_t n = seeds / SEED_DIVISOR, committed = 0, failures = 0, crashes = 0, restarts = 0;
     for (uint64_t seed = 1; seed <= n; seed++) {
         struct run_result r;
         run_profile(p, seed, 0, NULL, &r);
         committed += r.committed;
+        crashes += r.crashes;
+        restarts += r.restarts;
         if (r.failed) {
             failures++;
             print_error("%s seed %" PRIu64 ": %s: %s\n  replay: build/tests/test_sim_zab replay %s %" PRIu64 "\n",
@@ -116,6 +120,8 @@ static void sweep(const char *name, uint64_t seeds)
                   n, committed, failures);
     assert_int_equal(failures, 0);
     assert_true(committed > n * 100); /* the runs did real work */
+    assert_true(crashes > n / 2);     /* and the faults happened */
+    assert_true(restarts * 10 >= crashes * 9); /* crashed servers came back */
 }
 
 /* 2,100 seeds in all (a tenth under sanitizers). */
