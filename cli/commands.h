@@ -7,5 +7,6 @@
 int cmd_version(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif
