@@ -37,14 +37,14 @@ struct zh_cluster {
     pid_t pid[ZH_SERVERS_MAX + 1];    /* 0 = not running */
 };
 
-static uint64_t zh_now_ms(void)
+static inline uint64_t zh_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void zh_sleep_ms(unsigned ms)
+static inline void zh_sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -52,7 +52,7 @@ static void zh_sleep_ms(unsigned ms)
 
 /* The zabd binary: $ZABD_BIN, else next to $ZABLAB_BIN (the ASan run's own
  * build), else bin/zabd. */
-static int zh_find_zabd(char *out, size_t cap)
+static inline int zh_find_zabd(char *out, size_t cap)
 {
     const char *env = getenv("ZABD_BIN");
     if (env && access(env, X_OK) == 0) {
@@ -74,7 +74,7 @@ static int zh_find_zabd(char *out, size_t cap)
 }
 
 /* n distinct free loopback ports: bound all at once (port 0), then released. */
-static int zh_free_ports(uint16_t *ports, int n)
+static inline int zh_free_ports(uint16_t *ports, int n)
 {
     int fds[3 * ZH_SERVERS_MAX];
     int rc = 0, k = 0;
@@ -97,7 +97,7 @@ static int zh_free_ports(uint16_t *ports, int n)
     return rc;
 }
 
-static int zh_write_file(const char *path, const void *bytes, size_t len)
+static inline int zh_write_file(const char *path, const void *bytes, size_t len)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -106,14 +106,14 @@ static int zh_write_file(const char *path, const void *bytes, size_t len)
     return (fclose(f) == 0 && w == len) ? 0 : -1;
 }
 
-static void zh_server_dir(const struct zh_cluster *c, int id, char *out, size_t cap)
+static inline void zh_server_dir(const struct zh_cluster *c, int id, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/s%d", c->dir, id);
 }
 
 /* Creates the folder, ports, and for each server zoo.cfg (with `extra`
  * lines appended) and myid. 0 or -1. */
-static int zh_cluster_init(struct zh_cluster *c, int n, uint32_t tick_ms, const char *extra)
+static inline int zh_cluster_init(struct zh_cluster *c, int n, uint32_t tick_ms, const char *extra)
 {
     memset(c, 0, sizeof *c);
     c->n = n;
@@ -153,7 +153,7 @@ static int zh_cluster_init(struct zh_cluster *c, int n, uint32_t tick_ms, const 
 }
 
 /* Starts server id; its stderr is appended to <dir>/s<id>/zabd.log. */
-static pid_t zh_start(struct zh_cluster *c, int id)
+static inline pid_t zh_start(struct zh_cluster *c, int id)
 {
     char sd[300], cfg[400], logp[400];
     zh_server_dir(c, id, sd, sizeof sd);
@@ -175,7 +175,7 @@ static pid_t zh_start(struct zh_cluster *c, int id)
 }
 
 /* Waits up to timeout_ms for pid to exit. Its wait status, or -1 on timeout. */
-static int zh_wait_exit(pid_t pid, unsigned timeout_ms)
+static inline int zh_wait_exit(pid_t pid, unsigned timeout_ms)
 {
     uint64_t end = zh_now_ms() + timeout_ms;
     for (;;) {
@@ -190,7 +190,7 @@ static int zh_wait_exit(pid_t pid, unsigned timeout_ms)
 }
 
 /* Sends sig to server id and waits for its exit: its wait status or -1. */
-static int zh_stop(struct zh_cluster *c, int id, int sig, unsigned timeout_ms)
+static inline int zh_stop(struct zh_cluster *c, int id, int sig, unsigned timeout_ms)
 {
     if (!c->pid[id])
         return -1;
@@ -201,7 +201,7 @@ static int zh_stop(struct zh_cluster *c, int id, int sig, unsigned timeout_ms)
     return st;
 }
 
-static int zh_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+static inline int zh_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb, (void)flag, (void)ftw;
     return remove(path);
@@ -209,7 +209,7 @@ static int zh_rm_one(const char *path, const struct stat *sb, int flag, struct F
 
 /* Kills what is still running (by PID) and removes the folder. Keeps the
  * folder when ZABD_TEST_KEEP is set, for reading the logs. */
-static void zh_cluster_destroy(struct zh_cluster *c)
+static inline void zh_cluster_destroy(struct zh_cluster *c)
 {
     for (int id = 1; id <= c->n; id++)
         if (c->pid[id] && zh_stop(c, id, SIGKILL, 5000) == -1)
@@ -222,7 +222,7 @@ static void zh_cluster_destroy(struct zh_cluster *c)
 
 /* Sends len bytes to port and reads the reply until the server closes.
  * Reply length, or -1 (no connection / timeout). */
-static int zh_ask(uint16_t port, const char *word, size_t len, char *out, size_t cap,
+static inline int zh_ask(uint16_t port, const char *word, size_t len, char *out, size_t cap,
                   unsigned timeout_ms)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -259,14 +259,14 @@ static int zh_ask(uint16_t port, const char *word, size_t len, char *out, size_t
     return (int)got;
 }
 
-static int zh_4lw(uint16_t port, const char *word, char *out, size_t cap, unsigned timeout_ms)
+static inline int zh_4lw(uint16_t port, const char *word, char *out, size_t cap, unsigned timeout_ms)
 {
     return zh_ask(port, word, strlen(word), out, cap, timeout_ms);
 }
 
 enum zh_mode { ZH_DOWN = -1, ZH_NOT_SERVING = 0, ZH_LEADER, ZH_FOLLOWER, ZH_OBSERVER };
 
-static enum zh_mode zh_mode(const struct zh_cluster *c, int id)
+static inline enum zh_mode zh_mode(const struct zh_cluster *c, int id)
 {
     char reply[ZH_REPLY_MAX];
     if (zh_4lw(c->client_port[id], "srvr", reply, sizeof reply, 1000) < 0)
@@ -282,7 +282,7 @@ static enum zh_mode zh_mode(const struct zh_cluster *c, int id)
 
 /* Waits (bounded) until the servers in `mask` (bit per id) show exactly one
  * leader and all others following. Returns the leader's id, or 0. */
-static int zh_wait_ensemble(const struct zh_cluster *c, uint32_t mask, unsigned timeout_ms)
+static inline int zh_wait_ensemble(const struct zh_cluster *c, uint32_t mask, unsigned timeout_ms)
 {
     uint64_t end = zh_now_ms() + timeout_ms;
     do {
@@ -305,7 +305,7 @@ static int zh_wait_ensemble(const struct zh_cluster *c, uint32_t mask, unsigned 
 }
 
 /* Reads a whole (small) file into out; its length or -1. */
-static long zh_read_file(const char *path, char *out, size_t cap)
+static inline long zh_read_file(const char *path, char *out, size_t cap)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
