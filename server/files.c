@@ -13,7 +13,7 @@ static const char *const epoch_names[] = {"acceptedEpoch", "currentEpoch"};
 #define SNAPSHOT_NAME "zablab.snap"
 #define LOG_NAME "zablab.log"
 
-static int fail(char *err, size_t errlen, const char *what, const char *path)
+static int io_fail(char *err, size_t errlen, const char *what, const char *path)
 {
     snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
     return -1;
@@ -23,7 +23,7 @@ static int make_dir(const char *path, char *err, size_t errlen)
 {
     if (mkdir(path, 0755) == 0 || errno == EEXIST)
         return 0;
-    return fail(err, errlen, "cannot create folder", path);
+    return io_fail(err, errlen, "cannot create folder", path);
 }
 
 static int join(char *out, size_t cap, const char *a, const char *b, char *err, size_t errlen)
@@ -55,13 +55,13 @@ int files_open(struct files *f, const char *data_dir, const char *data_log_dir, 
     }
     f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (f->dir_fd < 0) {
-        fail(err, errlen, "cannot open folder", f->dir);
+        io_fail(err, errlen, "cannot open folder", f->dir);
         files_close(f);
         return -1;
     }
     f->log_fd = open(f->log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (f->log_fd < 0) {
-        fail(err, errlen, "cannot open log", f->log_path);
+        io_fail(err, errlen, "cannot open log", f->log_path);
         files_close(f);
         return -1;
     }
@@ -89,11 +89,11 @@ static int read_all(const char *path, size_t max_bytes, uint8_t **buf, size_t *l
     *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? 1 : fail(err, errlen, "cannot open", path);
+        return errno == ENOENT ? 1 : io_fail(err, errlen, "cannot open", path);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
-        return fail(err, errlen, "cannot stat", path);
+        return io_fail(err, errlen, "cannot stat", path);
     }
     if ((uint64_t)st.st_size > max_bytes) {
         snprintf(err, errlen, "%s: %lld bytes, over the limit of %zu", path,
@@ -221,17 +221,17 @@ static int replace_durably(struct files *f, const char *name, const uint8_t *byt
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return fail(err, errlen, "cannot create", tmp);
+        return io_fail(err, errlen, "cannot create", tmp);
     if (write_all(fd, bytes, len) != 0 || fsync(fd) != 0) {
-        fail(err, errlen, "cannot write", tmp);
+        io_fail(err, errlen, "cannot write", tmp);
         close(fd);
         return -1;
     }
     close(fd);
     if (rename(tmp, path) != 0)
-        return fail(err, errlen, "cannot rename to", path);
+        return io_fail(err, errlen, "cannot rename to", path);
     if (fsync(f->dir_fd) != 0)
-        return fail(err, errlen, "cannot fsync folder", f->dir);
+        return io_fail(err, errlen, "cannot fsync folder", f->dir);
     return 0;
 }
 
@@ -248,7 +248,7 @@ static int do_io(struct files *f, const struct rep_action *a, char *err, size_t 
     switch (a->kind) {
     case REP_ACT_LOG_APPEND:
         if (write_all(f->log_fd, a->bytes, a->len) != 0)
-            return fail(err, errlen, "cannot append to", f->log_path);
+            return io_fail(err, errlen, "cannot append to", f->log_path);
         f->bytes_appended += a->len;
         return 0;
     case REP_ACT_LOG_FSYNC:
@@ -256,7 +256,7 @@ static int do_io(struct files *f, const struct rep_action *a, char *err, size_t 
         return 0;
     case REP_ACT_LOG_TRUNCATE:
         if (ftruncate(f->log_fd, (off_t)a->value) != 0)
-            return fail(err, errlen, "cannot truncate", f->log_path);
+            return io_fail(err, errlen, "cannot truncate", f->log_path);
         return 0;
     case REP_ACT_EPOCH_WRITE:
         if (a->which > REP_EPOCH_CURRENT) {
@@ -291,7 +291,7 @@ int files_sync(struct files *f, uint64_t *done, uint32_t cap, char *err, size_t 
         /* One fdatasync covers every append and truncate issued so far, so it
          * completes all the LOG_FSYNC actions queued since the last one. */
         if (fdatasync(f->log_fd) != 0)
-            return fail(err, errlen, "fdatasync failed on", f->log_path);
+            return io_fail(err, errlen, "fdatasync failed on", f->log_path);
         f->fdatasyncs++;
         f->fsync_actions += f->n_fsync_pending;
         f->n_fsync_pending = 0;
