@@ -83,6 +83,53 @@ static void failover_and_rejoin(void **state)
     }
 }
 
+static uint64_t mntr_value(int id, const char *key)
+{
+    char r[ZH_REPLY_MAX], want[64];
+    if (zh_4lw(cl.client_port[id], "mntr", r, sizeof r, 2000) < 0)
+        return UINT64_MAX;
+    snprintf(want, sizeof want, "%s\t", key);
+    const char *p = strstr(r, want);
+    return p ? strtoull(p + strlen(want), NULL, 10) : UINT64_MAX;
+}
+
+/* Leaders die one after another; each time the survivors elect a new one in
+ * a strictly newer epoch. Two of three down: no quorum, nobody serves; one
+ * back: service resumes. */
+static void repeated_failover_and_quorum_loss(void **state)
+{
+    (void)state;
+    assert_int_equal(zh_cluster_init(&cl, 3, 100, "4lw.commands.whitelist=*\n"), 0);
+    for (int id = 1; id <= 3; id++)
+        assert_true(zh_start(&cl, id) > 0);
+    int leader = zh_wait_ensemble(&cl, all_but(3, 0), ELECTION_BOUND_MS);
+    assert_int_not_equal(leader, 0);
+    uint64_t epoch = mntr_value(leader, "zablab_current_epoch");
+    assert_true(epoch >= 1 && epoch != UINT64_MAX);
+    for (int round = 0; round < 3; round++) {
+        assert_int_not_equal(zh_stop(&cl, leader, SIGKILL, EXIT_BOUND_MS), -1);
+        int next = zh_wait_ensemble(&cl, all_but(3, leader), FAILOVER_BOUND_MS);
+        assert_int_not_equal(next, 0);
+        uint64_t next_epoch = mntr_value(next, "zablab_current_epoch");
+        assert_true(next_epoch > epoch && next_epoch != UINT64_MAX);
+        assert_true(zh_start(&cl, leader) > 0);
+        assert_int_equal(zh_wait_ensemble(&cl, all_but(3, 0), FAILOVER_BOUND_MS), next);
+        leader = next;
+        epoch = next_epoch;
+    }
+    /* Quorum loss: the last one standing stops serving. */
+    int a = leader == 1 ? 2 : 1, b = 6 - leader - a;
+    assert_int_not_equal(zh_stop(&cl, leader, SIGKILL, EXIT_BOUND_MS), -1);
+    assert_int_not_equal(zh_stop(&cl, a, SIGKILL, EXIT_BOUND_MS), -1);
+    uint64_t end = zh_now_ms() + FAILOVER_BOUND_MS;
+    while (zh_mode(&cl, b) != ZH_NOT_SERVING && zh_now_ms() < end)
+        zh_sleep_ms(50);
+    assert_int_equal(zh_mode(&cl, b), ZH_NOT_SERVING);
+    /* One comes back: a quorum of two again. */
+    assert_true(zh_start(&cl, a) > 0);
+    assert_int_not_equal(zh_wait_ensemble(&cl, (1u << a) | (1u << b), FAILOVER_BOUND_MS), 0);
+}
+
 static void four_letter_words(void **state)
 {
     (void)state;
@@ -228,6 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(failover_and_rejoin, teardown),
+        cmocka_unit_test_teardown(repeated_failover_and_quorum_loss, teardown),
         cmocka_unit_test_teardown(four_letter_words, teardown),
         cmocka_unit_test_teardown(torn_log_tail_is_cut, teardown),
         cmocka_unit_test_teardown(inconsistent_epochs_refuse_to_start, teardown),
