@@ -131,10 +131,12 @@ static void reply_conf(const struct cport_view *v, struct text *t)
     add(t, "membership: \n");
     for (int i = 0; i < g->server_count; i++) {
         const struct cfg_server *s = &g->servers[i];
-        add(t, "server.%lld=%s:%u:%u:%s;%s:%u\n", (long long)s->id, s->host, s->quorum_port,
-            s->election_port, s->role == CFG_ROLE_OBSERVER ? "observer" : "participant",
-            s->client_host[0] ? s->client_host : "0.0.0.0",
-            s->client_port ? s->client_port : g->client_port);
+        add(t, "server.%lld=%s:%u:%u:%s", (long long)s->id, s->host, s->quorum_port,
+            s->election_port, s->role == CFG_ROLE_OBSERVER ? "observer" : "participant");
+        /* ZooKeeper shows a client address only where server.N gave one. */
+        if (s->client_port)
+            add(t, ";%s:%u", s->client_host[0] ? s->client_host : "0.0.0.0", s->client_port);
+        add(t, "\n");
     }
     add(t, "version=0\n");
 }

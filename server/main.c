@@ -234,6 +234,14 @@ static int make_replica_config(const struct cfg *c, struct replica_config *rc, c
         }
         rc->roles[s->id] = s->role == CFG_ROLE_OBSERVER ? QUORUM_OBSERVER : QUORUM_VOTER;
     }
+    if (n == 1) {
+        /* The core's election never decides with a single voter (fle_start
+         * does not check the quorum its own vote already forms), so such a
+         * server would never serve: say so instead. */
+        snprintf(err, errlen, "%.200s: a single server (standalone) cannot be elected by the "
+                 "core yet; list at least 2 servers", c->source_name);
+        return -1;
+    }
     rc->id = c->server_count ? (int)c->my_id : 1;
     rc->n_servers = n;
     if (c->server_count == 0)

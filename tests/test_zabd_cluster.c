@@ -130,6 +130,41 @@ static void repeated_failover_and_quorum_loss(void **state)
     assert_int_not_equal(zh_wait_ensemble(&cl, (1u << a) | (1u << b), FAILOVER_BOUND_MS), 0);
 }
 
+/* 3 voters + 1 observer: the observer observes and losing it costs nothing. */
+static void observer_observes(void **state)
+{
+    (void)state;
+    assert_int_equal(zh_cluster_init_roles(&cl, 4, 100, "4lw.commands.whitelist=*\n", 1u << 4), 0);
+    for (int id = 1; id <= 4; id++)
+        assert_true(zh_start(&cl, id) > 0);
+    int leader = zh_wait_ensemble(&cl, all_but(3, 0), ELECTION_BOUND_MS);
+    assert_int_not_equal(leader, 0);
+    uint64_t end = zh_now_ms() + FAILOVER_BOUND_MS;
+    while (zh_mode(&cl, 4) != ZH_OBSERVER && zh_now_ms() < end)
+        zh_sleep_ms(50);
+    assert_int_equal(zh_mode(&cl, 4), ZH_OBSERVER);
+    char r[ZH_REPLY_MAX];
+    assert_true(zh_4lw(cl.client_port[4], "conf", r, sizeof r, 2000) > 0);
+    assert_non_null(strstr(r, "peerType=1\n"));
+    assert_non_null(strstr(r, ":observer\n"));
+    assert_int_not_equal(zh_stop(&cl, 4, SIGKILL, EXIT_BOUND_MS), -1);
+    zh_sleep_ms(300);
+    assert_int_equal(zh_wait_ensemble(&cl, all_but(3, 0), FAILOVER_BOUND_MS), leader);
+}
+
+/* A one-server configuration is refused with a reason, not left unserved. */
+static void standalone_is_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(zh_cluster_init(&cl, 1, 100, NULL), 0);
+    assert_true(zh_start(&cl, 1) > 0);
+    int st = zh_wait_exit(cl.pid[1], EXIT_BOUND_MS);
+    cl.pid[1] = 0;
+    assert_true(st != -1 && WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    log_contains(1, "cannot be elected by the core yet");
+}
+
 static void four_letter_words(void **state)
 {
     (void)state;
@@ -276,6 +311,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(failover_and_rejoin, teardown),
         cmocka_unit_test_teardown(repeated_failover_and_quorum_loss, teardown),
+        cmocka_unit_test_teardown(observer_observes, teardown),
+        cmocka_unit_test_teardown(standalone_is_refused, teardown),
         cmocka_unit_test_teardown(four_letter_words, teardown),
         cmocka_unit_test_teardown(torn_log_tail_is_cut, teardown),
         cmocka_unit_test_teardown(inconsistent_epochs_refuse_to_start, teardown),

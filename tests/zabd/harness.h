@@ -112,8 +112,9 @@ static inline void zh_server_dir(const struct zh_cluster *c, int id, char *out, 
 }
 
 /* Creates the folder, ports, and for each server zoo.cfg (with `extra`
- * lines appended) and myid. 0 or -1. */
-static inline int zh_cluster_init(struct zh_cluster *c, int n, uint32_t tick_ms, const char *extra)
+ * lines appended; ids in observer_mask are observers) and myid. 0 or -1. */
+static inline int zh_cluster_init_roles(struct zh_cluster *c, int n, uint32_t tick_ms,
+                                        const char *extra, uint32_t observer_mask)
 {
     memset(c, 0, sizeof *c);
     c->n = n;
@@ -138,8 +139,9 @@ static inline int zh_cluster_init(struct zh_cluster *c, int n, uint32_t tick_ms,
                            "clientPort=%u\nclientPortAddress=127.0.0.1\n",
                            tick_ms, sd, c->client_port[id]);
         for (int j = 1; j <= n; j++)
-            len += snprintf(text + len, sizeof text - (size_t)len, "server.%d=127.0.0.1:%u:%u\n",
-                            j, c->quorum_port[j], c->election_port[j]);
+            len += snprintf(text + len, sizeof text - (size_t)len, "server.%d=127.0.0.1:%u:%u%s\n",
+                            j, c->quorum_port[j], c->election_port[j],
+                            (observer_mask & (1u << j)) ? ":observer" : "");
         len += snprintf(text + len, sizeof text - (size_t)len, "%s", extra ? extra : "");
         snprintf(path, sizeof path, "%s/zoo.cfg", sd);
         if (zh_write_file(path, text, (size_t)len) != 0)
@@ -150,6 +152,11 @@ static inline int zh_cluster_init(struct zh_cluster *c, int n, uint32_t tick_ms,
             return -1;
     }
     return 0;
+}
+
+static inline int zh_cluster_init(struct zh_cluster *c, int n, uint32_t tick_ms, const char *extra)
+{
+    return zh_cluster_init_roles(c, n, tick_ms, extra, 0);
 }
 
 /* Starts server id; its stderr is appended to <dir>/s<id>/zabd.log. */
