@@ -92,9 +92,20 @@ int peer_resolve(struct peer_addr *a, const char *host, uint16_t port, char *err
 
 static int set_socket_options(int fd)
 {
-    int one = 1;
-    /* Small ZAB messages (ACK, COMMIT) must not wait for Nagle. */
-    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int one = 1, idle_s = PEER_KEEPALIVE_IDLE_S, intvl_s = PEER_KEEPALIVE_INTERVAL_S,
+        cnt = PEER_KEEPALIVE_COUNT;
+    unsigned user_timeout_ms = PEER_USER_TIMEOUT_MS;
+    /* Small ZAB messages (ACK, COMMIT) must not wait for Nagle. Keepalive and
+     * the user timeout turn a silently dead peer (no FIN, no RST: a cut
+     * cable, a partition) into a break within seconds, not TCP's minutes. */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl_s, sizeof intvl_s) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt) != 0)
+        return -1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+                      sizeof user_timeout_ms);
 }
 
 /* ---- link life cycle ------------------------------------------------------- */

@@ -40,6 +40,10 @@
 #define PEER_BACKOFF_MAX_MS 1000u
 #define PEER_LINK_WAIT_MS 2000u          /* connect, hello, and waiting for a dial */
 #define PEER_HOUSEKEEPING_MS 25u
+#define PEER_KEEPALIVE_IDLE_S 2          /* a silent link is probed after this */
+#define PEER_KEEPALIVE_INTERVAL_S 1
+#define PEER_KEEPALIVE_COUNT 3           /* unanswered probes before the break */
+#define PEER_USER_TIMEOUT_MS 5000u       /* unacknowledged data this long: break */
 #define PEER_ACCEPTS_MAX 16u             /* accepted sockets still owing their hello */
 #define PEER_READ_BUDGET_BYTES (256u << 10) /* per readable event, for fairness */
 #define PEER_HELLO_BYTES 16u
