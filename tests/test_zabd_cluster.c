@@ -130,6 +130,26 @@ static void repeated_failover_and_quorum_loss(void **state)
     assert_int_not_equal(zh_wait_ensemble(&cl, (1u << a) | (1u << b), FAILOVER_BOUND_MS), 0);
 }
 
+/* A leader paused (SIGSTOP) past syncLimit is replaced; resumed, it finds
+ * itself without a quorum, steps down and follows the new leader. */
+static void paused_leader_is_replaced_and_rejoins(void **state)
+{
+    (void)state;
+    assert_int_equal(zh_cluster_init(&cl, 3, 100, NULL), 0);
+    for (int id = 1; id <= 3; id++)
+        assert_true(zh_start(&cl, id) > 0);
+    int leader = zh_wait_ensemble(&cl, all_but(3, 0), ELECTION_BOUND_MS);
+    assert_int_not_equal(leader, 0);
+    assert_int_equal(kill(cl.pid[leader], SIGSTOP), 0);
+    int next = zh_wait_ensemble(&cl, all_but(3, leader), FAILOVER_BOUND_MS);
+    assert_int_equal(kill(cl.pid[leader], SIGCONT), 0);
+    assert_int_not_equal(next, 0);
+    assert_int_not_equal(next, leader);
+    assert_int_equal(zh_wait_ensemble(&cl, all_but(3, 0), FAILOVER_BOUND_MS), next);
+    assert_int_equal(zh_mode(&cl, leader), ZH_FOLLOWER);
+    log_contains(leader, "STEP_DOWN");
+}
+
 /* 3 voters + 1 observer: the observer observes and losing it costs nothing. */
 static void observer_observes(void **state)
 {
@@ -311,6 +331,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(failover_and_rejoin, teardown),
         cmocka_unit_test_teardown(repeated_failover_and_quorum_loss, teardown),
+        cmocka_unit_test_teardown(paused_leader_is_replaced_and_rejoins, teardown),
         cmocka_unit_test_teardown(observer_observes, teardown),
         cmocka_unit_test_teardown(standalone_is_refused, teardown),
         cmocka_unit_test_teardown(four_letter_words, teardown),
