@@ -19,9 +19,20 @@ static int io_fail(char *err, size_t errlen, const char *what, const char *path)
     return -1;
 }
 
+/* mkdir -p: ZooKeeper creates a missing dataDir too. */
 static int make_dir(const char *path, char *err, size_t errlen)
 {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+    char p[FILES_PATH_MAX];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+            return io_fail(err, errlen, "cannot create folder", p);
+        *s = '/';
+    }
+    if (mkdir(p, 0755) == 0 || errno == EEXIST)
         return 0;
     return io_fail(err, errlen, "cannot create folder", path);
 }

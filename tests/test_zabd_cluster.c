@@ -48,10 +48,13 @@ static void failover_and_rejoin(void **state)
 {
     (void)state;
     assert_int_equal(zh_cluster_init(&cl, 3, 100, "4lw.commands.whitelist=*\n"), 0);
+    uint64_t t_start = zh_now_ms();
     for (int id = 1; id <= 3; id++)
         assert_true(zh_start(&cl, id) > 0);
     int leader = zh_wait_ensemble(&cl, all_but(3, 0), ELECTION_BOUND_MS);
     assert_int_not_equal(leader, 0);
+    fprintf(stderr, "  first ensemble: leader %d after %llu ms\n", leader,
+            (unsigned long long)(zh_now_ms() - t_start));
 
     /* Crash the leader: the two others must elect a new one between them. */
     uint64_t t0 = zh_now_ms();

@@ -130,6 +130,27 @@ static void epochs_and_snapshot_are_read_back(void **state)
     assert_non_null(strstr(err, "unknown file"));
 }
 
+static void missing_folders_are_created(void **state)
+{
+    (void)state;
+    char deep[512], log_dir[512], err[256], path[1200];
+    snprintf(deep, sizeof deep, "%s/a/b/data", dir);
+    snprintf(log_dir, sizeof log_dir, "%s/c/log", dir);
+    struct files g;
+    assert_int_equal(files_open(&g, deep, log_dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/version-2", deep);
+    assert_int_equal(access(path, W_OK), 0);
+    snprintf(path, sizeof path, "%s/version-2/zablab.log", log_dir);
+    assert_int_equal(access(path, W_OK), 0);
+    files_close(&g);
+    /* A file where a folder must be: a clean error. */
+    snprintf(path, sizeof path, "%s/plain", dir);
+    assert_int_equal(zh_write_file(path, "x", 1), 0);
+    snprintf(deep, sizeof deep, "%s/plain/data", dir);
+    assert_int_equal(files_open(&g, deep, deep, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot create folder"));
+}
+
 static void malformed_epoch_file_is_an_error(void **state)
 {
     (void)state;
@@ -183,6 +204,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(group_commit_one_fdatasync_completions_in_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(epochs_and_snapshot_are_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(missing_folders_are_created, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_epoch_file_is_an_error, setup, teardown),
         cmocka_unit_test(epoch_parsing_is_strict),
         cmocka_unit_test_setup_teardown(pending_completions_are_bounded, setup, teardown),
