@@ -24,20 +24,21 @@ static int find_zablab(void)
     return setenv("ZABD_BIN", zabd, 1);
 }
 
-/* A base port P with P..P+2, P+100..P+102, P+200..P+202 all free now. */
+/* A base port P with P..P+2, P+100..P+102, P+200..P+202 all free now, all
+ * below the ephemeral range. */
 static int pick_base_port(void)
 {
-    for (int attempt = 0; attempt < 50; attempt++) {
-        int p = 30000 + (int)((getpid() * 7919 + attempt * 613) % 20000);
+    int span = zh_ephemeral_low() - 20000 - 300;
+    if (span < 100)
+        return -1;
+    uint32_t x = (uint32_t)getpid() * 2654435761u ^ (uint32_t)zh_now_ms();
+    for (int attempt = 0; attempt < 200; attempt++) {
+        x = x * 1103515245u + 12345u;
+        int p = 20000 + (int)((x >> 8) % (uint32_t)span);
         int ok = 1;
         for (int k = 0; k < 9 && ok; k++) {
-            int fd = socket(AF_INET, SOCK_STREAM, 0);
-            struct sockaddr_in sa;
-            memset(&sa, 0, sizeof sa);
-            sa.sin_family = AF_INET;
-            sa.sin_port = htons((uint16_t)(p + (k / 3) * 100 + k % 3));
-            sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+            int fd = zh_hold_port((uint16_t)(p + (k / 3) * 100 + k % 3));
+            ok = fd >= 0;
             if (fd >= 0)
                 close(fd);
         }

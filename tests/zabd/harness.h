@@ -73,28 +73,58 @@ static inline int zh_find_zabd(char *out, size_t cap)
     return access(out, X_OK) == 0 ? 0 : -1;
 }
 
-/* n distinct free loopback ports: bound all at once (port 0), then released. */
+/* Lowest port of the kernel's ephemeral range (outgoing connections take
+ * their local port from there, so a server port picked inside it could be
+ * taken by a dial before the server binds it). */
+static inline int zh_ephemeral_low(void)
+{
+    int low = 32768, high = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose(f);
+    }
+    return low;
+}
+
+/* Is 127.0.0.1:port free now? Returns a bound fd (caller closes) or -1. */
+static inline int zh_hold_port(uint16_t port)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* n distinct free loopback ports below the ephemeral range, from a
+ * pseudo-random start (pid and time), held until all are found. */
 static inline int zh_free_ports(uint16_t *ports, int n)
 {
-    int fds[3 * ZH_SERVERS_MAX];
-    int rc = 0, k = 0;
-    for (; k < n && rc == 0; k++) {
-        struct sockaddr_in sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof sa;
-        fds[k] = socket(AF_INET, SOCK_STREAM, 0);
-        if (fds[k] < 0 || bind(fds[k], (struct sockaddr *)&sa, sizeof sa) != 0 ||
-            getsockname(fds[k], (struct sockaddr *)&sa, &len) != 0)
-            rc = -1;
-        else
-            ports[k] = ntohs(sa.sin_port);
+    int fds[3 * ZH_SERVERS_MAX], k = 0;
+    int low = 20000, span = zh_ephemeral_low() - low;
+    if (span < 1000 || n > 3 * ZH_SERVERS_MAX)
+        return -1;
+    uint32_t x = (uint32_t)getpid() * 2654435761u ^ (uint32_t)zh_now_ms();
+    for (int tries = 0; tries < 2000 && k < n; tries++) {
+        x = x * 1103515245u + 12345u;
+        uint16_t port = (uint16_t)(low + (int)((x >> 8) % (uint32_t)span));
+        int fd = zh_hold_port(port);
+        if (fd < 0)
+            continue;
+        fds[k] = fd;
+        ports[k++] = port;
     }
     for (int i = 0; i < k; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    return rc;
+        close(fds[i]);
+    return k == n ? 0 : -1;
 }
 
 static inline int zh_write_file(const char *path, const void *bytes, size_t len)
