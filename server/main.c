@@ -128,13 +128,18 @@ static void process_output(struct zabd *z)
 
 /* Before every sleep: one fdatasync for all the fsyncs issued in this loop
  * iteration, then the completions in issue order. A completion may issue more
- * disk ops; they are synced in the next round. */
+ * disk ops (synced in a further round) or break a link; breaks are delivered
+ * first in each round, since what the replica does about them may need the
+ * disk too. Bounded: a core that kept issuing ops would resume next wake-up. */
 static void before_sleep(struct loop *l, void *arg)
 {
     (void)l;
     struct zabd *z = arg;
-    uint32_t rounds = 0;
-    while (z->files.n_pending > 0 && !z->exit_code && rounds++ < 1000) {
+    for (uint32_t round = 0; round < 1000 && !z->exit_code; round++) {
+        if (z->peers_ready)
+            peer_deliver_breaks(&z->peers);
+        if (z->files.n_pending == 0)
+            return;
         char err[512];
         int n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
         if (n < 0) {
@@ -146,8 +151,6 @@ static void before_sleep(struct loop *l, void *arg)
             process_output(z);
         }
     }
-    if (z->peers_ready && !z->exit_code)
-        peer_deliver_breaks(&z->peers);
 }
 
 /* ---- peer and signal callbacks ----------------------------------------------------- */
