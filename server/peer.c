@@ -13,6 +13,7 @@
 #include "server/log.h"
 
 static void on_link_event(struct loop *l, int fd, int mask, void *arg);
+static void on_nudge_event(struct loop *l, int fd, int mask, void *arg);
 
 /* ---- byte helpers ---------------------------------------------------------- */
 
@@ -219,6 +220,83 @@ static struct peer_link *link_of_fd(struct peer_set *ps, int fd)
     return NULL;
 }
 
+/* ---- nudges: the smaller side asks to be dialed --------------------------------- */
+
+static void nudge_close(struct peer_set *ps, struct peer_link *lk)
+{
+    if (lk->nudge_fd < 0)
+        return;
+    loop_fd_del(ps->loop, lk->nudge_fd);
+    close(lk->nudge_fd);
+    lk->nudge_fd = -1;
+}
+
+/* Fire and forget: failures are silent, the wait bound still applies. */
+static void nudge(struct peer_set *ps, struct peer_link *lk)
+{
+    uint64_t now_ms = loop_clock_ms();
+    if (lk->dialer || lk->state != PEER_DOWN || lk->nudge_fd >= 0 || now_ms < lk->nudge_at_ms)
+        return;
+    lk->nudge_at_ms = now_ms + PEER_NUDGE_EVERY_MS;
+    const struct peer_addr *a = &ps->addrs[link_id(ps, lk)];
+    int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (loop_fd_add(ps->loop, fd, LOOP_WRITABLE, on_nudge_event, ps) != 0) {
+        close(fd);
+        return;
+    }
+    lk->nudge_fd = fd;
+    lk->nudge_sent = 0;
+    lk->nudges++;
+    put_u32(lk->nudge, PEER_NUDGE_MAGIC);
+    put_u32(lk->nudge + 4, PEER_HELLO_VERSION);
+    put_u32(lk->nudge + 8, (uint32_t)ps->my_id);
+    put_u32(lk->nudge + 12, (uint32_t)link_id(ps, lk));
+    if (connect(fd, (const struct sockaddr *)&a->sa, a->sa_len) != 0 && errno != EINPROGRESS)
+        nudge_close(ps, lk);
+}
+
+static void on_nudge_event(struct loop *l, int fd, int mask, void *arg)
+{
+    (void)l;
+    struct peer_set *ps = arg;
+    struct peer_link *lk = NULL;
+    for (int id = 1; id <= ps->n_servers && !lk; id++)
+        if (ps->links[id].nudge_fd == fd)
+            lk = &ps->links[id];
+    if (!lk)
+        return;
+    int so_err = 0;
+    socklen_t len = sizeof so_err;
+    if ((mask & LOOP_ERROR) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_err, &len) != 0 ||
+        so_err != 0) {
+        nudge_close(ps, lk);
+        return;
+    }
+    ssize_t n = send(fd, lk->nudge + lk->nudge_sent, PEER_HELLO_BYTES - lk->nudge_sent,
+                     MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n > 0)
+        lk->nudge_sent += (size_t)n;
+    if (n <= 0 || lk->nudge_sent == PEER_HELLO_BYTES)
+        nudge_close(ps, lk);   /* the bytes still arrive before the FIN */
+}
+
+/* The larger side got a nudge from `from`: dial now, whatever the back-off
+ * says. A link that is connecting or up is left alone: the nudge may have
+ * crossed our own dial (the nudger sent it before our hello arrived), and a
+ * link that is really dead breaks by itself (keepalive, user timeout). */
+static void nudged(struct peer_set *ps, int from)
+{
+    struct peer_link *lk = &ps->links[from];
+    if (lk->state != PEER_DOWN)
+        return;
+    lk->backoff_ms = PEER_BACKOFF_MIN_MS;
+    dial(ps, lk);
+}
+
 /* ---- reading and writing ------------------------------------------------------ */
 
 static int link_write(struct peer_set *ps, struct peer_link *lk)
@@ -385,6 +463,15 @@ static void on_accept_event(struct loop *l, int fd, int mask, void *arg)
     a->got += (size_t)n;
     if (a->got < PEER_HELLO_BYTES)
         return;
+    uint32_t nudger = get_u32(a->hello + 8);
+    if (get_u32(a->hello) == PEER_NUDGE_MAGIC && get_u32(a->hello + 4) == PEER_HELLO_VERSION &&
+        get_u32(a->hello + 12) == (uint32_t)ps->my_id && nudger >= 1 &&
+        nudger < (uint32_t)ps->my_id) {
+        accept_drop(ps, a);
+        nudged(ps, (int)nudger);
+        peer_deliver_breaks(ps);
+        return;
+    }
     int from = hello_sender(ps, a->hello);
     if (from < 0) {
         slog_warn("peer port: bad hello (magic %08x, from %u, to %u): closing", get_u32(a->hello),
@@ -433,11 +520,14 @@ static void housekeep_link(struct peer_set *ps, struct peer_link *lk, uint64_t n
         lk->backoff_ms = lk->backoff_ms * 2 > PEER_BACKOFF_MAX_MS ? PEER_BACKOFF_MAX_MS
                                                                   : lk->backoff_ms * 2;
         link_close(ps, lk, buf_len(&lk->out) > PEER_HELLO_BYTES, 0);
-    } else if (!lk->dialer && lk->state == PEER_DOWN && buf_len(&lk->out) > 0 &&
-               now_ms - lk->since_ms > PEER_LINK_WAIT_MS) {
-        slog_debug("peer %d: no link within %u ms: dropping what was queued", id,
-                   PEER_LINK_WAIT_MS);
-        link_close(ps, lk, 1, 0);
+    } else if (!lk->dialer && lk->state == PEER_DOWN && buf_len(&lk->out) > 0) {
+        if (now_ms - lk->since_ms > PEER_LINK_WAIT_MS) {
+            slog_debug("peer %d: no link within %u ms: dropping what was queued", id,
+                       PEER_LINK_WAIT_MS);
+            link_close(ps, lk, 1, 0);
+        } else {
+            nudge(ps, lk);
+        }
     }
 }
 
@@ -488,6 +578,7 @@ int peer_init(struct peer_set *ps, struct loop *l, int my_id, int n_servers,
     ps->cb = *cb;
     for (int id = 0; id <= REP_SERVERS_MAX; id++) {
         ps->links[id].fd = -1;
+        ps->links[id].nudge_fd = -1;
         ps->links[id].dialer = id < my_id;
         ps->links[id].backoff_ms = PEER_BACKOFF_MIN_MS;
     }
@@ -519,6 +610,7 @@ void peer_shutdown(struct peer_set *ps)
         struct peer_link *lk = &ps->links[id];
         if (lk->fd >= 0)
             link_close(ps, lk, 0, 0);
+        nudge_close(ps, lk);
         buf_free(&lk->in);
         buf_free(&lk->out);
     }
@@ -550,6 +642,8 @@ void peer_send(struct peer_set *ps, int peer, const uint8_t *msg, size_t len)
     lk->msgs_sent++;
     if (lk->dialer && lk->state == PEER_DOWN && loop_clock_ms() >= lk->dial_at_ms)
         dial(ps, lk);
+    else if (!lk->dialer && lk->state == PEER_DOWN)
+        nudge(ps, lk);
     link_want_write(ps, lk);
 }
 

@@ -11,9 +11,13 @@
  * smaller one (ZooKeeper keeps only the connection from the larger sid to
  * the smaller) and keeps it up, reconnecting with exponential back-off
  * (PEER_BACKOFF_MIN_MS doubling to PEER_BACKOFF_MAX_MS). The smaller side
- * never dials; what it sends while no link exists waits up to
+ * never keeps a connection; what it sends while no link exists waits up to
  * PEER_LINK_WAIT_MS for the larger side to dial, then is dropped and
  * reported as a connection break, as a failed connect is on the dialing side.
+ * Meanwhile it nudges the larger side (as ZooKeeper's smaller sid connects
+ * only to be called back): a short connection carrying a nudge hello (magic
+ * "ZABN") that makes the larger side, if it has no link, dial at once,
+ * skipping its back-off.
  * A new link from a peer that already has one replaces it (the old one
  * broke, e.g. the peer restarted); the break of the old one is reported
  * before anything arrives on the new one.
@@ -48,6 +52,8 @@
 #define PEER_READ_BUDGET_BYTES (256u << 10) /* per readable event, for fairness */
 #define PEER_HELLO_BYTES 16u
 #define PEER_HELLO_MAGIC 0x5a41424cu     /* "ZABL" */
+#define PEER_NUDGE_MAGIC 0x5a41424eu     /* "ZABN": smaller id asks to be dialed now */
+#define PEER_NUDGE_EVERY_MS 100u         /* at most one nudge per peer this often */
 #define PEER_HELLO_VERSION 1u
 
 struct peer_callbacks {
@@ -79,7 +85,11 @@ struct peer_link {
     uint64_t backoff_ms;
     uint64_t dial_at_ms;     /* dialer: next attempt not before */
     uint64_t since_ms;       /* CONNECTING: connect start; DOWN acceptor: first queued frame */
-    uint64_t msgs_sent, msgs_received, breaks;
+    int nudge_fd;            /* smaller side: connection carrying a nudge, or -1 */
+    uint8_t nudge[PEER_HELLO_BYTES];
+    size_t nudge_sent;
+    uint64_t nudge_at_ms;    /* next nudge not before */
+    uint64_t msgs_sent, msgs_received, breaks, nudges;
 };
 
 struct peer_accept {

@@ -277,6 +277,40 @@ static void new_link_replaces_the_old_one(void **state)
     close(new_fd);
 }
 
+/* The smaller side nudges: the larger one dials at once even deep in its
+ * back-off; a nudge to a live link changes nothing. */
+static void nudge_skips_the_back_off(void **state)
+{
+    (void)state;
+    start_set(2);
+    run_for(300);                       /* 2 dials 1 in vain: back-off grows */
+    assert_true(sets[2].links[1].backoff_ms > PEER_BACKOFF_MIN_MS);
+    sets[2].links[1].dial_at_ms = loop_clock_ms() + 60000;   /* as if backed off for long */
+    start_set(1);
+    uint64_t t0 = zh_now_ms();
+    send_seq(1, 2, 0);
+    assert_true(run_until(&recs[2].msgs[1], 1, 1500));
+    assert_true(zh_now_ms() - t0 < 1500);
+    assert_true(sets[1].links[2].nudges >= 1);
+    assert_int_equal(sets[2].links[1].backoff_ms, PEER_BACKOFF_MIN_MS);
+    /* A stray nudge (as server 1) while the link is up: ignored. */
+    uint8_t h[PEER_HELLO_BYTES];
+    put_u32(h, PEER_NUDGE_MAGIC);
+    put_u32(h + 4, PEER_HELLO_VERSION);
+    put_u32(h + 8, 1);
+    put_u32(h + 12, 2);
+    int fd = raw_connect(ports[1]);
+    assert_int_equal(send(fd, h, sizeof h, 0), (ssize_t)sizeof h);
+    assert_true(closed_by_peer(fd));
+    close(fd);
+    run_for(100);
+    assert_true(peer_link_up(&sets[2], 1) && peer_link_up(&sets[1], 2));
+    assert_int_equal(recs[1].breaks[2] + recs[2].breaks[1], 0);
+    send_seq(1, 2, 1);
+    assert_true(run_until(&recs[2].msgs[1], 2, 1000));
+    assert_int_equal(recs[2].out_of_order, 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -289,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_hellos_and_frames_close_the_connection, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(new_link_replaces_the_old_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(nudge_skips_the_back_off, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
