@@ -81,7 +81,7 @@ $(BUILD)/tests/%: tests/%.c $(HELP_OBJ) $(SRV_LIB_OBJ) $(LIB)
 layout-check:
 	@bash tests/layout_check.sh
 
-unit-tests: $(TEST_BIN) $(ZABLAB)
+unit-tests: $(TEST_BIN) $(ZABLAB) $(if $(SRV_MAIN),$(ZABD))
 	@ZABLAB_BIN=$(abspath $(ZABLAB)) bash tests/run_tests.sh $(TEST_BIN)
 
 test: deps layout-check

@@ -12,5 +12,6 @@ int cmd_replay(int argc, char **argv);
 int cmd_bugs(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"version", cmd_version, "print the version"},
     {"runs", cmd_runs, "list, merge and compare recorded runs"},
     {"scenario", cmd_scenario, "check or format scenario files"},
+    {"cluster", cmd_cluster, "start, stop or query a local zabd ensemble"},
 };
 
 static void usage(FILE *out)

@@ -78,6 +78,8 @@ static void rearm_resend(struct fle *f, const struct fle_params *p, uint64_t now
     f->resend_at_ms = now_ms + f->resend_interval_ms;
 }
 
+static void check_finalize(struct fle *f, const struct fle_params *p, uint64_t now_ms, int changed);
+
 int fle_start(struct fle *f, const struct fle_params *p, uint64_t now_ms,
               const struct fle_vote *initial)
 {
@@ -87,6 +89,9 @@ int fle_start(struct fle *f, const struct fle_params *p, uint64_t now_ms,
     f->vote = *initial;
     set_self_slot(f, p);
     rearm_resend(f, p, now_ms);
+    /* A lone voter is its own quorum: it must not wait for votes that will
+     * never come. */
+    check_finalize(f, p, now_ms, 1);
     return FLE_ACT_SEND_ALL;
 }
 

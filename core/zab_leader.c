@@ -386,6 +386,12 @@ void zab_leader_on_disk(struct replica *r, uint64_t now_ms, const struct rep_dis
         for (int id = 1; id <= r->cfg.n_servers; id++)
             if (r->learners[id].state == REP_LH_INFO)
                 send_leaderinfo(r, id);
+        /* A leader that is a quorum by itself (a lone voter) has all the
+         * epoch ACKs it will ever need. */
+        if (!r->current_write_pending && quorum_contains_quorum(&r->qv, r->epoch_ack_mask)) {
+            r->current_write_pending = 1;
+            rep_disk_epoch(r, REP_EPOCH_CURRENT, r->epoch_proposed, REP_CONT_LEADER_CURRENT);
+        }
         return;
     case REP_CONT_LEADER_CURRENT:
         r->current_write_pending = 0;

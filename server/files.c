@@ -1,0 +1,317 @@
+/* files: see files.h. */
+#include "server/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const epoch_names[] = {"acceptedEpoch", "currentEpoch"};
+#define SNAPSHOT_NAME "zablab.snap"
+#define LOG_NAME "zablab.log"
+
+static int io_fail(char *err, size_t errlen, const char *what, const char *path)
+{
+    snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+    return -1;
+}
+
+/* mkdir -p: ZooKeeper creates a missing dataDir too. */
+static int make_dir(const char *path, char *err, size_t errlen)
+{
+    char p[FILES_PATH_MAX];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+            return io_fail(err, errlen, "cannot create folder", p);
+        *s = '/';
+    }
+    if (mkdir(p, 0755) == 0 || errno == EEXIST)
+        return 0;
+    return io_fail(err, errlen, "cannot create folder", path);
+}
+
+static int join(char *out, size_t cap, const char *a, const char *b, char *err, size_t errlen)
+{
+    int n = snprintf(out, cap, "%s/%s", a, b);
+    if (n < 0 || (size_t)n >= cap) {
+        snprintf(err, errlen, "path too long: %s/%s", a, b);
+        return -1;
+    }
+    return 0;
+}
+
+int files_open(struct files *f, const char *data_dir, const char *data_log_dir, char *err,
+               size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    f->log_fd = f->dir_fd = -1;
+    if (join(f->dir, sizeof f->dir, data_dir, "version-2", err, errlen) ||
+        join(f->log_dir, sizeof f->log_dir, data_log_dir, "version-2", err, errlen) ||
+        join(f->log_path, sizeof f->log_path, f->log_dir, LOG_NAME, err, errlen))
+        return -1;
+    if (make_dir(data_dir, err, errlen) || make_dir(f->dir, err, errlen) ||
+        make_dir(data_log_dir, err, errlen) || make_dir(f->log_dir, err, errlen))
+        return -1;
+    f->pending = calloc(FILES_PENDING_MAX, sizeof *f->pending);
+    if (!f->pending) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f->dir_fd < 0) {
+        io_fail(err, errlen, "cannot open folder", f->dir);
+        files_close(f);
+        return -1;
+    }
+    f->log_fd = open(f->log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (f->log_fd < 0) {
+        io_fail(err, errlen, "cannot open log", f->log_path);
+        files_close(f);
+        return -1;
+    }
+    return 0;
+}
+
+void files_close(struct files *f)
+{
+    if (f->log_fd >= 0)
+        close(f->log_fd);
+    if (f->dir_fd >= 0)
+        close(f->dir_fd);
+    free(f->pending);
+    f->pending = NULL;
+    f->log_fd = f->dir_fd = -1;
+}
+
+/* ---- reading ----------------------------------------------------------------- */
+
+/* Reads a whole file into a malloc'd buffer. 1 = absent, 0 = read, -1 = error. */
+static int read_all(const char *path, size_t max_bytes, uint8_t **buf, size_t *len, char *err,
+                    size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 1 : io_fail(err, errlen, "cannot open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return io_fail(err, errlen, "cannot stat", path);
+    }
+    if ((uint64_t)st.st_size > max_bytes) {
+        snprintf(err, errlen, "%s: %lld bytes, over the limit of %zu", path,
+                 (long long)st.st_size, max_bytes);
+        close(fd);
+        return -1;
+    }
+    size_t want = (size_t)st.st_size;
+    uint8_t *b = malloc(want ? want : 1);
+    size_t got = 0;
+    while (b && got < want) {
+        ssize_t n = read(fd, b + got, want - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!b) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    *buf = b;
+    *len = got;   /* a file that shrank while read: what is there */
+    return 0;
+}
+
+int files_parse_epoch(const char *text, size_t len, uint64_t *value)
+{
+    if (len > 0 && text[len - 1] == '\n')
+        len--;
+    if (len == 0 || len > 20)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t)(text[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *value = v;
+    return 0;
+}
+
+static int load_epoch(struct files *f, int which, int *has, uint64_t *value, char *err,
+                      size_t errlen)
+{
+    char path[FILES_PATH_MAX];
+    if (join(path, sizeof path, f->dir, epoch_names[which], err, errlen))
+        return -1;
+    uint8_t *buf;
+    size_t len;
+    int rc = read_all(path, FILES_EPOCH_BYTES_MAX, &buf, &len, err, errlen);
+    *has = 0;
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    rc = files_parse_epoch((const char *)buf, len, value);
+    free(buf);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s:1:1: expected a decimal epoch number", path);
+        return -1;
+    }
+    *has = 1;
+    return 0;
+}
+
+int files_load(struct files *f, struct files_durable *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    struct replica_durable *d = &out->d;
+    size_t len;
+    if (read_all(f->log_path, FILES_LOG_BYTES_MAX, &out->log_buf, &len, err, errlen) < 0)
+        return -1;
+    d->log = out->log_buf;
+    d->log_len = len;
+    char path[FILES_PATH_MAX];
+    if (join(path, sizeof path, f->dir, SNAPSHOT_NAME, err, errlen) ||
+        read_all(path, FILES_SNAPSHOT_BYTES_MAX, &out->snap_buf, &len, err, errlen) < 0 ||
+        load_epoch(f, REP_EPOCH_ACCEPTED, &d->has_accepted_epoch, &d->accepted_epoch, err,
+                   errlen) ||
+        load_epoch(f, REP_EPOCH_CURRENT, &d->has_current_epoch, &d->current_epoch, err,
+                   errlen)) {
+        files_durable_free(out);
+        return -1;
+    }
+    d->snapshot = out->snap_buf;
+    d->snapshot_len = out->snap_buf ? len : 0;
+    return 0;
+}
+
+void files_durable_free(struct files_durable *fd)
+{
+    free(fd->log_buf);
+    free(fd->snap_buf);
+    memset(fd, 0, sizeof *fd);
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* tmp file, fsync, rename over name, fsync the folder: after a crash either
+ * the old or the new content is there, never a mix. */
+static int replace_durably(struct files *f, const char *name, const uint8_t *bytes, size_t len,
+                           char *err, size_t errlen)
+{
+    char path[FILES_PATH_MAX], tmp[FILES_PATH_MAX + 8];
+    if (join(path, sizeof path, f->dir, name, err, errlen))
+        return -1;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return io_fail(err, errlen, "cannot create", tmp);
+    if (write_all(fd, bytes, len) != 0 || fsync(fd) != 0) {
+        io_fail(err, errlen, "cannot write", tmp);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0)
+        return io_fail(err, errlen, "cannot rename to", path);
+    if (fsync(f->dir_fd) != 0)
+        return io_fail(err, errlen, "cannot fsync folder", f->dir);
+    return 0;
+}
+
+int files_write_epoch(struct files *f, const char *name, uint64_t value, char *err,
+                      size_t errlen)
+{
+    char text[32];
+    int n = snprintf(text, sizeof text, "%llu\n", (unsigned long long)value);
+    return replace_durably(f, name, (const uint8_t *)text, (size_t)n, err, errlen);
+}
+
+static int do_io(struct files *f, const struct rep_action *a, char *err, size_t errlen)
+{
+    switch (a->kind) {
+    case REP_ACT_LOG_APPEND:
+        if (write_all(f->log_fd, a->bytes, a->len) != 0)
+            return io_fail(err, errlen, "cannot append to", f->log_path);
+        f->bytes_appended += a->len;
+        return 0;
+    case REP_ACT_LOG_FSYNC:
+        f->n_fsync_pending++;
+        return 0;
+    case REP_ACT_LOG_TRUNCATE:
+        if (ftruncate(f->log_fd, (off_t)a->value) != 0)
+            return io_fail(err, errlen, "cannot truncate", f->log_path);
+        return 0;
+    case REP_ACT_EPOCH_WRITE:
+        if (a->which > REP_EPOCH_CURRENT) {
+            snprintf(err, errlen, "EPOCH_WRITE of unknown file %u", a->which);
+            return -1;
+        }
+        return files_write_epoch(f, epoch_names[a->which], a->value, err, errlen);
+    case REP_ACT_SNAPSHOT_WRITE:
+        return replace_durably(f, SNAPSHOT_NAME, a->bytes, a->len, err, errlen);
+    default:
+        return 0;
+    }
+}
+
+int files_execute(struct files *f, const struct rep_action *a, char *err, size_t errlen)
+{
+    if (a->kind < REP_ACT_LOG_APPEND || a->kind > REP_ACT_SNAPSHOT_WRITE)
+        return 0;
+    if (f->n_pending >= FILES_PENDING_MAX) {
+        snprintf(err, errlen, "%u disk ops awaiting completion: queue full", f->n_pending);
+        return -1;
+    }
+    if (do_io(f, a, err, errlen) != 0)
+        return -1;
+    f->pending[f->n_pending++] = (struct files_op){a->op_id, a->kind};
+    return 0;
+}
+
+int files_sync(struct files *f, uint64_t *done, uint32_t cap, char *err, size_t errlen)
+{
+    if (f->n_fsync_pending > 0) {
+        /* One fdatasync covers every append and truncate issued so far, so it
+         * completes all the LOG_FSYNC actions queued since the last one. */
+        if (fdatasync(f->log_fd) != 0)
+            return io_fail(err, errlen, "fdatasync failed on", f->log_path);
+        f->fdatasyncs++;
+        f->fsync_actions += f->n_fsync_pending;
+        f->n_fsync_pending = 0;
+    }
+    uint32_t n = f->n_pending < cap ? f->n_pending : cap;
+    for (uint32_t i = 0; i < n; i++)
+        done[i] = f->pending[i].op_id;
+    if (n < f->n_pending)
+        memmove(f->pending, f->pending + n, (f->n_pending - n) * sizeof *f->pending);
+    f->n_pending -= n;
+    return (int)n;
+}

@@ -1,0 +1,400 @@
+/* zabd: the real-socket driver of the replication core. Reads zoo.cfg and
+ * myid, restores the replica from its files, then runs one epoll loop that
+ * feeds it peer messages, connection breaks, timer firings and disk
+ * completions, and carries out the actions it answers with.
+ *
+ * Owns: the process (signals, exit codes) and the wiring of loop, peer links,
+ * files and client port to one struct replica. Never: decides anything
+ * about the protocol (that is core/replica.c) or calls into the replica while
+ * an output batch is being executed.
+ *
+ * Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 usage, 2 configuration or
+ * I/O error, 3 the durable state is corrupt or inconsistent: zabd refuses to
+ * start rather than serve wrong data. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/replica.h"
+#include "server/client_port.h"
+#include "server/config.h"
+#include "server/files.h"
+#include "server/log.h"
+#include "server/loop.h"
+#include "server/peer.h"
+
+#define EXIT_USAGE 1
+#define EXIT_CONFIG 2
+#define EXIT_REFUSED 3
+
+struct zabd {
+    struct cfg cfg;
+    struct loop *loop;
+    struct replica rep;
+    int rep_ready;
+    struct files files;
+    struct peer_set peers;
+    int peers_ready;
+    struct cport cport;
+    int cport_ready;
+    int sig_fd;
+    uint64_t rep_timer_id, rep_timer_ms;
+    uint64_t *done;          /* FILES_PENDING_MAX op ids, for files_sync */
+    int exit_code;           /* set by a fatal error: the loop stops */
+};
+
+static void process_output(struct zabd *z);
+
+static void fatal(struct zabd *z, int code, const char *msg)
+{
+    slog_error("%s: stopping", msg);
+    if (!z->exit_code)
+        z->exit_code = code;
+    loop_stop(z->loop);
+}
+
+/* ---- replica output ------------------------------------------------------------- */
+
+static void log_events(const struct replica_out *o)
+{
+    for (uint32_t i = 0; i < o->n_events; i++) {
+        const struct rep_event *ev = &o->events[i];
+        char buf[200];
+        rep_event_describe(ev, buf, sizeof buf);
+        if (ev->kind == REP_EV_PROPOSED || ev->kind == REP_EV_APPLIED)
+            slog_debug("%s", buf);
+        else if (ev->kind == REP_EV_PROTOCOL_ERROR || ev->kind == REP_EV_TRUNC_BELOW_APPLIED ||
+                 ev->kind == REP_EV_LOG_TORN)
+            slog_warn("%s", buf);
+        else
+            slog_info("%s", buf);
+    }
+    if (o->n_events_dropped)
+        slog_info("(%u more events in this batch not shown)", o->n_events_dropped);
+}
+
+static void on_replica_timer(struct loop *l, uint64_t timer_id, void *arg)
+{
+    (void)l, (void)timer_id;
+    struct zabd *z = arg;
+    z->rep_timer_id = 0;
+    z->rep_timer_ms = 0;
+    if (z->exit_code)
+        return;
+    replica_on_timer(&z->rep, loop_clock_ms());
+    process_output(z);
+}
+
+static void arm_timer(struct zabd *z, uint64_t at_ms)
+{
+    if (at_ms == z->rep_timer_ms && (z->rep_timer_id || at_ms == 0))
+        return;
+    if (z->rep_timer_id)
+        loop_timer_cancel(z->loop, z->rep_timer_id);
+    z->rep_timer_id = 0;
+    z->rep_timer_ms = at_ms;
+    if (at_ms) {
+        z->rep_timer_id = loop_timer_add(z->loop, at_ms, on_replica_timer, z);
+        if (!z->rep_timer_id)
+            fatal(z, EXIT_CONFIG, "timer heap full");
+    }
+}
+
+/* Executes one batch in order. Sends go out at once: the core never emits one
+ * that waits on an incomplete disk op (replica.h, driver contract). */
+static void process_output(struct zabd *z)
+{
+    const struct replica_out *o = replica_output(&z->rep);
+    log_events(o);
+    for (uint32_t i = 0; i < o->n_actions && !z->exit_code; i++) {
+        const struct rep_action *a = &o->actions[i];
+        char err[512];
+        if (a->kind == REP_ACT_SEND) {
+            peer_send(&z->peers, a->peer, a->bytes, a->len);
+        } else if (a->kind == REP_ACT_DISCONNECT) {
+            peer_disconnect(&z->peers, a->peer);
+        } else if (files_execute(&z->files, a, err, sizeof err) != 0) {
+            fatal(z, EXIT_CONFIG, err);
+        }
+    }
+    if (!z->exit_code)
+        arm_timer(z, o->timer_ms);
+    replica_output_clear(&z->rep);
+}
+
+/* Before every sleep: one fdatasync for all the fsyncs issued in this loop
+ * iteration, then the completions in issue order. A completion may issue more
+ * disk ops (synced in a further round) or break a link; breaks are delivered
+ * first in each round, since what the replica does about them may need the
+ * disk too. Bounded: a core that kept issuing ops would resume next wake-up. */
+static void before_sleep(struct loop *l, void *arg)
+{
+    (void)l;
+    struct zabd *z = arg;
+    for (uint32_t round = 0; round < 1000 && !z->exit_code; round++) {
+        if (z->peers_ready)
+            peer_deliver_breaks(&z->peers);
+        if (z->files.n_pending == 0)
+            return;
+        char err[512];
+        int n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
+        if (n < 0) {
+            fatal(z, EXIT_CONFIG, err);
+            return;
+        }
+        for (int i = 0; i < n && !z->exit_code; i++) {
+            replica_on_disk_done(&z->rep, loop_clock_ms(), z->done[i]);
+            process_output(z);
+        }
+    }
+}
+
+/* ---- peer and signal callbacks ----------------------------------------------------- */
+
+static void on_peer_message(void *arg, int peer, const uint8_t *msg, size_t len)
+{
+    struct zabd *z = arg;
+    if (z->exit_code)
+        return;
+    replica_on_message(&z->rep, loop_clock_ms(), peer, msg, len);
+    process_output(z);
+}
+
+static void on_peer_break(void *arg, int peer)
+{
+    struct zabd *z = arg;
+    if (z->exit_code)
+        return;
+    slog_debug("connection to server %d broke", peer);
+    replica_on_conn_break(&z->rep, loop_clock_ms(), peer);
+    process_output(z);
+}
+
+static void on_signal(struct loop *l, int fd, int mask, void *arg)
+{
+    (void)mask, (void)arg;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+        slog_info("signal %u: shutting down", si.ssi_signo);
+    loop_stop(l);
+}
+
+/* ---- what the four-letter words show -------------------------------------------------- */
+
+static void fill_view(void *arg, struct cport_view *v)
+{
+    struct zabd *z = arg;
+    const struct replica *r = &z->rep;
+    v->server_id = r->id;
+    v->cfg = &z->cfg;
+    v->serving = r->phase == REP_PHASE_BROADCAST && r->state != REP_LOOKING;
+    if (z->cfg.server_count == 0)
+        v->mode = "standalone";
+    else if (r->state == REP_LEADING)
+        v->mode = "leader";
+    else if (r->state == REP_OBSERVING)
+        v->mode = "observer";
+    else
+        v->mode = "follower";
+    v->zxid = replica_last_zxid(r);
+    v->node_count = 0;   /* no znode tree in zabd yet */
+    v->accepted_epoch = r->accepted_epoch;
+    v->current_epoch = r->current_epoch;
+    for (int id = 1; id <= r->cfg.n_servers && r->state == REP_LEADING; id++) {
+        if (id == r->id || r->learners[id].state == REP_LH_NONE)
+            continue;
+        v->learners++;
+        if (r->learners[id].state == REP_LH_UPTODATE && !r->learners[id].observer)
+            v->synced_followers++;
+    }
+    v->fdatasyncs = z->files.fdatasyncs;
+    v->fsync_actions = z->files.fsync_actions;
+}
+
+/* ---- start-up ---------------------------------------------------------------------- */
+
+/* The core numbers servers 1..n: zoo.cfg must list exactly those ids. */
+static int make_replica_config(const struct cfg *c, struct replica_config *rc, char *err,
+                               size_t errlen)
+{
+    memset(rc, 0, sizeof *rc);
+    int n = c->server_count ? c->server_count : 1;
+    if (n > REP_SERVERS_MAX) {
+        snprintf(err, errlen, "%.200s: %d servers listed; zabd supports at most %d", c->source_name,
+                 n, REP_SERVERS_MAX);
+        return -1;
+    }
+    for (int i = 0; i < c->server_count; i++) {
+        const struct cfg_server *s = &c->servers[i];
+        if (s->id < 1 || s->id > n) {
+            snprintf(err, errlen, "%.200s:%d: server.%lld: zabd needs the server ids to be 1..%d",
+                     c->source_name, s->line, (long long)s->id, n);
+            return -1;
+        }
+        rc->roles[s->id] = s->role == CFG_ROLE_OBSERVER ? QUORUM_OBSERVER : QUORUM_VOTER;
+    }
+    rc->id = c->server_count ? (int)c->my_id : 1;
+    rc->n_servers = n;
+    if (c->server_count == 0)
+        rc->roles[1] = QUORUM_VOTER;
+    rc->tick_ms = (uint32_t)c->tick_time_ms;
+    rc->init_limit = (uint32_t)(c->init_limit_ticks > 0 ? c->init_limit_ticks : 10);
+    rc->sync_limit = (uint32_t)(c->sync_limit_ticks > 0 ? c->sync_limit_ticks : 5);
+    return 0;
+}
+
+static int open_peers(struct zabd *z, char *err, size_t errlen)
+{
+    if (z->cfg.server_count == 0)
+        return 0;
+    static struct peer_addr addrs[REP_SERVERS_MAX + 1];
+    for (int i = 0; i < z->cfg.server_count; i++) {
+        const struct cfg_server *s = &z->cfg.servers[i];
+        if (peer_resolve(&addrs[s->id], s->host, s->election_port, err, errlen) != 0)
+            return -1;
+    }
+    struct peer_callbacks cb = {on_peer_message, on_peer_break, z};
+    if (peer_init(&z->peers, z->loop, (int)z->cfg.my_id, z->cfg.server_count, addrs, &cb, err,
+                  errlen) != 0)
+        return -1;
+    z->peers_ready = 1;
+    return 0;
+}
+
+static int open_signals(struct zabd *z, char *err, size_t errlen)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+        (z->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+        loop_fd_add(z->loop, z->sig_fd, LOOP_READABLE, on_signal, z) != 0) {
+        snprintf(err, errlen, "cannot watch signals: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the files and starts the replica. Returns 0 or an exit code. */
+static int start_replica(struct zabd *z, char *err, size_t errlen)
+{
+    struct replica_config rc;
+    if (make_replica_config(&z->cfg, &rc, err, errlen) != 0)
+        return EXIT_CONFIG;
+    if (replica_init(&z->rep, &rc, err, errlen) != 0)
+        return EXIT_CONFIG;
+    z->rep_ready = 1;
+    if (files_open(&z->files, z->cfg.data_dir, z->cfg.data_log_dir, err, errlen) != 0)
+        return EXIT_CONFIG;
+    struct files_durable fd;
+    if (files_load(&z->files, &fd, err, errlen) != 0)
+        return EXIT_REFUSED;
+    slog_info("read %zu log bytes, %zu snapshot bytes, acceptedEpoch %s%llu, currentEpoch %s%llu",
+              fd.d.log_len, fd.d.snapshot_len, fd.d.has_accepted_epoch ? "" : "(none) ",
+              (unsigned long long)fd.d.accepted_epoch, fd.d.has_current_epoch ? "" : "(none) ",
+              (unsigned long long)fd.d.current_epoch);
+    int rs = replica_start(&z->rep, loop_clock_ms(), &fd.d, err, errlen);
+    files_durable_free(&fd);
+    if (rs == REP_ERR_CORRUPT || rs == REP_ERR_EPOCH)
+        return EXIT_REFUSED;
+    return rs == REP_OK ? 0 : EXIT_CONFIG;
+}
+
+static int setup(struct zabd *z, const char *config_path, char *err, size_t errlen)
+{
+    if (cfg_load(&z->cfg, config_path, err, errlen) != 0)
+        return EXIT_CONFIG;
+    char tag[32];
+    snprintf(tag, sizeof tag, "s%lld", (long long)(z->cfg.server_count ? z->cfg.my_id : 1));
+    slog_set_tag(tag);
+    for (int i = 0; i < z->cfg.warnings.count; i++)
+        slog_warn("%s", z->cfg.warnings.msg[i]);
+    z->done = calloc(FILES_PENDING_MAX, sizeof *z->done);
+    z->loop = loop_new(err, errlen);
+    if (!z->done || !z->loop)
+        return EXIT_CONFIG;
+    int rc = start_replica(z, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (open_signals(z, err, errlen) != 0 || open_peers(z, err, errlen) != 0)
+        return EXIT_CONFIG;
+    if (z->cfg.client_port &&
+        cport_init(&z->cport, z->loop, z->cfg.client_port_address, z->cfg.client_port,
+                   z->cfg.four_lw_allowed, fill_view, z, err, errlen) != 0)
+        return EXIT_CONFIG;
+    z->cport_ready = z->cfg.client_port != 0;
+    loop_set_before_sleep(z->loop, before_sleep, z);
+    return 0;
+}
+
+static void teardown(struct zabd *z)
+{
+    if (z->cport_ready)
+        cport_shutdown(&z->cport);
+    if (z->peers_ready)
+        peer_shutdown(&z->peers);
+    if (z->files.pending) {
+        char err[256];
+        /* Whatever was appended becomes durable now; nobody waits on it. */
+        if (z->files.log_fd >= 0 && fdatasync(z->files.log_fd) != 0)
+            snprintf(err, sizeof err, "%s", strerror(errno));
+        files_close(&z->files);
+    }
+    if (z->rep_ready)
+        replica_free(&z->rep);
+    loop_free(z->loop);
+    free(z->done);
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: zabd [--log-level debug|info|warn|error] CONFIG_FILE\n"
+                    "  CONFIG_FILE  zoo.cfg (tickTime, initLimit, syncLimit, dataDir, clientPort,\n"
+                    "               server.N=host:quorumPort:electionPort[:observer]); myid in dataDir\n");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+            if (slog_set_level_name(argv[++i]) != 0)
+                return usage();
+        } else if (argv[i][0] == '-' || config_path) {
+            return usage();
+        } else {
+            config_path = argv[i];
+        }
+    }
+    if (!config_path)
+        return usage();
+    static struct zabd z;   /* large (cfg, peer buffers): not on the stack */
+    z.sig_fd = -1;
+    char err[1024];
+    int rc = setup(&z, config_path, err, sizeof err);
+    if (rc != 0) {
+        slog_error("%s", err);
+        if (rc == EXIT_REFUSED)
+            slog_error("refusing to start: the files under %s need attention", z.cfg.data_dir);
+        teardown(&z);
+        return rc;
+    }
+    slog_info("zabd %s: server %d of %d, client port %u, tickTime %d ms", ZABD_VERSION, z.rep.id,
+              z.rep.cfg.n_servers, z.cfg.client_port, z.cfg.tick_time_ms);
+    process_output(&z);   /* what replica_start asked for */
+    if (loop_run(z.loop) != 0 && !z.exit_code)
+        z.exit_code = EXIT_CONFIG;
+    rc = z.exit_code;
+    if (z.sig_fd >= 0)
+        close(z.sig_fd);
+    teardown(&z);
+    slog_info("exit %d", rc);
+    return rc;
+}
