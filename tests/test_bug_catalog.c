@@ -1,0 +1,194 @@
+/* The planted-bug catalog: for every planted protocol bug (core/zab_common.h)
+ * a scenario in scenarios/bug-*.scn builds the precise order of crashes and
+ * deliveries that the historical ZooKeeper bug needed. Run with its bug, the
+ * scenario must fail within a stated number of seeds, and with one of the
+ * properties the scenario's header names; run without it, every one of those
+ * seeds must pass. So each scenario shows both that the checker catches the
+ * bug and that the fixed core survives the same trigger.
+ *
+ * Runs from the repository root (as `make test` does). A failing entry
+ * prints the command that replays it with a full trace. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glob.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/zab_common.h"
+#include "sim/scenario.h"
+#include "sim/scenario_run.h"
+
+struct catalog_entry {
+    enum zab_bug bug;
+    const char *file;
+    uint64_t within_seeds;     /* some seed in 1..within_seeds must catch it */
+    const char *properties;    /* space-separated: the ones that may catch it */
+};
+
+static const struct catalog_entry catalog[] = {
+    {ZAB_BUG_ACK_BEFORE_FSYNC, "scenarios/bug-ack-before-fsync.scn", 5, "LEADER_COMPLETE"},
+    {ZAB_BUG_COMMIT_BEFORE_QUORUM, "scenarios/bug-commit-before-quorum.scn", 5, "LEADER_COMPLETE"},
+    {ZAB_BUG_ACCEPT_STALE_LEADERINFO, "scenarios/bug-accept-stale-leaderinfo.scn", 5,
+     "EPOCH_MONOTONIC EPOCH_ORDER"},
+    {ZAB_BUG_SKIP_TRUNC, "scenarios/bug-skip-trunc.scn", 5, "STATE_DIGEST AGREEMENT LEADER_COMPLETE"},
+    {ZAB_BUG_EPOCH_BEFORE_FSYNC, "scenarios/bug-epoch-before-fsync.scn", 5, "LEADER_COMPLETE"},
+    {ZAB_BUG_DIFF_LOG_AFTER_ACK, "scenarios/bug-diff-log-after-ack.scn", 5, "LEADER_COMPLETE"},
+    {ZAB_BUG_VOTE_ORDER_1419, "scenarios/bug-vote-order-1419.scn", 5, "LIVENESS_LEADER"},
+    {ZAB_BUG_EPOCH_FILE_1653, "scenarios/bug-epoch-file-1653.scn", 5, "START_REFUSED"},
+    {ZAB_BUG_SYNC_LASTPROCESSED_2355, "scenarios/bug-sync-lastprocessed-2355.scn", 5, "STATE_DIGEST"},
+};
+
+#define N_CATALOG (sizeof catalog / sizeof catalog[0])
+
+/* Whether `word` is one of the space-separated words in `list`. */
+static bool word_in(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t k = strcspn(p, " ");
+        if (k == n && k && !strncmp(p, word, n))
+            return true;
+        p += k;
+    }
+    return false;
+}
+
+static struct scenario *load(const char *path)
+{
+    struct scenario *s = calloc(1, sizeof *s);
+    char err[512];
+    assert_non_null(s);
+    if (scn_parse_file(path, s, err, sizeof err) != 0) {
+        print_error("%s: %s\n", path, err);
+        fail();
+    }
+    if (srun_validate(s, err, sizeof err) != 0) {
+        print_error("%s\n", err);
+        fail();
+    }
+    return s;
+}
+
+static void run(const struct scenario *s, uint64_t seed, uint32_t bugs, struct srun_result *r)
+{
+    struct srun_options opt = {.seed = seed, .seed_given = true, .extra_bugs = bugs};
+    int rc = srun_run(s, &opt, r);
+    if (rc != 0)
+        print_error("%s seed %" PRIu64 ": %s\n", s->filename, seed, r->err);
+    assert_int_equal(rc, 0);
+    assert_false(r->internal_error);
+}
+
+/* Runs one entry; returns the first seed that caught the bug. */
+static uint64_t check_entry(const struct catalog_entry *e, struct srun_result *r)
+{
+    struct scenario *s = load(e->file);
+    /* The bug comes from the test (--bug), never from the file: without it
+     * the file is a regression scenario for the fixed core. */
+    assert_int_equal(s->bug_count, 0);
+    uint64_t caught = 0;
+    for (uint64_t seed = 1; seed <= e->within_seeds; seed++) {
+        run(s, seed, ZAB_BUG_BIT(e->bug), r);
+        if (r->violated && !caught && !word_in(e->properties, r->property))
+            print_message("%s seed %" PRIu64 ": caught by %s, not one of {%s}\n",
+                          zab_bug_name(e->bug), seed, r->property, e->properties);
+        if (!caught && r->violated && word_in(e->properties, r->property)) {
+            caught = seed;
+            print_message("%-26s caught at seed %" PRIu64 " by %s: %s\n", zab_bug_name(e->bug),
+                          seed, r->property, r->detail);
+        }
+        /* Without the bug the same trigger is survived. */
+        run(s, seed, 0, r);
+        if (r->violated || !r->all_pass)
+            print_error("%s without its bug fails at seed %" PRIu64 ": %s: %s\n"
+                        "  replay: zablab replay %s --seed %" PRIu64 " --trace t.jsonl\n",
+                        e->file, seed, r->property, r->detail, e->file, seed);
+        assert_false(r->violated);
+        assert_true(r->all_pass);
+    }
+    if (!caught)
+        print_error("bug %s not caught by %s within %" PRIu64 " seeds (expected {%s})\n"
+                    "  replay: zablab replay %s --seed 1 --bug %s --trace t.jsonl\n",
+                    zab_bug_name(e->bug), e->file, e->within_seeds, e->properties, e->file,
+                    zab_bug_name(e->bug));
+    scn_free(s);
+    free(s);
+    return caught;
+}
+
+static void every_planted_bug_is_caught_by_its_scenario(void **st)
+{
+    (void)st;
+    struct srun_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    for (size_t i = 0; i < N_CATALOG; i++)
+        assert_true(check_entry(&catalog[i], r) > 0);
+    free(r);
+}
+
+/* A new switch without a scenario, or a scenario without an entry, fails. */
+static void catalog_covers_every_bug_and_file(void **st)
+{
+    (void)st;
+    for (int b = 0; b < ZAB_BUG_COUNT; b++) {
+        int n = 0;
+        for (size_t i = 0; i < N_CATALOG; i++)
+            n += (int)catalog[i].bug == b;
+        if (n != 1)
+            print_error("bug %s has %d catalog entries\n", zab_bug_name(b), n);
+        assert_int_equal(n, 1);
+    }
+    glob_t g;
+    assert_int_equal(glob("scenarios/bug-*.scn", 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, N_CATALOG);
+    for (size_t k = 0; k < g.gl_pathc; k++) {
+        bool listed = false;
+        for (size_t i = 0; i < N_CATALOG; i++)
+            listed |= !strcmp(catalog[i].file, g.gl_pathv[k]);
+        if (!listed)
+            print_error("%s is not in the catalog\n", g.gl_pathv[k]);
+        assert_true(listed);
+    }
+    globfree(&g);
+}
+
+/* The scenario files name what they reproduce: the header comment mentions
+ * the switch and the property the catalog expects first. */
+static void scenario_headers_name_bug_and_property(void **st)
+{
+    (void)st;
+    for (size_t i = 0; i < N_CATALOG; i++) {
+        FILE *f = fopen(catalog[i].file, "r");
+        assert_non_null(f);
+        char buf[4096];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char first[32];
+        size_t k = strcspn(catalog[i].properties, " ");
+        snprintf(first, sizeof first, "%.*s", (int)k, catalog[i].properties);
+        assert_int_equal(buf[0], '#');
+        assert_non_null(strstr(buf, zab_bug_name(catalog[i].bug)));
+        assert_non_null(strstr(buf, first));
+        assert_non_null(strstr(buf, "Caught by:"));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(catalog_covers_every_bug_and_file),
+        cmocka_unit_test(scenario_headers_name_bug_and_property),
+        cmocka_unit_test(every_planted_bug_is_caught_by_its_scenario),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
