@@ -150,8 +150,8 @@ uint64_t replica_hash(const struct replica *r)
     }
     for (int id = 1; id <= r->cfg.n_servers; id++) {
         const struct rep_learner *l = &r->learners[id];
-        uint64_t v[6] = {l->state, l->observer, l->epoch_valid, l->accepted_epoch,
-                         l->current_epoch, l->last_zxid};
+        uint64_t v[7] = {l->state, l->observer, l->epoch_valid, l->accepted_epoch,
+                         l->current_epoch, l->last_zxid, l->nl_ack_missed};
         h = hash_fold(h, v, sizeof v);
     }
     return h;

@@ -219,6 +219,7 @@ struct rep_learner {
     uint64_t current_epoch;    /* from ACKEPOCH */
     uint64_t last_zxid;        /* from ACKEPOCH */
     uint64_t last_heard_ms;
+    uint8_t nl_ack_missed;     /* BUG_ACK_ORDER_4685: the first ACK after NEWLEADER was another one */
 };
 
 /* A disk op whose completion the replica waits on. */

@@ -116,6 +116,19 @@ static void send_acks(struct replica *r)
         r->ack_hi = hi;
 }
 
+/* ZOOKEEPER-4685 (planted): the old SyncRequestProcessor ACKed every txn it
+ * logged, the DIFF's older-epoch ones included, and could do so before the
+ * QuorumPeer thread sent the ACK of NEWLEADER. */
+static void ack_synced_early(struct replica *r)
+{
+    if (is_observer(r))
+        return;
+    for (uint64_t abs = r->ack_hi < r->log_lo ? r->log_lo : r->ack_hi; abs < r->log_durable_hi; abs++)
+        rep_send_simple(r, r->leader_id, ZAB_MSG_ACK, rep_entry_at(r, abs)->zxid);
+    if (r->log_durable_hi > r->ack_hi)
+        r->ack_hi = r->log_durable_hi;
+}
+
 static void on_proposal(struct replica *r, uint64_t now_ms, const struct zab_msg *m)
 {
     /* Observers get PROPOSALs only inside the sync stream, INFORMs after it. */
@@ -262,6 +275,8 @@ void zab_follower_on_disk(struct replica *r, uint64_t now_ms, const struct rep_d
         send_ackepoch(r, 1);
         return;
     case REP_CONT_NL_FSYNC:
+        if (rep_bug(r, ZAB_BUG_ACK_ORDER_4685))
+            ack_synced_early(r);
         rep_disk_epoch(r, REP_EPOCH_CURRENT, r->follow_epoch, REP_CONT_NL_EPOCH);
         return;
     case REP_CONT_NL_EPOCH_FIRST:

@@ -51,6 +51,7 @@ static const struct catalog_entry catalog[] = {
     {ZAB_BUG_VOTE_ORDER_1419, "scenarios/bug-vote-order-1419.scn", 5, "LIVENESS_LEADER"},
     {ZAB_BUG_EPOCH_FILE_1653, "scenarios/bug-epoch-file-1653.scn", 5, "START_REFUSED"},
     {ZAB_BUG_SYNC_LASTPROCESSED_2355, "scenarios/bug-sync-lastprocessed-2355.scn", 5, "STATE_DIGEST"},
+    {ZAB_BUG_ACK_ORDER_4685, "scenarios/bug-ack-order-4685.scn", 5, "LIVENESS_LEADER"},
 };
 
 #define N_CATALOG (sizeof catalog / sizeof catalog[0])
