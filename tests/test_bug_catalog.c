@@ -194,9 +194,129 @@ static void scenario_headers_name_bug_and_property(void **st)
     }
 }
 
+/* ---- scripted crash points strike where docs/scenarios.md says ---- */
+
+/* Runs scenario text for one seed with a trace in memory; returns the trace
+ * (malloc'd, NUL-terminated). */
+static char *trace_of(const char *text, uint32_t bugs)
+{
+    struct scenario *s = calloc(1, sizeof *s);
+    struct srun_result *r = malloc(sizeof *r);
+    char err[512], *buf = NULL;
+    size_t len = 0;
+    assert_non_null(s);
+    assert_non_null(r);
+    if (scn_parse(text, strlen(text), "crash-point-test", s, err, sizeof err) != 0) {
+        print_error("%s\n", err);
+        fail();
+    }
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    struct srun_options opt = {.seed = 1, .seed_given = true, .extra_bugs = bugs, .trace_out = f};
+    assert_int_equal(srun_run(s, &opt, r), 0);
+    fclose(f);
+    scn_free(s);
+    free(s);
+    free(r);
+    return buf;
+}
+
+/* The trace records of the step in which `node` hit its crash point (the
+ * records just before "crash-point" with the same time and node), joined;
+ * NULL if it never did. */
+static char *crash_step(const char *trace, int node, char *out, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\"node\":%d,\"kind\":\"crash-point\"", node);
+    const char *hit = strstr(trace, key);
+    if (!hit)
+        return NULL;
+    const char *line = hit;
+    while (line > trace && line[-1] != '\n')
+        line--;
+    char prefix[96];                              /* {"t_ns":T,"node":N, */
+    size_t plen = (size_t)(hit - line);
+    snprintf(prefix, sizeof prefix, "%.*s", (int)plen, line);
+    out[0] = '\0';
+    for (const char *l = line; l > trace;) {
+        const char *prev = l - 1;                 /* the '\n' ending the previous record */
+        while (prev > trace && prev[-1] != '\n')
+            prev--;
+        if (strncmp(prev, prefix, plen) != 0)
+            break;
+        strncat(out, prev, (size_t)(l - prev) < cap - strlen(out) - 1 ? (size_t)(l - prev)
+                                                                     : cap - strlen(out) - 1);
+        l = prev;
+    }
+    return out;
+}
+
+#define SCN_BASE "cluster voters 3\ntick 50ms\nrun 3s\nclients 1\nrate 20/s\n"
+
+/* after-epoch-quorum is the currentEpoch write after a quorum of ACKEPOCHs,
+ * not the acceptedEpoch write when the epoch is chosen. */
+static void crash_point_epoch_quorum_follows_ackepochs(void **st)
+{
+    (void)st;
+    char step[4096];
+    char *t = trace_of(SCN_BASE "crash 3 at after-epoch-quorum once\n", 0);
+    assert_non_null(crash_step(t, 3, step, sizeof step));
+    assert_non_null(strstr(step, "\"msg\":\"ACKEPOCH\""));
+    assert_null(strstr(step, "FOLLOWERINFO"));
+    free(t);
+}
+
+/* after-accepted-epoch-persisted is a follower's point: the leader also
+ * persists acceptedEpoch, and must not crash there. */
+static void crash_point_accepted_epoch_is_a_followers(void **st)
+{
+    (void)st;
+    char step[4096];
+    char *t = trace_of(SCN_BASE "crash 3 at after-accepted-epoch-persisted once\n", 0);
+    assert_null(crash_step(t, 3, step, sizeof step));   /* 3 leads epoch 1 */
+    free(t);
+    t = trace_of(SCN_BASE "crash 1 at after-accepted-epoch-persisted once\n", 0);
+    assert_non_null(crash_step(t, 1, step, sizeof step));
+    assert_non_null(strstr(step, "EPOCH_ACCEPTED"));
+    free(t);
+}
+
+/* after-newleader-ack-sent strikes on the NEWLEADER ACK itself, also where
+ * BUG_EPOCH_BEFORE_FSYNC sends it after an fsync instead of the epoch write. */
+static void crash_point_newleader_ack_by_the_ack(void **st)
+{
+    (void)st;
+    char step[4096];
+    uint32_t bugs[2] = {0, ZAB_BUG_BIT(ZAB_BUG_EPOCH_BEFORE_FSYNC)};
+    for (int i = 0; i < 2; i++) {
+        char *t = trace_of(SCN_BASE "crash 1 at after-newleader-ack-sent once\n", bugs[i]);
+        assert_non_null(crash_step(t, 1, step, sizeof step));
+        assert_non_null(strstr(step, "\"msg\":\"ACK\""));
+        free(t);
+    }
+}
+
+/* after-proposal-sent is a new proposal, not the PROPOSALs of a sync stream
+ * to a rejoining follower. */
+static void crash_point_proposal_sent_is_a_new_proposal(void **st)
+{
+    (void)st;
+    char step[4096];
+    char *t = trace_of(SCN_BASE "at 0.5s crash 1\nat 1s restart 1\n"
+                                "at 1s crash 3 at after-proposal-sent once\n", 0);
+    assert_non_null(crash_step(t, 3, step, sizeof step));
+    assert_non_null(strstr(step, "PROPOSED"));
+    assert_null(strstr(step, "SYNC_SENT"));
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(crash_point_epoch_quorum_follows_ackepochs),
+        cmocka_unit_test(crash_point_accepted_epoch_is_a_followers),
+        cmocka_unit_test(crash_point_newleader_ack_by_the_ack),
+        cmocka_unit_test(crash_point_proposal_sent_is_a_new_proposal),
         cmocka_unit_test(catalog_covers_every_bug_and_file),
         cmocka_unit_test(scenario_headers_name_bug_and_property),
         cmocka_unit_test(every_planted_bug_is_caught_by_its_scenario),
