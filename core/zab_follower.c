@@ -24,7 +24,7 @@ void zab_follower_start(struct replica *r, uint64_t now_ms, int leader)
     r->follow_since_ms = now_ms;
     r->leader_heard_ms = now_ms;
     r->ack_hi = r->log_hi;
-    struct zab_msg m = {.kind = ZAB_MSG_FOLLOWERINFO, .epoch = r->accepted_epoch,
+    struct zab_msg m = {.kind = ZAB_MSG_FOLLOWERINFO, .epoch = rep_accepted_promised(r),
                         .flag = (uint8_t)is_observer(r)};
     rep_send(r, leader, &m);
 }
@@ -44,11 +44,15 @@ static void on_leaderinfo(struct replica *r, uint64_t now_ms, uint64_t epoch)
         return;
     }
     r->follow_epoch = epoch;
-    if (epoch > r->accepted_epoch ||
-        (epoch < r->accepted_epoch && rep_bug(r, ZAB_BUG_ACCEPT_STALE_LEADERINFO))) {
+    /* Compared with the promised value, not the durable one: an earlier,
+     * higher write may still be in flight, and a lower one issued after it
+     * would move the file (and memory) backwards. */
+    uint64_t promised = rep_accepted_promised(r);
+    if (epoch > promised ||
+        (epoch < promised && rep_bug(r, ZAB_BUG_ACCEPT_STALE_LEADERINFO))) {
         /* acceptedEpoch to file first; ACKEPOCH only once it is durable. */
         rep_disk_epoch(r, REP_EPOCH_ACCEPTED, epoch, REP_CONT_FOLLOWER_ACCEPTED);
-    } else if (epoch == r->accepted_epoch) {
+    } else if (epoch == promised) {
         send_ackepoch(r, 0);          /* ZooKeeper's currentEpoch = -1: not counted */
     } else {
         quit(r, now_ms, REP_DROP_EPOCH_STALE);

@@ -33,7 +33,7 @@ static void maybe_choose_epoch(struct replica *r)
 {
     if (r->epoch_proposed || !quorum_contains_quorum(&r->qv, r->info_mask))
         return;
-    uint64_t max = r->accepted_epoch;
+    uint64_t max = rep_accepted_promised(r);
     for (int id = 1; id <= r->cfg.n_servers; id++)
         if ((r->info_mask & quorum_bit(id)) && id != r->id && r->learners[id].accepted_epoch > max)
             max = r->learners[id].accepted_epoch;
