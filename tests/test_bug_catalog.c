@@ -310,9 +310,49 @@ static void crash_point_proposal_sent_is_a_new_proposal(void **st)
     free(t);
 }
 
+/* ---- regression: a real core bug found by scripted-fault fuzzing ----
+ * Server 1's disk is 100x slow while it hops between would-be leaders: it
+ * issued acceptedEpoch writes 2 and 3 (both still queued), then compared a
+ * LEADERINFO(2) with its durable acceptedEpoch (1) and issued a write of 2
+ * again. The writes completed in order 2, 3, 2: acceptedEpoch went back.
+ * Fixed by comparing with the promised (durable or in-flight) value. */
+static void slow_epoch_writes_never_move_accepted_epoch_back(void **st)
+{
+    (void)st;
+    static const char text[] =
+        "cluster voters 3\ntick 50ms\nrun 9s\n"
+        "disk torn-write-probability 0.3\nclients 1\nrate 150/s\n"
+        "at 1.111s pause 1 for 400ms\n"
+        "at 1.502s crash 3 at after-accepted-epoch-persisted count 1\n"
+        "at 2.172s release ANY all -> all\n"
+        "at 2.774s hold PROPOSAL 1 -> 3\n"
+        "at 3.546s crash 3 at after-proposal-received count 1\n"
+        "at 3.897s slow-disk 1 x100 for 200ms\n"
+        "at 4.508s partition {3}\n"
+        "at 4.949s torn-write 3\n"
+        "at 6.2s release ANY all -> all\nat 6.2s heal\nat 6.3s restart all\n"
+        "expect safety\n";
+    struct scenario *s = calloc(1, sizeof *s);
+    struct srun_result *r = malloc(sizeof *r);
+    char err[512];
+    assert_non_null(s);
+    assert_non_null(r);
+    assert_int_equal(scn_parse(text, strlen(text), "slow-epoch", s, err, sizeof err), 0);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        run(s, seed, 0, r);
+        if (r->violated)
+            print_error("seed %" PRIu64 ": %s: %s\n", seed, r->property, r->detail);
+        assert_false(r->violated);
+    }
+    scn_free(s);
+    free(s);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(slow_epoch_writes_never_move_accepted_epoch_back),
         cmocka_unit_test(crash_point_epoch_quorum_follows_ackepochs),
         cmocka_unit_test(crash_point_accepted_epoch_is_a_followers),
         cmocka_unit_test(crash_point_newleader_ack_by_the_ack),
