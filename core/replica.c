@@ -131,6 +131,7 @@ uint64_t replica_hash(const struct replica *r)
 {
     uint64_t scalars[] = {
         r->state, r->phase, (uint64_t)r->leader_id, r->accepted_epoch, r->current_epoch,
+        r->accepted_epoch_issued,
         r->established_epoch, r->log_hi - r->log_lo, r->log_appended_hi - r->log_lo,
         r->log_durable_hi - r->log_lo, r->log_base_zxid, r->commit_hi - r->log_lo,
         r->applied_hi - r->log_lo, r->zxid_reported, r->snapshot_zxid, r->epoch_proposed,
@@ -150,8 +151,8 @@ uint64_t replica_hash(const struct replica *r)
     }
     for (int id = 1; id <= r->cfg.n_servers; id++) {
         const struct rep_learner *l = &r->learners[id];
-        uint64_t v[6] = {l->state, l->observer, l->epoch_valid, l->accepted_epoch,
-                         l->current_epoch, l->last_zxid};
+        uint64_t v[7] = {l->state, l->observer, l->epoch_valid, l->accepted_epoch,
+                         l->current_epoch, l->last_zxid, l->nl_ack_missed};
         h = hash_fold(h, v, sizeof v);
     }
     return h;
@@ -246,6 +247,8 @@ uint64_t rep_disk_epoch(struct replica *r, int which, uint64_t epoch, int cont)
     a->op_id = r->next_op_id++, a->which = (uint8_t)which, a->value = epoch;
     struct rep_disk_wait *w = push_wait(r, a->op_id, REP_ACT_EPOCH_WRITE, cont);
     w->which = (uint8_t)which, w->value = epoch;
+    if (which == REP_EPOCH_ACCEPTED && epoch > r->accepted_epoch_issued)
+        r->accepted_epoch_issued = epoch;
     return a->op_id;
 }
 

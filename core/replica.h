@@ -219,6 +219,7 @@ struct rep_learner {
     uint64_t current_epoch;    /* from ACKEPOCH */
     uint64_t last_zxid;        /* from ACKEPOCH */
     uint64_t last_heard_ms;
+    uint8_t nl_ack_missed;     /* BUG_ACK_ORDER_4685: the first ACK after NEWLEADER was another one */
 };
 
 /* A disk op whose completion the replica waits on. */
@@ -244,6 +245,7 @@ struct replica {
     int leader_id;             /* leader followed/observed (self when leading); 0 = none */
     uint64_t accepted_epoch;   /* memory copy; the file is always written first */
     uint64_t current_epoch;
+    uint64_t accepted_epoch_issued; /* highest acceptedEpoch write issued (may not be durable yet) */
     uint64_t established_epoch;/* leading: epoch in which a quorum ACKed NEWLEADER; else 0 */
     struct fle fle;            /* fle.vote is the current vote, fle.round the logical clock */
     /* In-memory log: absolute indices [log_lo, log_hi); entry i at log[i - log_lo]. */

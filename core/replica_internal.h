@@ -24,6 +24,16 @@ static inline int rep_bug(const struct replica *r, enum zab_bug b)
     return (r->cfg.bugs & ZAB_BUG_BIT(b)) != 0;
 }
 
+/* The acceptedEpoch this server has promised: the durable value, or a
+ * higher one whose write is still in flight (a slow disk can hold several
+ * writes from earlier role sessions; they complete in issue order, so a new
+ * write must never be lower than one already issued). */
+static inline uint64_t rep_accepted_promised(const struct replica *r)
+{
+    return r->accepted_epoch_issued > r->accepted_epoch ? r->accepted_epoch_issued
+                                                        : r->accepted_epoch;
+}
+
 static inline uint64_t rep_tick_ms(const struct replica *r, uint32_t ticks)
 {
     return (uint64_t)r->cfg.tick_ms * ticks;

@@ -31,6 +31,8 @@ static const struct zab_bug_info zab_bugs[ZAB_BUG_COUNT] = {
         "new-epoch txns reach the log before currentEpoch is written, and restart then refuses to start (ZOOKEEPER-1653)"},
     [ZAB_BUG_SYNC_LASTPROCESSED_2355] = {"SYNC_LASTPROCESSED_2355",
         "a DIFF sets the follower's lastProcessedZxid to the leader's zxid before the txns arrive (ZOOKEEPER-2355)"},
+    [ZAB_BUG_ACK_ORDER_4685] = {"ACK_ORDER_4685",
+        "a follower ACKs the DIFF's txns before NEWLEADER, and the leader takes that first ACK for the NEWLEADER ACK (ZOOKEEPER-4685)"},
 };
 
 const char *zab_bug_name(int i)

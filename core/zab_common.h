@@ -20,6 +20,7 @@ enum zab_bug {
     ZAB_BUG_VOTE_ORDER_1419,           /* FLE predicate ignores epoch in the id tie-break (ZK-1419) */
     ZAB_BUG_EPOCH_FILE_1653,           /* new-epoch records logged before currentEpoch; restart then refuses (ZK-1653) */
     ZAB_BUG_SYNC_LASTPROCESSED_2355,   /* DIFF sets lastProcessedZxid to the leader's (ZK-2355) */
+    ZAB_BUG_ACK_ORDER_4685,            /* sync txns ACKed before NEWLEADER's ACK, which the leader then misses (ZK-4685) */
     ZAB_BUG_COUNT
 };
 

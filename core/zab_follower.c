@@ -24,7 +24,7 @@ void zab_follower_start(struct replica *r, uint64_t now_ms, int leader)
     r->follow_since_ms = now_ms;
     r->leader_heard_ms = now_ms;
     r->ack_hi = r->log_hi;
-    struct zab_msg m = {.kind = ZAB_MSG_FOLLOWERINFO, .epoch = r->accepted_epoch,
+    struct zab_msg m = {.kind = ZAB_MSG_FOLLOWERINFO, .epoch = rep_accepted_promised(r),
                         .flag = (uint8_t)is_observer(r)};
     rep_send(r, leader, &m);
 }
@@ -44,11 +44,15 @@ static void on_leaderinfo(struct replica *r, uint64_t now_ms, uint64_t epoch)
         return;
     }
     r->follow_epoch = epoch;
-    if (epoch > r->accepted_epoch ||
-        (epoch < r->accepted_epoch && rep_bug(r, ZAB_BUG_ACCEPT_STALE_LEADERINFO))) {
+    /* Compared with the promised value, not the durable one: an earlier,
+     * higher write may still be in flight, and a lower one issued after it
+     * would move the file (and memory) backwards. */
+    uint64_t promised = rep_accepted_promised(r);
+    if (epoch > promised ||
+        (epoch < promised && rep_bug(r, ZAB_BUG_ACCEPT_STALE_LEADERINFO))) {
         /* acceptedEpoch to file first; ACKEPOCH only once it is durable. */
         rep_disk_epoch(r, REP_EPOCH_ACCEPTED, epoch, REP_CONT_FOLLOWER_ACCEPTED);
-    } else if (epoch == r->accepted_epoch) {
+    } else if (epoch == promised) {
         send_ackepoch(r, 0);          /* ZooKeeper's currentEpoch = -1: not counted */
     } else {
         quit(r, now_ms, REP_DROP_EPOCH_STALE);
@@ -114,6 +118,19 @@ static void send_acks(struct replica *r)
     }
     if (hi > r->ack_hi)
         r->ack_hi = hi;
+}
+
+/* ZOOKEEPER-4685 (planted): the old SyncRequestProcessor ACKed every txn it
+ * logged, the DIFF's older-epoch ones included, and could do so before the
+ * QuorumPeer thread sent the ACK of NEWLEADER. */
+static void ack_synced_early(struct replica *r)
+{
+    if (is_observer(r))
+        return;
+    for (uint64_t abs = r->ack_hi < r->log_lo ? r->log_lo : r->ack_hi; abs < r->log_durable_hi; abs++)
+        rep_send_simple(r, r->leader_id, ZAB_MSG_ACK, rep_entry_at(r, abs)->zxid);
+    if (r->log_durable_hi > r->ack_hi)
+        r->ack_hi = r->log_durable_hi;
 }
 
 static void on_proposal(struct replica *r, uint64_t now_ms, const struct zab_msg *m)
@@ -262,6 +279,8 @@ void zab_follower_on_disk(struct replica *r, uint64_t now_ms, const struct rep_d
         send_ackepoch(r, 1);
         return;
     case REP_CONT_NL_FSYNC:
+        if (rep_bug(r, ZAB_BUG_ACK_ORDER_4685))
+            ack_synced_early(r);
         rep_disk_epoch(r, REP_EPOCH_CURRENT, r->follow_epoch, REP_CONT_NL_EPOCH);
         return;
     case REP_CONT_NL_EPOCH_FIRST:

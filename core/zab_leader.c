@@ -33,7 +33,7 @@ static void maybe_choose_epoch(struct replica *r)
 {
     if (r->epoch_proposed || !quorum_contains_quorum(&r->qv, r->info_mask))
         return;
-    uint64_t max = r->accepted_epoch;
+    uint64_t max = rep_accepted_promised(r);
     for (int id = 1; id <= r->cfg.n_servers; id++)
         if ((r->info_mask & quorum_bit(id)) && id != r->id && r->learners[id].accepted_epoch > max)
             max = r->learners[id].accepted_epoch;
@@ -272,11 +272,21 @@ static void self_ack_durable(struct replica *r)
 static void on_ack(struct replica *r, int from, uint64_t zxid)
 {
     struct rep_learner *l = &r->learners[from];
-    if (zxid == zxid_make((uint32_t)r->current_epoch, 0) && r->current_epoch == r->epoch_proposed) {
+    int newleader_ack = zxid == zxid_make((uint32_t)r->current_epoch, 0) &&
+                        r->current_epoch == r->epoch_proposed;
+    if (!newleader_ack && l->state == REP_LH_SYNCING && !r->established_epoch &&
+        rep_bug(r, ZAB_BUG_ACK_ORDER_4685)) {
+        /* ZOOKEEPER-4685: LearnerHandler reads one packet as the NEWLEADER ACK;
+         * another ACK there is logged and dropped, and this learner is never
+         * counted for the new epoch (waitForNewLeaderAck). */
+        l->nl_ack_missed = 1;
+        return;
+    }
+    if (newleader_ack) {
         if (l->state != REP_LH_SYNCING)
             return;
         l->state = REP_LH_NEWLEADER_ACKED;
-        if (!l->observer)
+        if (!l->observer && !l->nl_ack_missed)
             r->newleader_ack_mask |= quorum_bit(from);
         if (r->established_epoch)
             send_uptodate(r, from);

@@ -344,6 +344,28 @@ static bool issued(const struct replica_out *out, int action)
     return false;
 }
 
+static bool epoch_write_issued(const struct replica_out *out, int which)
+{
+    for (uint32_t i = 0; i < out->n_actions; i++)
+        if (out->actions[i].kind == REP_ACT_EPOCH_WRITE && out->actions[i].which == which)
+            return true;
+    return false;
+}
+
+/* Whether the step sent an ACK for exactly this zxid (the NEWLEADER ACK is
+ * the ACK of (epoch, 0); proposal ACKs may share its step). */
+static bool sent_ack_of(const struct replica_out *out, uint64_t zxid)
+{
+    for (uint32_t i = 0; i < out->n_actions; i++) {
+        const struct rep_action *a = &out->actions[i];
+        struct zab_msg m;
+        if (a->kind == REP_ACT_SEND && a->len && a->bytes[0] == ZAB_MSG_ACK &&
+            zab_msg_decode(a->bytes, a->len, &m, NULL, 0) == 0 && m.zxid == zxid)
+            return true;
+    }
+    return false;
+}
+
 /* Whether this step is the protocol point. "Sent" points crash in the step
  * that sent the message: it is then in flight and dies with the crash. */
 static bool at_point(enum scn_crash_point p, const struct replica *r,
@@ -351,23 +373,35 @@ static bool at_point(enum scn_crash_point p, const struct replica *r,
 {
     int got = cause->kind == CC_MESSAGE && cause->msg_len ? cause->msg[0] : 0;
     bool follower = r->state == REP_FOLLOWING || r->state == REP_OBSERVING;
+    bool leader = r->state == REP_LEADING;
     switch (p) {
     case SCN_POINT_AFTER_VOTE_SENT: return sent_kind(out, ZAB_MSG_NOTIFICATION);
     case SCN_POINT_AFTER_LEADERINFO_RECEIVED: return got == ZAB_MSG_LEADERINFO;
-    case SCN_POINT_AFTER_ACCEPTED_EPOCH_PERSISTED: return has_event(out, REP_EV_EPOCH_ACCEPTED, -1);
+    /* The leader persists acceptedEpoch too, when it chooses the epoch: not this point. */
+    case SCN_POINT_AFTER_ACCEPTED_EPOCH_PERSISTED:
+        return follower && has_event(out, REP_EV_EPOCH_ACCEPTED, -1);
     case SCN_POINT_AFTER_ACKEPOCH_SENT: return sent_kind(out, ZAB_MSG_ACKEPOCH);
-    case SCN_POINT_AFTER_EPOCH_QUORUM: return !follower && issued(out, REP_ACT_EPOCH_WRITE) &&
-                                              r->epoch_proposed && r->current_epoch < r->epoch_proposed;
+    /* The step that issues the currentEpoch write; the acceptedEpoch write
+     * when the epoch is chosen (a FOLLOWERINFO quorum) comes earlier. */
+    case SCN_POINT_AFTER_EPOCH_QUORUM:
+        return leader && epoch_write_issued(out, REP_EPOCH_CURRENT) && r->epoch_proposed &&
+               r->current_epoch < r->epoch_proposed;
     case SCN_POINT_AFTER_SYNC_SENT: return has_event(out, REP_EV_SYNC_SENT, -1);
     case SCN_POINT_AFTER_DIFF_RECEIVED: return got == ZAB_MSG_DIFF;
     case SCN_POINT_AFTER_TRUNC_RECEIVED: return got == ZAB_MSG_TRUNC;
     case SCN_POINT_AFTER_SNAP_RECEIVED: return got == ZAB_MSG_SNAP;
     case SCN_POINT_AFTER_NEWLEADER_RECEIVED: return got == ZAB_MSG_NEWLEADER;
-    case SCN_POINT_AFTER_CURRENT_EPOCH_PERSISTED: return has_event(out, REP_EV_EPOCH_CURRENT, -1);
+    case SCN_POINT_AFTER_CURRENT_EPOCH_PERSISTED:
+        return follower && has_event(out, REP_EV_EPOCH_CURRENT, -1);
+    /* By the ACK itself: with BUG_EPOCH_BEFORE_FSYNC it follows an fsync,
+     * not the currentEpoch write. */
     case SCN_POINT_AFTER_NEWLEADER_ACK_SENT:
-        return follower && has_event(out, REP_EV_EPOCH_CURRENT, -1) && sent_kind(out, ZAB_MSG_ACK);
+        return follower && r->follow_epoch &&
+               sent_ack_of(out, zxid_make((uint32_t)r->follow_epoch, 0));
     case SCN_POINT_AFTER_UPTODATE_RECEIVED: return got == ZAB_MSG_UPTODATE;
-    case SCN_POINT_AFTER_PROPOSAL_SENT: return sent_kind(out, ZAB_MSG_PROPOSAL);
+    /* A new proposal, not the PROPOSALs of a sync stream. */
+    case SCN_POINT_AFTER_PROPOSAL_SENT:
+        return leader && has_event(out, REP_EV_PROPOSED, -1) && sent_kind(out, ZAB_MSG_PROPOSAL);
     case SCN_POINT_AFTER_PROPOSAL_RECEIVED: return got == ZAB_MSG_PROPOSAL;
     case SCN_POINT_AFTER_FSYNC_BEFORE_ACK:
         return follower && cause->kind == CC_DISK && cause->disk_op == DISK_OP_FSYNC;
