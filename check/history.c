@@ -32,6 +32,17 @@ enum chk_f chk_f_parse(const char *s, size_t len)
     return CHK_F_NONE;
 }
 
+const char *chk_verdict_name(enum chk_verdict v)
+{
+    switch (v) {
+    case CHK_VERDICT_OK: return "ok";
+    case CHK_VERDICT_VIOLATION: return "violation";
+    case CHK_VERDICT_BAD_INPUT: return "bad input";
+    case CHK_VERDICT_UNKNOWN: return "unknown";
+    default: return "internal error";
+    }
+}
+
 const char *chk_type_name(enum chk_type t)
 {
     static const char *const n[] = {"invoke", "ok", "fail", "info", "watch"};
@@ -75,6 +86,13 @@ bool chk_f_is_write(enum chk_f f)
     default:
         return false;
     }
+}
+
+bool chk_op_observed(const struct chk_history *h, const struct chk_op *op)
+{
+    if (op->status == CHK_ST_OK)
+        return true;
+    return op->status == CHK_ST_FAIL && op->ret != CHK_NONE && h->events[op->ret].err != 0;
 }
 
 void chk_fmt_when(const struct chk_event *ev, char *buf, size_t len)

@@ -128,6 +128,16 @@ struct chk_history {
     uint32_t str_hash_cap;
 };
 
+/* Verdicts of every checker; the values are the `zablab check` exit codes. */
+enum chk_verdict {
+    CHK_VERDICT_OK = 0,          /* the history satisfies the property */
+    CHK_VERDICT_VIOLATION = 1,   /* it does not; the message shows why */
+    CHK_VERDICT_BAD_INPUT = 2,   /* malformed history or usage */
+    CHK_VERDICT_INTERNAL = 3,    /* out of memory or a bug */
+    CHK_VERDICT_UNKNOWN = 5,     /* budget exhausted before a verdict */
+};
+const char *chk_verdict_name(enum chk_verdict v);
+
 enum chk_format { CHK_FMT_AUTO, CHK_FMT_JSONL, CHK_FMT_EDN };
 
 struct chk_history *chk_history_new(const char *name);
@@ -204,6 +214,11 @@ struct chk_writer;
 struct chk_writer *chk_writer_open(const char *path, char *err, size_t errlen);
 int chk_writer_append(struct chk_writer *w, const struct chk_record *rec);
 int chk_writer_close(struct chk_writer *w);
+
+/* Did the op take place with a known outcome? ok, or a fail that carries a
+ * ZooKeeper error (NONODE, BADVERSION, ...): such an error is an observation
+ * of the state, not a "did not happen". */
+bool chk_op_observed(const struct chk_history *h, const struct chk_op *op);
 
 /* Names used by both formats and in messages. */
 const char *chk_f_name(enum chk_f f);

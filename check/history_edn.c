@@ -250,7 +250,11 @@ static int to_str(struct edn *p, const struct edn_node *nd, chk_str *out, const 
     *out = 0;
     switch (nd->kind) {
     case E_NIL: return 0;
-    case E_STR: *out = chk_str_intern(p->h, p->scratch + nd->off, nd->len); break;
+    case E_STR:
+        if (nd->len == 0)
+            return 0;                    /* "" reads as nil */
+        *out = chk_str_intern(p->h, p->scratch + nd->off, nd->len);
+        break;
     case E_KW: case E_SYM: *out = chk_str_intern(p->h, p->s + nd->off, nd->len); break;
     case E_INT:
         *out = chk_str_intern(p->h, buf, (size_t)snprintf(buf, sizeof buf, "%" PRId64, nd->i));

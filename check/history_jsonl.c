@@ -85,6 +85,8 @@ static int get_str(const struct jctx *c, json_t *o, const char *key, chk_str *ou
     } else {
         return jfail(c, key, "field \"%s\" must be a string", key);
     }
+    if (l == 0)
+        return 0;                        /* "" and null are both string 0 */
     *out = chk_str_intern(c->h, s, l);
     return *out ? 0 : jfail(c, key, "out of memory");
 }
