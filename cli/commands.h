@@ -5,5 +5,6 @@
 #define ZABLAB_VERSION "0.1.0"
 
 int cmd_version(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ struct command {
 
 static const struct command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"check", cmd_check, "judge a history: linearizability, ZooKeeper consistency"},
 };
 
 static void usage(FILE *out)
