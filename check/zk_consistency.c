@@ -294,6 +294,7 @@ struct wit {
     uint32_t cap_nodes;
     uint32_t *node_first;     /* after replay: snaps of node n are */
     uint32_t *node_snaps;     /*   node_snaps[node_first[n] .. node_first[n+1]) */
+    bool zxid_fault;          /* the zxids themselves failed verification */
 };
 
 static int cmp_op_zxid(const void *a, const void *b, void *arg)
@@ -427,40 +428,71 @@ static bool eval_now(struct zk_ctx *c, uint32_t op)
     return ok;
 }
 
-/* Tries the unknown-outcome writes that could explain op's result, placing
- * the first that does right before it (the latest point it can take effect
- * without changing what earlier operations saw). */
+/* Could a write to path a change what an operation on path b sees? Same
+ * path, parent and child, or a sequential prefix and its names. */
+static bool paths_related(const struct chk_history *h, chk_str a, chk_str b)
+{
+    if (a == b)
+        return true;
+    uint32_t la = chk_str_len(h, a), lb = chk_str_len(h, b);
+    const char *sa = chk_str_get(h, a), *sb = chk_str_get(h, b);
+    return la < lb ? !memcmp(sa, sb, la) : !memcmp(sa, sb, lb);
+}
+
+/* Does op's result hold after applying the info writes cand[0..n)? Leaves
+ * the tree as it was. */
+static bool explains(struct zk_ctx *c, uint32_t op, bool is_write, const uint32_t *cand, uint32_t n)
+{
+    const struct chk_history *h = c->h;
+    const struct chk_op *o = &h->ops[op];
+    uint32_t mark = zkt_mark(&c->tree);
+    struct zk_res r;
+    for (uint32_t i = 0; i < n; i++)
+        zkt_apply(&c->tree, h, &h->events[h->ops[cand[i]].inv], h->ops[cand[i]].session, &r);
+    bool ok = zkt_apply(&c->tree, h, &h->events[o->inv], o->session, &r) == 0
+        && zkt_res_matches(h, &h->events[o->ret], &r);
+    zkt_undo(&c->tree, mark);
+    (void)is_write;
+    return ok;
+}
+
+#define INFO_TRY_MAX 16
+
+/* Tries the unknown-outcome writes that could explain op's result, one or
+ * two of them (latest invoked first, at most INFO_TRY_MAX), placing them
+ * right before op: the latest point they can take effect without changing
+ * what earlier operations saw. A greedy choice: see docs/checkers.md. */
 static bool place_info_for(struct zk_ctx *c, struct wit *w, uint32_t op, bool is_write)
 {
     const struct chk_history *h = c->h;
     const struct chk_op *o = &h->ops[op];
     chk_str key = h->events[o->inv].key;
-    for (uint32_t i = 0; i < w->n_info; i++) {
+    uint32_t cand[INFO_TRY_MAX], n = 0, pick[2], n_pick = 0;
+    for (uint32_t i = w->n_info; i-- > 0 && n < INFO_TRY_MAX;) {
         uint32_t io = w->infos[i];
         const struct chk_event *iinv = &h->events[h->ops[io].inv];
         if (w->inserted[io] || h->ops[io].inv > o->ret)
             continue;
-        if (iinv->key != key && iinv->f != CHK_F_MULTI && iinv->f != CHK_F_CLOSE)
-            continue;
-        uint32_t mark = zkt_mark(&c->tree);
-        struct zk_res r;
-        zkt_apply(&c->tree, h, iinv, h->ops[io].session, &r);
-        bool ok;
-        if (is_write) {
-            struct zk_res r2;
-            ok = zkt_apply(&c->tree, h, &h->events[o->inv], o->session, &r2) == 0
-                && zkt_res_matches(h, &h->events[o->ret], &r2);
-        } else {
-            ok = eval_now(c, op);
-        }
-        zkt_undo(&c->tree, mark);
-        if (!ok)
-            continue;
-        zkt_apply(&c->tree, h, iinv, h->ops[io].session, &r);
-        w->inserted[io] = 1;
-        return record_write(c, w, io) == 0;
+        if (paths_related(h, iinv->key, key) || iinv->f == CHK_F_MULTI || iinv->f == CHK_F_CLOSE)
+            cand[n++] = io;
     }
-    return false;
+    for (uint32_t a = 0; a < n && !n_pick; a++)
+        if (explains(c, op, is_write, &cand[a], 1))
+            pick[0] = cand[a], n_pick = 1;
+    for (uint32_t a = 0; a < n && !n_pick; a++)
+        for (uint32_t b = 0; b < n && !n_pick; b++) {
+            uint32_t two[2] = {cand[b], cand[a]};   /* earlier-invoked first */
+            if (a != b && h->ops[two[0]].inv < h->ops[two[1]].inv && explains(c, op, is_write, two, 2))
+                pick[0] = two[0], pick[1] = two[1], n_pick = 2;
+        }
+    for (uint32_t k = 0; k < n_pick; k++) {
+        struct zk_res r;
+        zkt_apply(&c->tree, h, &h->events[h->ops[pick[k]].inv], h->ops[pick[k]].session, &r);
+        w->inserted[pick[k]] = 1;
+        if (record_write(c, w, pick[k]))
+            return false;
+    }
+    return n_pick > 0;
 }
 
 /* The latest writer of op's path so far, for messages. */
@@ -909,6 +941,36 @@ static enum chk_verdict check_watches(struct zk_ctx *c, const struct wit *w)
     return v;
 }
 
+/* The replay places unknown-outcome writes greedily; before reporting a
+ * violation that may come from a wrong guess, search every placement of
+ * them (still following the verified zxids). */
+static enum chk_verdict confirm_by_search(struct zk_ctx *c)
+{
+    struct chk_zk_result *r = c->res;
+    struct chk_zk_result *saved = malloc(sizeof *saved);
+    if (!saved)
+        return CHK_VERDICT_INTERNAL;
+    *saved = *r;
+    zkt_free(&c->tree);
+    if (zkt_init(&c->tree, c->h))
+        return CHK_VERDICT_INTERNAL;
+    c->zxid_constrained = true;
+    enum chk_verdict v = zkc_search(c);
+    uint64_t steps = r->steps;
+    if (v == CHK_VERDICT_VIOLATION || v == CHK_VERDICT_UNKNOWN) {
+        *r = *saved;                     /* the replay's message names the culprit best */
+        r->steps = steps;
+        if (v == CHK_VERDICT_UNKNOWN) {
+            size_t n = strlen(r->msg);
+            snprintf(r->msg + n, sizeof r->msg - n, " [unconfirmed: the search over unknown-"
+                     "outcome writes ran out of budget]");
+            r->verdict = CHK_VERDICT_UNKNOWN;
+        }
+    }
+    free(saved);
+    return v;
+}
+
 static enum chk_verdict judge_witness(struct zk_ctx *c)
 {
     const struct chk_history *h = c->h;
@@ -932,6 +994,7 @@ static enum chk_verdict judge_witness(struct zk_ctx *c)
         sort_by_zxid(h, w.wz, w.n_w);
         sort_by_zxid(h, w.oz, w.n_oz);
         v = verify_zxids(c, &w);
+        w.zxid_fault = v != CHK_VERDICT_OK;
         if (v == CHK_VERDICT_OK)
             v = replay(c, &w);
         if (v == CHK_VERDICT_OK)
@@ -939,6 +1002,8 @@ static enum chk_verdict judge_witness(struct zk_ctx *c)
                                                                  : sessions_pass(c, &w, &x);
         if (v == CHK_VERDICT_OK)
             v = check_watches(c, &w);
+        if (v == CHK_VERDICT_VIOLATION && w.n_info > 0 && !w.zxid_fault)
+            v = confirm_by_search(c);
     }
     free(w.wz), free(w.oz), free(w.infos), free(w.inserted), free(w.pos), free(w.seq);
     free(w.snaps), free(w.last_k), free(w.node_first), free(w.node_snaps);
@@ -1006,6 +1071,10 @@ enum chk_verdict chk_zk_check(struct chk_history *h, const struct chk_zk_opts *o
     if (setup(&c) == 0) {
         res->used_zxids = has_witness(&c);
         v = res->used_zxids ? judge_witness(&c) : zkc_search(&c);
+    }
+    if (v == CHK_VERDICT_OK) {
+        res->rule = "";
+        res->n_shown = 0;
     }
     if (v == CHK_VERDICT_OK)
         snprintf(res->msg, sizeof res->msg, "consistent with ZooKeeper's ordered sequential "

@@ -30,6 +30,7 @@ struct zk_ctx {
     uint32_t *sess_ops;       /* in issue (invocation) order */
     uint32_t *op_of_ev;       /* per event: op index, CHK_NONE for watches */
     struct zk_tree tree;
+    bool zxid_constrained;    /* search only orders that follow the zxids */
 };
 
 /* "session 7 read /k = "3" (version 2) at t=4.100s" */

@@ -22,7 +22,7 @@ struct choice {
 
 struct frame {
     uint32_t choice_first, n_choices, next;
-    uint32_t trail_mark, tree_mark, wdone;
+    uint32_t trail_mark, tree_mark, wdone, zdone;
     uint64_t hh;
 };
 
@@ -44,6 +44,9 @@ struct srch {
     uint32_t *rank;           /* per op: index in the constraint list, or CHK_NONE */
     uint8_t *placed;          /* per constraint index */
     uint32_t n_cons, wdone;
+    uint32_t *zrank;          /* zxid-constrained: write -> index in zxid order;
+                                 observation -> writes with zxid <= its zxid */
+    uint32_t zdone;           /* writes placed (in zxid order) */
     struct trail *trail;
     uint32_t n_trail;
     struct frame *frames;
@@ -105,6 +108,8 @@ static void advance(struct srch *s, uint32_t sess, uint32_t op_placed)
     s->hh ^= head_key(sess, s->head[sess]) ^ head_key(sess, s->head[sess] + 1);
     s->head[sess]++;
     s->depth++;
+    if (op_placed != CHK_NONE && s->c->kind[op_placed] == ZK_WRITE)
+        s->zdone++;
     uint32_t r = op_placed == CHK_NONE ? CHK_NONE : s->rank[op_placed];
     if (r != CHK_NONE) {
         s->placed[r] = 1;
@@ -124,6 +129,7 @@ static void undo_to(struct srch *s, const struct frame *f)
     }
     zkt_undo(&s->c->tree, f->tree_mark);
     s->wdone = f->wdone;
+    s->zdone = f->zdone;
     s->hh = f->hh;
 }
 
@@ -140,6 +146,13 @@ static bool apply_checked(struct srch *s, uint32_t op, bool check)
     return ok;
 }
 
+/* With a zxid witness, writes go in zxid order and an observation with a
+ * zxid sits right after the writes up to it. */
+static bool z_ready(const struct srch *s, uint32_t op)
+{
+    return !s->zrank || s->zrank[op] == CHK_NONE || s->zrank[op] == s->zdone;
+}
+
 /* Places every read, sync and skip that fits now, until nothing moves. */
 static void forced(struct srch *s)
 {
@@ -151,7 +164,7 @@ static void forced(struct srch *s)
                 uint8_t k = c->kind[op];
                 if (k == ZK_SKIP)
                     advance(s, sess, CHK_NONE);
-                else if (k == ZK_OBS && apply_checked(s, op, true))
+                else if (k == ZK_OBS && z_ready(s, op) && apply_checked(s, op, true))
                     advance(s, sess, op);
                 else if (k == ZK_SYNC && s->wdone >= s->need[op])
                     advance(s, sess, op);
@@ -200,7 +213,7 @@ static int push_choices(struct srch *s)
         uint32_t op = head_op(s, sess);
         if (op == CHK_NONE || s->wdone < s->need[op])
             continue;
-        if (c->kind[op] == ZK_WRITE && apply_checked(s, op, true)) {
+        if (c->kind[op] == ZK_WRITE && z_ready(s, op) && apply_checked(s, op, true)) {
             zkt_undo(&c->tree, s->frames[s->n_frames].tree_mark);
             s->choices[s->n_choices++] = (struct choice){sess, ACT_PLACE};
         } else if (c->kind[op] == ZK_INFO) {
@@ -236,7 +249,7 @@ static int expand(struct srch *s)
         return 2;
     note_best(s);
     struct frame *f = &s->frames[s->n_frames];
-    *f = (struct frame){s->n_choices, 0, 0, s->n_trail, zkt_mark(&c->tree), s->wdone, s->hh};
+    *f = (struct frame){s->n_choices, 0, 0, s->n_trail, zkt_mark(&c->tree), s->wdone, s->zdone, s->hh};
     int r = memo_add(&s->memo, c->tree.fp1 ^ s->hh, c->tree.fp2 + zkt_mix(s->hh));
     if (r <= 0)
         return r;
@@ -316,6 +329,49 @@ static int build_constraints(struct srch *s)
     return 0;
 }
 
+static int cmp_zxid(const void *a, const void *b, void *arg)
+{
+    const struct chk_history *h = arg;
+    uint64_t x = h->events[h->ops[*(const uint32_t *)a].ret].zxid;
+    uint64_t y = h->events[h->ops[*(const uint32_t *)b].ret].zxid;
+    return x < y ? -1 : x > y;
+}
+
+static int build_zrank(struct srch *s)
+{
+    struct zk_ctx *c = s->c;
+    const struct chk_history *h = c->h;
+    uint32_t *wz = malloc((h->n_ops + 1) * sizeof *wz), n = 0;
+    s->zrank = malloc((h->n_ops + 1) * sizeof *s->zrank);
+    if (!wz || !s->zrank) {
+        free(wz);
+        return -1;
+    }
+    for (uint32_t i = 0; i < h->n_ops; i++)
+        if (c->kind[i] == ZK_WRITE)
+            wz[n++] = i;
+    qsort_r(wz, n, sizeof *wz, cmp_zxid, (void *)h);
+    for (uint32_t i = 0; i < h->n_ops; i++) {
+        const struct chk_op *o = &h->ops[i];
+        s->zrank[i] = CHK_NONE;
+        if (c->kind[i] != ZK_OBS || !h->events[o->ret].has_zxid)
+            continue;
+        uint32_t lo = 0, hi = n;
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) / 2;
+            if (h->events[h->ops[wz[mid]].ret].zxid <= h->events[o->ret].zxid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        s->zrank[i] = lo;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        s->zrank[wz[k]] = k;
+    free(wz);
+    return 0;
+}
+
 static enum chk_verdict report(struct srch *s)
 {
     struct zk_ctx *c = s->c;
@@ -336,7 +392,7 @@ static enum chk_verdict report(struct srch *s)
 
 enum chk_verdict zkc_search(struct zk_ctx *c)
 {
-    enum chk_verdict v = zkc_explain_values(c);
+    enum chk_verdict v = c->zxid_constrained ? CHK_VERDICT_OK : zkc_explain_values(c);
     if (v != CHK_VERDICT_OK)
         return v;
     const struct chk_history *h = c->h;
@@ -352,7 +408,7 @@ enum chk_verdict zkc_search(struct zk_ctx *c)
     s.memo.bytes_max = c->opts->memo_bytes_max ? c->opts->memo_bytes_max : (1ull << 30);
     v = CHK_VERDICT_INTERNAL;
     if (s.head && s.need && s.rank && s.placed && s.trail && s.frames && s.best_blocked
-        && build_constraints(&s) == 0) {
+        && build_constraints(&s) == 0 && (!c->zxid_constrained || build_zrank(&s) == 0)) {
         for (uint32_t sess = 0; sess < c->n_sess; sess++)
             s.hh ^= head_key(sess, 0);
         v = run(&s);
@@ -360,6 +416,6 @@ enum chk_verdict zkc_search(struct zk_ctx *c)
             v = report(&s);
     }
     free(s.head), free(s.need), free(s.rank), free(s.placed), free(s.trail), free(s.frames);
-    free(s.choices), free(s.best_blocked), free(s.memo.a), free(s.memo.b);
+    free(s.choices), free(s.best_blocked), free(s.memo.a), free(s.memo.b), free(s.zrank);
     return v;
 }

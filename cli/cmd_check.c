@@ -190,7 +190,8 @@ int cmd_check(int argc, char **argv)
         return 2;
     }
     const char *checker = a.checker ? a.checker : model == CHK_MODEL_ZK ? "zk" : "linear";
-    bool run_zk = !strcmp(checker, "zk") || !strcmp(checker, "all");
+    /* "all" runs every checker that applies: the zk checker reads zk ops only */
+    bool run_zk = !strcmp(checker, "zk") || (!strcmp(checker, "all") && model == CHK_MODEL_ZK);
     bool run_lin = !strcmp(checker, "linear") || !strcmp(checker, "all");
     struct verdict_out out[2];
     int n = 0, code = 0;

@@ -6,5 +6,6 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_gen_history(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
     {"version", cmd_version, "print the version"},
     {"check", cmd_check, "judge a history: linearizability, ZooKeeper consistency"},
+    {"gen-history", cmd_gen_history, "generate a history, valid or with a planted anomaly"},
 };
 
 static void usage(FILE *out)
