@@ -326,6 +326,22 @@ static enum chk_verdict verify_zxids(struct zk_ctx *c, struct wit *w)
     const struct chk_history *h = c->h;
     char a[512], b[512];
     uint32_t latest = CHK_NONE;          /* write invoked last among lower zxids */
+    for (uint32_t s = 0; s < c->n_sess; s++) {
+        uint32_t prev = CHK_NONE;
+        for (uint32_t k = c->sess_start[s]; k < c->sess_start[s + 1]; k++) {
+            uint32_t op = c->sess_ops[k];
+            if (c->kind[op] != ZK_WRITE)
+                continue;
+            if (prev != CHK_NONE && h->events[h->ops[prev].ret].zxid > h->events[h->ops[op].ret].zxid) {
+                uint32_t ops[2] = {prev, op};
+                zkc_words(c, prev, a, sizeof a), zkc_words(c, op, b, sizeof b);
+                return zkc_violation(c, "session-fifo", ops, 2, "%s, issued before: %s; but the "
+                                     "later-issued write took effect first (smaller zxid): the "
+                                     "session's operations were not applied in issue order", a, tail_words(b));
+            }
+            prev = op;
+        }
+    }
     for (uint32_t i = 0; i < w->n_w; i++) {
         uint32_t op = w->wz[i];
         const struct chk_op *o = &h->ops[op];
@@ -344,22 +360,6 @@ static enum chk_verdict verify_zxids(struct zk_ctx *c, struct wit *w)
         }
         if (latest == CHK_NONE || o->inv > h->ops[latest].inv)
             latest = op;
-    }
-    for (uint32_t s = 0; s < c->n_sess; s++) {
-        uint32_t prev = CHK_NONE;
-        for (uint32_t k = c->sess_start[s]; k < c->sess_start[s + 1]; k++) {
-            uint32_t op = c->sess_ops[k];
-            if (c->kind[op] != ZK_WRITE)
-                continue;
-            if (prev != CHK_NONE && h->events[h->ops[prev].ret].zxid > h->events[h->ops[op].ret].zxid) {
-                uint32_t ops[2] = {prev, op};
-                zkc_words(c, prev, a, sizeof a), zkc_words(c, op, b, sizeof b);
-                return zkc_violation(c, "session-fifo", ops, 2, "%s, issued before: %s; but the "
-                                     "later-issued write took effect first (smaller zxid): the "
-                                     "session's operations were not applied in issue order", a, tail_words(b));
-            }
-            prev = op;
-        }
     }
     return CHK_VERDICT_OK;
 }
@@ -680,20 +680,23 @@ struct sess_state {
     uint32_t p;               /* earliest position the session may still see */
     uint32_t p_op;            /* op that set p */
     uint32_t sync_write;      /* when a sync set p: the write that forced it */
+    uint32_t sync_op, sync_bound, sync_bound_write;   /* the strongest sync so far */
 };
 
-static enum chk_verdict stale(struct zk_ctx *c, const struct sess_state *st, uint32_t op)
+static enum chk_verdict stale(struct zk_ctx *c, const struct sess_state *st, uint32_t op, uint32_t q)
 {
     char a[512], b[512], d[512];
     zkc_words(c, op, a, sizeof a);
-    zkc_words(c, st->p_op, b, sizeof b);
-    if (c->h->ops[st->p_op].f == CHK_F_SYNC && st->sync_write != CHK_NONE) {
-        uint32_t ops[3] = {st->sync_write, st->p_op, op};
-        zkc_words(c, st->sync_write, d, sizeof d);
+    if (st->sync_op != CHK_NONE && st->sync_bound > q) {
+        /* the sync alone forbids this read: say so, it is the sharper rule */
+        uint32_t ops[3] = {st->sync_bound_write, st->sync_op, op};
+        zkc_words(c, st->sync_op, b, sizeof b);
+        zkc_words(c, st->sync_bound_write, d, sizeof d);
         return zkc_violation(c, "read-after-sync", ops, 3, "%s; but earlier the session %s, and "
                              "that sync began after this write had completed: %s", a,
                              tail_words(b), d);
     }
+    zkc_words(c, st->p_op, b, sizeof b);
     uint32_t ops[2] = {st->p_op, op};
     return zkc_violation(c, "session-monotonic-reads", ops, 2, "%s, older than what the session "
                          "had already seen: earlier it %s", a, tail_words(b));
@@ -746,9 +749,10 @@ static enum chk_verdict session_obs(struct zk_ctx *c, struct wit *w, struct sess
         st->sync_write = CHK_NONE;
         return CHK_VERDICT_OK;
     }
-    bool earlier = w->pos[op] != UINT32_MAX || (st->p > 0 && find_pos(c, w, op, 0, st->p - 1) != UINT32_MAX);
-    if (earlier && st->p_op != CHK_NONE)
-        return stale(c, st, op);
+    uint32_t old = w->pos[op] != UINT32_MAX ? w->pos[op]
+        : st->p > 0 ? find_pos(c, w, op, 0, st->p - 1) : UINT32_MAX;
+    if (old != UINT32_MAX && st->p_op != CHK_NONE)
+        return stale(c, st, op, old);
     enum chk_verdict v = zkc_explain_values(c);
     if (v != CHK_VERDICT_OK)
         return v;
@@ -785,6 +789,11 @@ static enum chk_verdict session_sync(struct zk_ctx *c, const struct wit *w, cons
         st->p = b;
         st->p_op = op;
         st->sync_write = writer;
+    }
+    if (b > st->sync_bound || st->sync_op == CHK_NONE) {
+        st->sync_op = op;
+        st->sync_bound = b;
+        st->sync_bound_write = writer;
     }
     if (c->opts->sync_mode == CHK_SYNC_STRICT && st->p >= first_after(c, x, c->h->ops[op].ret)) {
         char a[512];
@@ -832,7 +841,7 @@ static int build_sync_index(struct zk_ctx *c, const struct wit *w, struct sync_i
 static enum chk_verdict sessions_pass(struct zk_ctx *c, struct wit *w, const struct sync_index *x)
 {
     for (uint32_t s = 0; s < c->n_sess; s++) {
-        struct sess_state st = {0, CHK_NONE, CHK_NONE};
+        struct sess_state st = {0, CHK_NONE, CHK_NONE, CHK_NONE, 0, CHK_NONE};
         for (uint32_t k = c->sess_start[s]; k < c->sess_start[s + 1]; k++) {
             uint32_t op = c->sess_ops[k];
             enum chk_verdict v = CHK_VERDICT_OK;
