@@ -683,18 +683,25 @@ struct sess_state {
     uint32_t sync_op, sync_bound, sync_bound_write;   /* the strongest sync so far */
 };
 
-static enum chk_verdict stale(struct zk_ctx *c, const struct sess_state *st, uint32_t op, uint32_t q)
+static enum chk_verdict stale(struct zk_ctx *c, const struct wit *w, const struct sess_state *st,
+                              uint32_t op, uint32_t q)
 {
-    char a[512], b[512], d[512];
+    char a[512], b[512], d[512], e[512];
     zkc_words(c, op, a, sizeof a);
     if (st->sync_op != CHK_NONE && st->sync_bound > q) {
         /* the sync alone forbids this read: say so, it is the sharper rule */
-        uint32_t ops[3] = {st->sync_bound_write, st->sync_op, op};
+        uint32_t n = zkt_find(&c->tree, c->h->events[c->h->ops[op].inv].key);
+        uint32_t k = next_break(w, n, q);
+        uint32_t missed = k <= st->sync_bound ? w->seq[k] : st->sync_bound_write;
+        uint32_t ops[4] = {missed, st->sync_bound_write, st->sync_op, op};
         zkc_words(c, st->sync_op, b, sizeof b);
         zkc_words(c, st->sync_bound_write, d, sizeof d);
-        return zkc_violation(c, "read-after-sync", ops, 3, "%s; but earlier the session %s, and "
-                             "that sync began after this write had completed: %s", a,
-                             tail_words(b), d);
+        zkc_words(c, missed, e, sizeof e);
+        return zkc_violation(c, "read-after-sync", ops, missed == st->sync_bound_write ? 3 : 4,
+                             "%s; but earlier the session %s, which began after this write had "
+                             "completed: %s; so the read must reflect the write order at least that "
+                             "far, and by then this write had changed the znode: %s", a,
+                             tail_words(b), d, e);
     }
     zkc_words(c, st->p_op, b, sizeof b);
     uint32_t ops[2] = {st->p_op, op};
@@ -752,7 +759,7 @@ static enum chk_verdict session_obs(struct zk_ctx *c, struct wit *w, struct sess
     uint32_t old = w->pos[op] != UINT32_MAX ? w->pos[op]
         : st->p > 0 ? find_pos(c, w, op, 0, st->p - 1) : UINT32_MAX;
     if (old != UINT32_MAX && st->p_op != CHK_NONE)
-        return stale(c, st, op, old);
+        return stale(c, w, st, op, old);
     enum chk_verdict v = zkc_explain_values(c);
     if (v != CHK_VERDICT_OK)
         return v;
