@@ -19,6 +19,7 @@ struct ent {
 struct part {
     chk_str key;
     struct chk_lin_op *ops;
+    int32_t *twin;            /* unknown-outcome op: previous identical one, or -1 */
     uint32_t n_ops, n_ok;
     struct ent *ent;          /* ent[0] is the head sentinel */
     uint32_t n_ent;
@@ -29,6 +30,7 @@ struct memo_slot {
     uint64_t hash;
     int64_t state;
     uint32_t bits;            /* offset in words + 1; 0 = empty */
+    uint32_t flag;            /* search flag that restricts what may follow */
 };
 struct memo {
     struct memo_slot *slots;
@@ -107,14 +109,15 @@ static int memo_grow(struct memo *mm)
 
 /* Returns 1 when (bits, state) is new and now recorded, 0 when seen, -1
  * when the memory budget is exhausted. */
-static int memo_add(struct memo *mm, uint64_t hash, int64_t state, const uint64_t *bits)
+static int memo_add(struct memo *mm, uint64_t hash, int64_t state, const uint64_t *bits, uint32_t flag)
 {
+    hash ^= flag * 0x9e3779b97f4a7c15ull;
     if ((mm->n + 1) * 4 > mm->cap * 3 && memo_grow(mm))
         return -1;
     uint32_t mask = mm->cap - 1, i = (uint32_t)hash & mask;
     for (; mm->slots[i].bits; i = (i + 1) & mask) {
         const struct memo_slot *s = &mm->slots[i];
-        if (s->hash == hash && s->state == state
+        if (s->hash == hash && s->state == state && s->flag == flag
             && !memcmp(mm->words + s->bits - 1, bits, mm->wpb * sizeof *bits))
             return 0;
     }
@@ -130,7 +133,7 @@ static int memo_add(struct memo *mm, uint64_t hash, int64_t state, const uint64_
         mm->cap_words = c;
     }
     memcpy(mm->words + mm->n_words, bits, mm->wpb * sizeof *bits);
-    mm->slots[i] = (struct memo_slot){hash, state, (uint32_t)mm->n_words + 1};
+    mm->slots[i] = (struct memo_slot){hash, state, (uint32_t)mm->n_words + 1, flag};
     mm->n_words += mm->wpb;
     mm->n++;
     return 1;
@@ -167,6 +170,8 @@ static void unlift(struct ent *ent, int32_t e)
 struct search {
     int32_t *stack_ent;
     int64_t *stack_state;
+    uint8_t *stack_must;
+    uint8_t *stack_forced;    /* placed as an eager read: no alternative to try */
     uint32_t sp;
     uint64_t *bits;
     uint64_t *zkey;
@@ -185,6 +190,28 @@ static void track_best(struct search *s, const struct part *p, int64_t state)
     s->best_state = state;
 }
 
+static bool blind(const struct chk_lin_op *op)
+{
+    return op->f == CHK_F_WRITE || op->f == CHK_F_PUT;
+}
+
+/* A completed op that fits the state and leaves it unchanged (a read) can
+ * be placed now without loss: any order that places it later stays valid
+ * with it moved here. So it is placed with no alternative tried. Returns
+ * its entry, or -1. */
+static int32_t eager_read(struct lin_ctx *c, const struct part *p, int64_t state)
+{
+    const struct ent *ent = p->ent;
+    for (int32_t e = ent[0].next; e >= 0 && ent[e].call; e = ent[e].next) {
+        const struct chk_lin_op *op = &p->ops[ent[e].op];
+        int64_t next;
+        if (op->ok && !blind(op) && op->f != CHK_F_APPEND && c->m->kind != CHK_MODEL_ZK
+            && chk_model_step(c->m, state, op, &next) && next == state)
+            return e;
+    }
+    return -1;
+}
+
 /* The search proper. Returns OK, VIOLATION, UNKNOWN or INTERNAL. */
 static enum chk_verdict search_part(struct lin_ctx *c, struct part *p, struct search *s,
                                     struct memo *mm)
@@ -193,30 +220,73 @@ static enum chk_verdict search_part(struct lin_ctx *c, struct part *p, struct se
     int64_t state = c->m->init;
     uint64_t zob = 0;
     uint32_t remaining = p->n_ok;
-    if (memo_add(mm, mix64((uint64_t)state), state, s->bits) < 0)
+    bool must = false;        /* an unknown-outcome write was just placed */
+    if (memo_add(mm, mix64((uint64_t)state), state, s->bits, 0) < 0)
         return CHK_VERDICT_UNKNOWN;
     int32_t e = ent[0].next;
+    bool fresh = true;        /* a new configuration: look for an eager read */
     while (remaining > 0) {
         if ((++c->steps & 1023) == 0 && c->opts->budget_ms > 0
             && elapsed_ms(&c->start) > c->opts->budget_ms)
             return CHK_VERDICT_UNKNOWN;
         if (e < 0)
             return CHK_VERDICT_INTERNAL;   /* a pending return entry must come first */
+        int32_t eager = fresh ? eager_read(c, p, state) : -1;
+        fresh = false;
+        if (eager >= 0) {
+            uint32_t op = ent[eager].op;
+            s->bits[op / 64] |= 1ull << (op % 64);
+            /* the read depends on the value just written: the restriction
+             * after an unknown-outcome write is met */
+            int r = memo_add(mm, mix64((uint64_t)state) ^ zob ^ s->zkey[op], state, s->bits, 0);
+            if (r < 0)
+                return CHK_VERDICT_UNKNOWN;
+            if (r == 0) {                /* seen: this configuration fails */
+                s->bits[op / 64] &= ~(1ull << (op % 64));
+                e = -2;
+                goto backtrack;
+            }
+            zob ^= s->zkey[op];
+            s->stack_ent[s->sp] = eager;
+            s->stack_must[s->sp] = must;
+            s->stack_forced[s->sp] = 1;
+            s->stack_state[s->sp++] = state;
+            must = false;
+            remaining--;
+            lift(ent, eager);
+            track_best(s, p, state);
+            e = ent[0].next;
+            fresh = true;
+            continue;
+        }
         if (ent[e].call) {
             uint32_t op = ent[e].op;
             int64_t next;
-            if (chk_model_step(c->m, state, &p->ops[op], &next)) {
+            int32_t tw = p->twin[op];
+            /* identical unknown-outcome ops go in invocation order: they have
+             * no deadline, so any order of them is as good as this one */
+            bool canonical = tw < 0 || (s->bits[tw / 64] >> (tw % 64) & 1);
+            /* After an unknown-outcome write, only an op that depends on its
+             * value may come next: were it a blind write, or nothing, the
+             * unknown write could be dropped from the order unseen. */
+            bool allowed = canonical && !(must && blind(&p->ops[op]));
+            if (allowed && chk_model_step(c->m, state, &p->ops[op], &next)) {
+                bool next_must = !p->ops[op].ok && c->m->kind != CHK_MODEL_ZK;
                 s->bits[op / 64] |= 1ull << (op % 64);
-                int r = memo_add(mm, mix64((uint64_t)next) ^ zob ^ s->zkey[op], next, s->bits);
+                int r = memo_add(mm, mix64((uint64_t)next) ^ zob ^ s->zkey[op], next, s->bits, next_must);
                 if (r > 0) {
                     zob ^= s->zkey[op];
                     s->stack_ent[s->sp] = e;
+                    s->stack_must[s->sp] = must;
+                    s->stack_forced[s->sp] = 0;
                     s->stack_state[s->sp++] = state;
+                    must = next_must;
                     state = next;
                     remaining -= p->ops[op].ok;
                     lift(ent, e);
                     track_best(s, p, state);
                     e = ent[0].next;
+                    fresh = true;
                     continue;
                 }
                 s->bits[op / 64] &= ~(1ull << (op % 64));
@@ -226,16 +296,21 @@ static enum chk_verdict search_part(struct lin_ctx *c, struct part *p, struct se
             e = ent[e].next;
             continue;
         }
-        if (s->sp == 0)
-            return CHK_VERDICT_VIOLATION;
-        int32_t top = s->stack_ent[--s->sp];
-        uint32_t op = ent[top].op;
-        state = s->stack_state[s->sp];
-        zob ^= s->zkey[op];
-        s->bits[op / 64] &= ~(1ull << (op % 64));
-        remaining += p->ops[op].ok;
-        unlift(ent, top);
-        e = ent[top].next;
+    backtrack:
+        for (bool forced = true; forced;) {
+            if (s->sp == 0)
+                return CHK_VERDICT_VIOLATION;
+            int32_t top = s->stack_ent[--s->sp];
+            uint32_t op = ent[top].op;
+            state = s->stack_state[s->sp];
+            must = s->stack_must[s->sp];
+            forced = s->stack_forced[s->sp];
+            zob ^= s->zkey[op];
+            s->bits[op / 64] &= ~(1ull << (op % 64));
+            remaining += p->ops[op].ok;
+            unlift(ent, top);
+            e = ent[top].next;
+        }
     }
     return CHK_VERDICT_OK;
 }
@@ -384,6 +459,18 @@ static int compile_part(struct lin_ctx *c, struct part *p, const uint32_t *ops, 
     p->n_ok = 0;
     for (uint32_t i = 0; i < k; i++)
         p->n_ok += p->ops[i].ok;
+    p->twin = malloc((k + 1) * sizeof *p->twin);
+    if (!p->twin)
+        return -1;
+    for (uint32_t i = 0; i < k; i++) {
+        p->twin[i] = -1;
+        for (uint32_t j = i; j-- > 0 && !p->ops[i].ok;)
+            if (!p->ops[j].ok && p->ops[j].f == p->ops[i].f && p->ops[j].a == p->ops[i].a
+                && p->ops[j].b == p->ops[i].b && c->m->kind != CHK_MODEL_ZK) {
+                p->twin[i] = (int32_t)j;
+                break;
+            }
+    }
     return build_entries(c->h, p);
 }
 
@@ -446,12 +533,14 @@ static enum chk_verdict check_part(struct lin_ctx *c, struct part *p)
     uint32_t n = p->n_ops + 1;
     s.stack_ent = malloc(n * sizeof *s.stack_ent);
     s.stack_state = malloc(n * sizeof *s.stack_state);
+    s.stack_must = malloc(n * sizeof *s.stack_must);
+    s.stack_forced = malloc(n * sizeof *s.stack_forced);
     s.best = malloc(n * sizeof *s.best);
     s.zkey = malloc(n * sizeof *s.zkey);
     s.bits = calloc((n + 63) / 64 + 1, sizeof *s.bits);
     uint64_t max = c->opts->memo_bytes_max ? c->opts->memo_bytes_max : (2ull << 30);
     enum chk_verdict v = CHK_VERDICT_INTERNAL;
-    if (s.stack_ent && s.stack_state && s.best && s.zkey && s.bits
+    if (s.stack_ent && s.stack_state && s.stack_must && s.stack_forced && s.best && s.zkey && s.bits
         && memo_init(&mm, p->n_ops, max) == 0) {
         for (uint32_t i = 0; i < p->n_ops; i++)
             s.zkey[i] = mix64(0x5eed0000ull + i);
@@ -461,7 +550,7 @@ static enum chk_verdict check_part(struct lin_ctx *c, struct part *p)
             report_violation(c, p, &s);
         memo_free(&mm);
     }
-    free(s.stack_ent), free(s.stack_state), free(s.best), free(s.zkey), free(s.bits);
+    free(s.stack_ent), free(s.stack_state), free(s.stack_must), free(s.stack_forced), free(s.best), free(s.zkey), free(s.bits);
     return v;
 }
 
@@ -544,6 +633,7 @@ enum chk_verdict chk_linearizable(const struct chk_history *h, const struct chk_
             }
             free(p.ops);
             free(p.ent);
+            free(p.twin);
         }
     }
     if (v == CHK_VERDICT_OK && unknown)
