@@ -385,7 +385,7 @@ static bool multi_matches(const struct chk_history *h, const struct chk_event *r
 bool zkt_res_matches(const struct chk_history *h, const struct chk_event *ret, const struct zk_res *res)
 {
     if (ret->f == CHK_F_MULTI)
-        return (ret->err == 0 || ret->err == res->err) && multi_matches(h, ret, res);
+        return ret->err == res->err && multi_matches(h, ret, res);
     if (ret->err != res->err)
         return false;
     if (res->err)

@@ -522,6 +522,9 @@ static enum chk_verdict replay_mismatch(struct zk_ctx *c, struct wit *w, uint32_
     if (is_write && h->ops[op].f == CHK_F_SET_DATA && lw != CHK_NONE && h->ops[lw].f == CHK_F_SET_DATA
         && h->events[h->ops[op].ret].version <= h->events[h->ops[lw].ret].version)
         rule = "lost-acknowledged-write";
+    if (!strcmp(rule, "lost-acknowledged-write"))
+        return zkc_violation(c, rule, ops, 2, "%s; but before it, in zxid order, %s: the version "
+                             "shows that this acknowledged write was lost", a, tail_words(b));
     return zkc_violation(c, rule, lw == CHK_NONE ? ops + 1 : ops, lw == CHK_NONE ? 1 : 2,
                          "%s, but in zxid order the write before it on that path is: %s; no order "
                          "of the unknown-outcome writes explains the result", a, b);
