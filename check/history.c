@@ -479,6 +479,11 @@ struct chk_history *chk_history_load(const char *path, enum chk_format fmt,
         snprintf(err, errlen, "%s: read error or out of memory", path);
         return NULL;
     }
+    size_t pl = strlen(path);
+    if (fmt == CHK_FMT_AUTO && pl > 4 && !strcmp(path + pl - 4, ".edn"))
+        fmt = CHK_FMT_EDN;               /* the name wins over sniffing */
+    else if (fmt == CHK_FMT_AUTO && pl > 6 && !strcmp(path + pl - 6, ".jsonl"))
+        fmt = CHK_FMT_JSONL;
     struct chk_history *h = chk_history_parse(path, buf, len, fmt, err, errlen);
     free(buf);
     return h;

@@ -524,7 +524,7 @@ static enum chk_verdict replay_mismatch(struct zk_ctx *c, struct wit *w, uint32_
         rule = "lost-acknowledged-write";
     if (!strcmp(rule, "lost-acknowledged-write"))
         return zkc_violation(c, rule, ops, 2, "%s; but before it, in zxid order, %s: the version "
-                             "shows that this acknowledged write was lost", a, tail_words(b));
+                             "shows that this acknowledged write was lost", a, b);
     return zkc_violation(c, rule, lw == CHK_NONE ? ops + 1 : ops, lw == CHK_NONE ? 1 : 2,
                          "%s, but in zxid order the write before it on that path is: %s; no order "
                          "of the unknown-outcome writes explains the result", a, b);
