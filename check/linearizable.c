@@ -566,7 +566,7 @@ static bool keep_op(const struct lin_ctx *c, uint32_t i)
 static uint32_t partition_ops(struct lin_ctx *c, uint32_t *order, uint32_t *starts)
 {
     const struct chk_history *h = c->h;
-    bool split = c->m->kind == CHK_MODEL_KV && !c->opts->no_partition;
+    bool split = c->m->kind == CHK_MODEL_KV;   /* a kv state is one key's value */
     uint32_t n_keys = split ? h->n_strs + 1 : 1;
     uint32_t *count = calloc(n_keys + 1, sizeof *count);
     uint32_t *part_of = calloc(n_keys + 1, sizeof *part_of);
@@ -621,8 +621,7 @@ enum chk_verdict chk_linearizable(const struct chk_history *h, const struct chk_
         v = CHK_VERDICT_OK;
         for (uint32_t i = 0; i < res->n_partitions && v == CHK_VERDICT_OK; i++) {
             struct part p = {0};
-            p.key = m.kind == CHK_MODEL_KV && !opts->no_partition
-                ? chk_model_partition(&m, order[starts[i]]) : 0;
+            p.key = chk_model_partition(&m, order[starts[i]]);
             int rc = compile_part(&c, &p, order + starts[i], starts[i + 1] - starts[i]);
             v = rc == -2 ? CHK_VERDICT_BAD_INPUT : rc ? CHK_VERDICT_INTERNAL : check_part(&c, &p);
             if (v == CHK_VERDICT_VIOLATION)

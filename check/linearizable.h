@@ -15,7 +15,6 @@ struct chk_lin_opts {
     enum chk_model_kind model;
     int64_t budget_ms;          /* wall-clock budget for the whole check; 0 = none */
     uint64_t memo_bytes_max;    /* memory budget of the memo tables; 0 = 2 GiB */
-    bool no_partition;          /* search kv histories as one partition */
 };
 
 #define CHK_MSG_MAX 8192

@@ -203,7 +203,7 @@ int cmd_check(int argc, char **argv)
         code = worst(code, (int)zr.verdict);
     }
     if (run_lin) {
-        struct chk_lin_opts lo = {model, a.budget_ms, 0, false};
+        struct chk_lin_opts lo = {model, a.budget_ms, 0};
         out[n++] = (struct verdict_out){"linear", chk_linearizable(h, &lo, &lr), lr.msg};
         code = worst(code, (int)lr.verdict);
     }

@@ -33,7 +33,7 @@ static void malformed_corpus_gives_exact_positions(void **state)
         size_t n = strlen(de->d_name);
         if (de->d_name[0] == '.' || (n > 7 && !strcmp(de->d_name + n - 7, ".expect")))
             continue;
-        char path[512], exp_path[600], want[1200], expect[1024] = "", err[1024] = "";
+        char path[512], exp_path[600], want[2048], expect[1024] = "", err[1024] = "";
         snprintf(path, sizeof path, "%s/%s", MALFORMED_DIR, de->d_name);
         snprintf(exp_path, sizeof exp_path, "%s.expect", path);
         FILE *f = fopen(exp_path, "r");
