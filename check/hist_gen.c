@@ -579,29 +579,40 @@ static bool is_get(const struct gen *g, uint32_t i, chk_str path)
     return g->ops[i].inv.f == CHK_F_GET_DATA && acked(g, i) && g->ops[i].inv.key == path;
 }
 
+/* Latest write to path in the log that completed before event ev. */
+static uint32_t last_write_before(const struct gen *g, chk_str path, uint32_t ev)
+{
+    uint32_t best = 0;
+    for (uint32_t j = 1; j <= g->n_log; j++) {
+        const struct gop *w = &g->ops[g->log[j]];
+        if (g->h->ops[g->log[j]].ret < ev && w->inv.key == path
+            && (w->inv.f == CHK_F_SET_DATA || w->inv.f == CHK_F_CREATE))
+            best = j;
+    }
+    return best;
+}
+
 static int plant_stale_after_sync(struct gen *g)
 {
     const struct chk_history *h = g->h;
     for (uint32_t s = 0; s < g->n_ops; s++) {
         if (g->ops[s].inv.f != CHK_F_SYNC || g->ops[s].end != CHK_OK)
             continue;
-        uint32_t best = 0, seen = 0;     /* latest write completed before the sync began */
-        for (uint32_t j = 1; j <= g->n_log; j++)
-            if (h->ops[g->log[j]].ret < h->ops[s].inv && g->ops[g->log[j]].inv.f == CHK_F_SET_DATA)
-                best = j;
-        for (uint32_t i = 0; i < s; i++)
-            if (g->ops[i].session == g->ops[s].session && g->ops[i].done && g->ops[i].end != CHK_INFO
-                && g->ops[i].pos > seen)
-                seen = g->ops[i].pos;
-        if (!best || seen >= best)
-            continue;
-        chk_str path = g->ops[g->log[best]].inv.key;
-        for (uint32_t r = s + 1; r < g->n_ops; r++)
-            if (g->ops[r].session == g->ops[s].session && is_get(g, r, path)
-                && h->ops[r].inv > h->ops[s].ret) {
-                set_read_to(g, r, best - 1);
+        for (uint32_t r = s + 1; r < g->n_ops; r++) {
+            if (g->ops[r].session != g->ops[s].session || g->ops[r].inv.f != CHK_F_GET_DATA
+                || !acked(g, r) || h->ops[r].inv < h->ops[s].ret)
+                continue;
+            chk_str path = g->ops[r].inv.key;
+            uint32_t k = last_write_before(g, path, h->ops[s].inv);
+            bool own = false;            /* the session's own write would be the plainer reason */
+            for (uint32_t i = 0; i < r && k; i++)
+                own |= g->ops[i].session == g->ops[s].session && g->ops[i].inv.key == path
+                    && chk_f_is_write(g->ops[i].inv.f) && g->ops[i].pos >= k;
+            if (k >= 1 && !own) {
+                set_read_to(g, r, k - 1);
                 return 0;
             }
+        }
     }
     return -1;
 }
@@ -622,11 +633,22 @@ static int plant_read_backwards(struct gen *g)
     return -1;
 }
 
+/* Could an op of unknown outcome reset path's version (delete and create
+ * again)? Then a repeated version would not prove a lost write. */
+static bool info_on(const struct gen *g, chk_str path)
+{
+    for (uint32_t i = 0; i < g->n_ops; i++)
+        if (g->ops[i].end == CHK_INFO && ((g->ops[i].inv.key == path && g->ops[i].inv.f != CHK_F_SET_DATA)
+                                          || g->ops[i].inv.f == CHK_F_CLOSE))
+            return true;
+    return false;
+}
+
 static int plant_zk_lost_write(struct gen *g)
 {
     for (uint32_t j = 1; j <= g->n_log; j++) {
         uint32_t w1 = g->log[j];
-        if (g->ops[w1].inv.f != CHK_F_SET_DATA || g->ops[w1].end != CHK_OK)
+        if (g->ops[w1].inv.f != CHK_F_SET_DATA || g->ops[w1].end != CHK_OK || info_on(g, g->ops[w1].inv.key))
             continue;
         for (uint32_t k = j + 1; k <= g->n_log; k++) {
             uint32_t w2 = g->log[k];

@@ -686,11 +686,34 @@ struct sess_state {
     uint32_t sync_op, sync_bound, sync_bound_write;   /* the strongest sync so far */
 };
 
+/* The session's latest own write to op's path placed after position q, if
+ * it came before op in issue order. */
+static uint32_t own_newer_write(const struct zk_ctx *c, const struct wit *w, uint32_t op, uint32_t q)
+{
+    const struct chk_history *h = c->h;
+    uint32_t s = c->sess_of[op];
+    chk_str key = h->events[h->ops[op].inv].key;
+    for (uint32_t k = c->sess_start[s + 1]; k-- > c->sess_start[s];) {
+        uint32_t o = c->sess_ops[k];
+        if (o < op && c->kind[o] == ZK_WRITE && w->pos[o] > q && h->events[h->ops[o].inv].key == key)
+            return o;
+    }
+    return CHK_NONE;
+}
+
 static enum chk_verdict stale(struct zk_ctx *c, const struct wit *w, const struct sess_state *st,
                               uint32_t op, uint32_t q)
 {
     char a[512], b[512], d[512], e[512];
     zkc_words(c, op, a, sizeof a);
+    uint32_t own = own_newer_write(c, w, op, q);
+    if (own != CHK_NONE) {
+        /* reading past one's own write is the plainest way to say it */
+        uint32_t ops[2] = {own, op};
+        zkc_words(c, own, b, sizeof b);
+        return zkc_violation(c, "session-monotonic-reads", ops, 2, "%s, older than what the "
+                             "session had already seen: earlier it %s", a, tail_words(b));
+    }
     if (st->sync_op != CHK_NONE && st->sync_bound > q) {
         /* the sync alone forbids this read: say so, it is the sharper rule */
         uint32_t n = zkt_find(&c->tree, c->h->events[c->h->ops[op].inv].key);
