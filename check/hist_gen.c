@@ -80,6 +80,8 @@ struct gen {
     struct zk_tree leader, rep[GEN_REPLICAS];
     uint32_t rep_at[GEN_REPLICAS];
     uint32_t *log, n_log;     /* write ops by log position (1-based) */
+    chk_str seq_live[64];     /* sequential znodes alive at the leader, so that */
+    uint32_t n_seq_live;      /*   deletes keep /q's child list bounded */
 };
 
 static chk_str gstr(struct gen *g, const char *s)
@@ -151,6 +153,11 @@ static void pick_zk(struct gen *g, struct chk_event *e, bool may_close)
                             | (gsl_rng_uniform(g->r) < 0.2 ? CHK_MODE_EPHEMERAL : 0));
         e->sval = fresh_value(g, "c");
         e->has_value = true;
+        if ((e->mode & CHK_MODE_SEQUENTIAL) && g->n_seq_live >= 48) {
+            e->f = CHK_F_DELETE;          /* bounded: retire the oldest instead */
+            e->key = g->seq_live[0];
+            e->mode = 0, e->sval = 0, e->has_value = false;
+        }
     } else if (x < 0.77) {
         e->f = CHK_F_EXISTS;
     } else if (x < 0.84) {
@@ -158,6 +165,8 @@ static void pick_zk(struct gen *g, struct chk_event *e, bool may_close)
         e->key = gstr(g, gsl_rng_uniform(g->r) < 0.5 ? "/" : "/q");
     } else if (x < 0.89) {
         e->f = CHK_F_DELETE;
+        if (g->n_seq_live && gsl_rng_uniform(g->r) < 0.5)
+            e->key = g->seq_live[gsl_rng_uniform_int(g->r, g->n_seq_live)];
     } else if (x < 0.96) {
         e->f = CHK_F_SYNC;
         e->key = 0;
@@ -231,6 +240,20 @@ static void fill_zk_result(struct gen *g, struct gop *op, const struct zk_tree *
     }
 }
 
+static void track_sequential(struct gen *g, const struct chk_event *inv, const struct zk_res *res)
+{
+    if (res->err)
+        return;
+    if (inv->f == CHK_F_CREATE && (inv->mode & CHK_MODE_SEQUENTIAL) && g->n_seq_live < 64)
+        g->seq_live[g->n_seq_live++] = res->created;
+    for (uint32_t k = 0; inv->f == CHK_F_DELETE && k < g->n_seq_live; k++)
+        if (g->seq_live[k] == inv->key) {
+            memmove(g->seq_live + k, g->seq_live + k + 1, (g->n_seq_live - k - 1) * sizeof *g->seq_live);
+            g->n_seq_live--;
+            break;
+        }
+}
+
 static void apply_zk(struct gen *g, uint32_t i)
 {
     struct gop *op = &g->ops[i];
@@ -242,6 +265,7 @@ static void apply_zk(struct gen *g, uint32_t i)
         g->leader.n_undo = 0;
         if (res.err == 0)
             g->log[++g->n_log] = i;
+        track_sequential(g, &op->inv, &res);
         op->pos = g->n_log;
         fill_zk_result(g, op, &g->leader, &res);
     } else if (op->inv.f == CHK_F_SYNC) {
@@ -668,13 +692,17 @@ static int plant_dup_sequential(struct gen *g)
     for (uint32_t a = 0; a < g->n_ops; a++) {
         if (g->ops[a].inv.f != CHK_F_CREATE || !(g->ops[a].inv.mode & CHK_MODE_SEQUENTIAL) || !acked(g, a))
             continue;
-        for (uint32_t b = a + 1; b < g->n_ops; b++)
+        chk_str name = ret_of(g, a)->result_path;
+        for (uint32_t b = a + 1; b < g->n_ops; b++) {
+            if (g->ops[b].inv.f == CHK_F_DELETE && g->ops[b].inv.key == name)
+                break;                   /* keep it a plain reuse of a live name */
             if (g->ops[b].inv.f == CHK_F_CREATE && (g->ops[b].inv.mode & CHK_MODE_SEQUENTIAL)
                 && acked(g, b) && g->ops[b].inv.key == g->ops[a].inv.key
                 && g->h->ops[b].inv > g->h->ops[a].ret) {
-                ret_of(g, b)->result_path = ret_of(g, a)->result_path;
+                ret_of(g, b)->result_path = name;
                 return 0;
             }
+        }
     }
     return -1;
 }

@@ -198,6 +198,11 @@ chk_str chk_str_intern(struct chk_history *h, const char *s, size_t len)
         h->str_size = z;
         h->cap_strs = c;
     }
+    /* s may point into our own bytes (a suffix of an interned path): keep
+     * its offset, since growing the buffer moves it */
+    uintptr_t sp = (uintptr_t)s, base = (uintptr_t)h->str_bytes;
+    bool inside = h->str_bytes && sp >= base && sp < base + h->str_cap;
+    size_t inside_off = inside ? (size_t)(sp - base) : 0;
     while (h->str_len + len + 1 > h->str_cap) {
         size_t c = h->str_cap ? h->str_cap * 2 : 4096;
         char *b = realloc(h->str_bytes, c);
@@ -206,6 +211,8 @@ chk_str chk_str_intern(struct chk_history *h, const char *s, size_t len)
         h->str_bytes = b;
         h->str_cap = c;
     }
+    if (inside)
+        s = h->str_bytes + inside_off;
     uint32_t id = h->n_strs++;
     h->str_off[id] = (uint32_t)h->str_len;
     h->str_size[id] = (uint32_t)len;

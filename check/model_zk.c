@@ -173,6 +173,9 @@ int zkt_init(struct zk_tree *t, struct chk_history *strs)
 
 void zkt_free(struct zk_tree *t)
 {
+    for (uint32_t i = 0; i < t->eph_cap; i++)
+        free(t->eph[i].nodes);
+    free(t->eph);
     free(t->nodes);
     free(t->by_path);
     free(t->undo);
@@ -187,6 +190,48 @@ static bool live(const struct zk_tree *t, uint32_t i)
 static int32_t version_check(const struct zk_node *n, int32_t expected)
 {
     return expected == -1 || expected == n->version ? 0 : CHK_ZBADVERSION;
+}
+
+static struct zk_eph *eph_slot(const struct zk_tree *t, int64_t session)
+{
+    uint32_t i = (uint32_t)zkt_mix((uint64_t)session) & (t->eph_cap - 1);
+    while (t->eph[i].session && t->eph[i].session != session)
+        i = (i + 1) & (t->eph_cap - 1);
+    return &t->eph[i];
+}
+
+static int eph_add(struct zk_tree *t, int64_t session, uint32_t node)
+{
+    if (session == 0)
+        return 0;                        /* session 0 cannot own ephemerals here */
+    if ((t->eph_n + 1) * 2 > t->eph_cap) {
+        struct zk_tree old = *t;
+        t->eph_cap = t->eph_cap ? t->eph_cap * 2 : 64;
+        t->eph = calloc(t->eph_cap, sizeof *t->eph);
+        if (!t->eph) {
+            *t = old;
+            return -1;
+        }
+        for (uint32_t i = 0; i < old.eph_cap; i++)
+            if (old.eph[i].session)
+                *eph_slot(t, old.eph[i].session) = old.eph[i];
+        free(old.eph);
+    }
+    struct zk_eph *e = eph_slot(t, session);
+    if (!e->session) {
+        e->session = session;
+        t->eph_n++;
+    }
+    if (e->n == e->cap) {
+        uint32_t c = e->cap ? e->cap * 2 : 4;
+        uint32_t *nn = realloc(e->nodes, (size_t)c * sizeof *nn);
+        if (!nn)
+            return -1;
+        e->nodes = nn;
+        e->cap = c;
+    }
+    e->nodes[e->n++] = node;
+    return 0;
 }
 
 static int32_t op_create(struct zk_tree *t, chk_str path, chk_str data, uint8_t mode,
@@ -228,6 +273,8 @@ static int32_t op_create(struct zk_tree *t, chk_str path, chk_str data, uint8_t 
     fp_toggle(t, i);
     fp_toggle(t, p);
     *created = path;
+    if ((mode & CHK_MODE_EPHEMERAL) && eph_add(t, session, i))
+        return CHK_ZRUNTIMEINCONSISTENCY;
     return 0;
 }
 
@@ -278,9 +325,14 @@ static int32_t op_set(struct zk_tree *t, chk_str path, chk_str data, int32_t ver
 
 static int32_t op_close(struct zk_tree *t, int64_t session)
 {
-    for (uint32_t i = 0; i < t->n; i++)
+    if (!t->eph_cap)
+        return 0;
+    const struct zk_eph *e = eph_slot(t, session);
+    for (uint32_t k = 0; e->session == session && k < e->n; k++) {
+        uint32_t i = e->nodes[k];
         if (t->nodes[i].exists && t->nodes[i].owner == session && remove_node(t, i))
             return CHK_ZRUNTIMEINCONSISTENCY;
+    }
     return 0;
 }
 

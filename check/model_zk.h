@@ -30,8 +30,18 @@ struct zk_undo {
     struct zk_node old;
 };
 
+/* Nodes a session ever created as ephemeral (a superset of its live ones:
+ * close checks each), so that closing a session costs its own ephemerals. */
+struct zk_eph {
+    int64_t session;
+    uint32_t *nodes;
+    uint32_t n, cap;
+};
+
 struct zk_tree {
     struct chk_history *strs;  /* string table (not owned) */
+    struct zk_eph *eph;        /* open addressing by session; session 0 = empty */
+    uint32_t eph_cap, eph_n;
     struct zk_node *nodes;
     uint32_t n, cap;
     uint32_t *by_path;         /* string id -> node index + 1 */

@@ -238,6 +238,13 @@ static void interning_is_stable(void **state)
     assert_int_equal(chk_str_intern(h, "/a", 2), first);
     assert_string_equal(chk_str_get(h, first), "/a");
     assert_int_equal(chk_str_intern(h, "/n4999", 6), first + 5000);
+    /* a suffix of an interned string, interned while the table must grow */
+    for (int i = 0; i < 3000; i++) {
+        chk_str id = chk_str_intern(h, name, (size_t)snprintf(name, sizeof name, "/long/path/%05d", i));
+        chk_str tail = chk_str_intern(h, chk_str_get(h, id) + 11, 5);
+        assert_int_equal(chk_str_len(h, tail), 5);
+        assert_memory_equal(chk_str_get(h, tail), name + 11, 5);
+    }
     chk_history_free(h);
 }
 
