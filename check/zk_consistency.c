@@ -233,39 +233,45 @@ static enum zk_kind classify(const struct chk_history *h, const struct chk_op *o
     return write && ret->err == 0 ? ZK_WRITE : ZK_OBS;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* Session id -> index, open addressing; indices in first-seen order. */
+static uint32_t *sess_slot(const struct zk_ctx *c, int64_t id)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    uint32_t i = (uint32_t)zkt_mix((uint64_t)id) & (c->sess_map_cap - 1);
+    while (c->sess_map[i] && c->sess_id[c->sess_map[i] - 1] != id)
+        i = (i + 1) & (c->sess_map_cap - 1);
+    return &c->sess_map[i];
+}
+
+static uint32_t sess_index(const struct zk_ctx *c, int64_t id)
+{
+    uint32_t v = *sess_slot(c, id);
+    return v ? v - 1 : CHK_NONE;
 }
 
 static int build_sessions(struct zk_ctx *c)
 {
     const struct chk_history *h = c->h;
-    int64_t *ids = malloc((h->n_ops + 1) * sizeof *ids);
+    c->sess_map_cap = 64;
+    while (c->sess_map_cap < 2 * (h->n_ops + 1))
+        c->sess_map_cap *= 2;
+    c->sess_map = calloc(c->sess_map_cap, sizeof *c->sess_map);
+    c->sess_id = malloc((h->n_ops + 1) * sizeof *c->sess_id);
     c->sess_of = malloc((h->n_ops + 1) * sizeof *c->sess_of);
     c->sess_ops = malloc((h->n_ops + 1) * sizeof *c->sess_ops);
-    if (!ids || !c->sess_of || !c->sess_ops) {
-        free(ids);
+    c->sess_start = calloc(h->n_ops + 3, sizeof *c->sess_start);
+    if (!c->sess_map || !c->sess_id || !c->sess_of || !c->sess_ops || !c->sess_start)
         return -1;
-    }
-    for (uint32_t i = 0; i < h->n_ops; i++)
-        ids[i] = h->ops[i].session;
-    qsort(ids, h->n_ops, sizeof *ids, cmp_i64);
     uint32_t n = 0;
-    for (uint32_t i = 0; i < h->n_ops; i++)
-        if (i == 0 || ids[i] != ids[i - 1])
-            ids[n++] = ids[i];
-    c->n_sess = n;
-    c->sess_id = ids;
-    c->sess_start = calloc(n + 2, sizeof *c->sess_start);
-    if (!c->sess_start)
-        return -1;
     for (uint32_t i = 0; i < h->n_ops; i++) {
-        int64_t *p = bsearch(&h->ops[i].session, ids, n, sizeof *ids, cmp_i64);
-        c->sess_of[i] = (uint32_t)(p - ids);
+        uint32_t *slot = sess_slot(c, h->ops[i].session);
+        if (!*slot) {
+            c->sess_id[n] = h->ops[i].session;
+            *slot = ++n;
+        }
+        c->sess_of[i] = *slot - 1;
         c->sess_start[c->sess_of[i] + 2]++;
     }
+    c->n_sess = n;
     for (uint32_t s = 2; s <= n + 1; s++)
         c->sess_start[s] += c->sess_start[s - 1];
     for (uint32_t i = 0; i < h->n_ops; i++)   /* ops are in invocation order already */
@@ -297,20 +303,52 @@ struct wit {
     bool zxid_fault;          /* the zxids themselves failed verification */
 };
 
-static int cmp_op_zxid(const void *a, const void *b, void *arg)
+struct keyed {
+    uint64_t key;
+    uint32_t op;
+};
+
+/* Stable LSD radix sort of ops by key, 16 bits a pass, skipping passes in
+ * which every key has the same digit (the epoch bits, mostly): linear. */
+int zkc_sort_by_key(uint32_t *ops, const uint64_t *keys, uint32_t n)
 {
-    const struct chk_history *h = arg;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    uint64_t zx = h->events[h->ops[x].ret].zxid, zy = h->events[h->ops[y].ret].zxid;
-    if (zx != zy)
-        return zx < zy ? -1 : 1;
-    return x < y ? -1 : x > y;
+    struct keyed *a = malloc((n + 1) * sizeof *a), *b = malloc((n + 1) * sizeof *b);
+    uint32_t *count = malloc(65537 * sizeof *count);
+    if (!a || !b || !count) {
+        free(a), free(b), free(count);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        a[i] = (struct keyed){keys[i], ops[i]};
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65537 * sizeof *count);
+        for (uint32_t i = 0; i < n; i++)
+            count[((a[i].key >> shift) & 0xffff) + 1]++;
+        if (n && count[((a[0].key >> shift) & 0xffff) + 1] == n)
+            continue;
+        for (uint32_t d = 1; d <= 65536; d++)
+            count[d] += count[d - 1];
+        for (uint32_t i = 0; i < n; i++)
+            b[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+        struct keyed *t = a;
+        a = b, b = t;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        ops[i] = a[i].op;
+    free(a), free(b), free(count);
+    return 0;
 }
 
 static int sort_by_zxid(const struct chk_history *h, uint32_t *ops, uint32_t n)
 {
-    qsort_r(ops, n, sizeof *ops, cmp_op_zxid, (void *)h);
-    return 0;
+    uint64_t *keys = malloc((n + 1) * sizeof *keys);
+    if (!keys)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        keys[i] = h->events[h->ops[ops[i]].ret].zxid;
+    int rc = zkc_sort_by_key(ops, keys, n);
+    free(keys);
+    return rc;
 }
 
 static const char *tail_words(const char *w)
@@ -838,13 +876,6 @@ static enum chk_verdict session_sync(struct zk_ctx *c, const struct wit *w, cons
     return CHK_VERDICT_OK;
 }
 
-static int cmp_by_ret(const void *a, const void *b, void *arg)
-{
-    const struct chk_history *h = arg;
-    uint32_t x = h->ops[*(const uint32_t *)a].ret, y = h->ops[*(const uint32_t *)b].ret;
-    return x < y ? -1 : x > y;
-}
-
 static int build_sync_index(struct zk_ctx *c, const struct wit *w, struct sync_index *x)
 {
     x->n = w->n_w;
@@ -855,7 +886,15 @@ static int build_sync_index(struct zk_ctx *c, const struct wit *w, struct sync_i
     if (!x->by_ret || !x->pref_arg || !x->by_inv || !x->suf_min)
         return -1;
     memcpy(x->by_ret, w->wz, x->n * sizeof *x->by_ret);
-    qsort_r(x->by_ret, x->n, sizeof *x->by_ret, cmp_by_ret, c->h);
+    uint64_t *keys = malloc((x->n + 1) * sizeof *keys);
+    if (!keys)
+        return -1;
+    for (uint32_t i = 0; i < x->n; i++)
+        keys[i] = c->h->ops[x->by_ret[i]].ret;
+    int rc = zkc_sort_by_key(x->by_ret, keys, x->n);
+    free(keys);
+    if (rc)
+        return -1;
     for (uint32_t i = 0; i < x->n; i++) {
         uint32_t best = i ? x->pref_arg[i - 1] : x->by_ret[0];
         x->pref_arg[i] = w->pos[x->by_ret[i]] > w->pos[best] ? x->by_ret[i] : best;
@@ -958,10 +997,9 @@ static enum chk_verdict check_watches(struct zk_ctx *c, const struct wit *w)
         const struct chk_event *ev = &h->events[e];
         if (ev->type != CHK_WATCH || !ev->has_zxid)
             continue;
-        int64_t *sp = bsearch(&ev->session, c->sess_id, c->n_sess, sizeof *sp, cmp_i64);
-        if (!sp)
+        uint32_t s = sess_index(c, ev->session);
+        if (s == CHK_NONE)
             continue;
-        uint32_t s = (uint32_t)(sp - c->sess_id);
         if (last_ev[s] != UINT32_MAX && ev->zxid <= last[s]) {
             char t1[40], t2[40];
             chk_fmt_when(ev, t1, sizeof t1);
@@ -1033,9 +1071,8 @@ static enum chk_verdict judge_witness(struct zk_ctx *c)
             else if (c->kind[i] == ZK_INFO)
                 w.infos[w.n_info++] = i;
         }
-        sort_by_zxid(h, w.wz, w.n_w);
-        sort_by_zxid(h, w.oz, w.n_oz);
-        v = verify_zxids(c, &w);
+        v = sort_by_zxid(h, w.wz, w.n_w) || sort_by_zxid(h, w.oz, w.n_oz) ? CHK_VERDICT_INTERNAL
+                                                                          : verify_zxids(c, &w);
         w.zxid_fault = v != CHK_VERDICT_OK;
         if (v == CHK_VERDICT_OK)
             v = replay(c, &w);
@@ -1130,6 +1167,7 @@ enum chk_verdict chk_zk_check(struct chk_history *h, const struct chk_zk_opts *o
     else if (v == CHK_VERDICT_INTERNAL && !res->msg[0])
         snprintf(res->msg, sizeof res->msg, "internal error (out of memory?)");
     free(c.kind), free(c.op_of_ev), free(c.sess_of), free(c.sess_id), free(c.sess_start), free(c.sess_ops);
+    free(c.sess_map);
     zkt_free(&c.tree);
     return res->verdict = v;
 }

@@ -29,6 +29,8 @@ struct zk_ctx {
     uint32_t *sess_start;     /* ops of session s: sess_ops[sess_start[s] .. sess_start[s+1]) */
     uint32_t *sess_ops;       /* in issue (invocation) order */
     uint32_t *op_of_ev;       /* per event: op index, CHK_NONE for watches */
+    uint32_t *sess_map;       /* session id -> index + 1, open addressing */
+    uint32_t sess_map_cap;
     struct zk_tree tree;
     bool zxid_constrained;    /* search only orders that follow the zxids */
 };
@@ -44,5 +46,7 @@ enum chk_verdict zkc_violation(struct zk_ctx *c, const char *rule, const uint32_
  * failed write whose value was read, a sequential name handed out twice. */
 enum chk_verdict zkc_explain_values(struct zk_ctx *c);
 bool zkc_over_budget(const struct zk_ctx *c);
+/* Stable linear sort of ops by 64-bit keys (keys[i] belongs to ops[i]). */
+int zkc_sort_by_key(uint32_t *ops, const uint64_t *keys, uint32_t n);
 
 #endif
