@@ -518,8 +518,8 @@ static void report_violation(struct lin_ctx *c, const struct part *p, const stru
         chk_describe_op(h, res->prefix[i], line, sizeof line);
         msg_add(res, "  %s\n", line);
     }
-    msg_add(res, "%s", "then no operation below fits next, yet the first must complete before the "
-            "others could be left out:\n");
+    msg_add(res, "%s", "then none of these can be placed next (the first one returned before "
+            "any order could fit it in):\n");
     for (uint32_t i = 0; i < res->n_stuck && i < 16; i++) {
         chk_describe_op(h, res->stuck[i], line, sizeof line);
         msg_add(res, "  %s\n", line);

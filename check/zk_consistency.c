@@ -761,7 +761,10 @@ static enum chk_verdict stale(struct zk_ctx *c, const struct wit *w, const struc
         zkc_words(c, st->sync_op, b, sizeof b);
         zkc_words(c, st->sync_bound_write, d, sizeof d);
         zkc_words(c, missed, e, sizeof e);
-        return zkc_violation(c, "read-after-sync", ops, missed == st->sync_bound_write ? 3 : 4,
+        if (missed == st->sync_bound_write)
+            return zkc_violation(c, "read-after-sync", ops + 1, 3, "%s; but earlier the session %s, "
+                                 "which began after this write had completed: %s", a, tail_words(b), d);
+        return zkc_violation(c, "read-after-sync", ops, 4,
                              "%s; but earlier the session %s, which began after this write had "
                              "completed: %s; so the read must reflect the write order at least that "
                              "far, and by then this write had changed the znode: %s", a,
