@@ -811,6 +811,24 @@ static uint32_t first_after(const struct zk_ctx *c, const struct sync_index *x, 
     return lo < x->n ? x->suf_min[lo] : UINT32_MAX;
 }
 
+/* A read without zxid that no placed write explains: did an unknown-outcome
+ * write, not placed by the replay, write exactly what it read? Then the read
+ * is taken as explained (lenient: see docs/checkers.md). */
+static bool info_wrote(const struct zk_ctx *c, const struct wit *w, uint32_t op)
+{
+    const struct chk_history *h = c->h;
+    const struct chk_event *inv = &h->events[h->ops[op].inv], *ret = &h->events[h->ops[op].ret];
+    if (inv->f != CHK_F_GET_DATA || ret->err)
+        return false;
+    for (uint32_t i = 0; i < w->n_info; i++) {
+        const struct chk_event *ie = &h->events[h->ops[w->infos[i]].inv];
+        if (!w->inserted[w->infos[i]] && ie->key == inv->key && ie->sval == ret->sval
+            && h->ops[w->infos[i]].inv < h->ops[op].ret)
+            return true;
+    }
+    return false;
+}
+
 static enum chk_verdict session_obs(struct zk_ctx *c, struct wit *w, struct sess_state *st, uint32_t op)
 {
     uint32_t q = w->pos[op];
@@ -825,6 +843,8 @@ static enum chk_verdict session_obs(struct zk_ctx *c, struct wit *w, struct sess
     }
     uint32_t old = w->pos[op] != UINT32_MAX ? w->pos[op]
         : st->p > 0 ? find_pos(c, w, op, 0, st->p - 1) : UINT32_MAX;
+    if (old == UINT32_MAX && info_wrote(c, w, op))
+        return CHK_VERDICT_OK;           /* an unknown-outcome write left that value */
     if (old != UINT32_MAX && st->p_op != CHK_NONE)
         return stale(c, w, st, op, old);
     enum chk_verdict v = zkc_explain_values(c);
