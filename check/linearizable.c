@@ -212,105 +212,116 @@ static int32_t eager_read(struct lin_ctx *c, const struct part *p, int64_t state
     return -1;
 }
 
+/* Where the search stands: the model state after the placed ops, the hash
+ * of the placed set, completed ops still to place, and whether the last op
+ * placed was an unknown-outcome write that the next op must consume. */
+struct cursor {
+    int64_t state;
+    uint64_t zob;
+    uint32_t remaining;
+    bool must;
+};
+
+/* Places the op of entry e, leading to state next, unless (placed set,
+ * next, next_must) was seen before. Returns 1 when placed, 0 when seen, -1
+ * when the memo's memory budget is exhausted. */
+static int place(struct part *p, struct search *s, struct memo *mm, struct cursor *cur, int32_t e,
+                 int64_t next, bool forced, bool next_must)
+{
+    uint32_t op = p->ent[e].op;
+    s->bits[op / 64] |= 1ull << (op % 64);
+    int r = memo_add(mm, mix64((uint64_t)next) ^ cur->zob ^ s->zkey[op], next, s->bits, next_must);
+    if (r <= 0) {
+        s->bits[op / 64] &= ~(1ull << (op % 64));
+        return r;
+    }
+    cur->zob ^= s->zkey[op];
+    s->stack_ent[s->sp] = e;
+    s->stack_must[s->sp] = cur->must;
+    s->stack_forced[s->sp] = forced;
+    s->stack_state[s->sp++] = cur->state;
+    cur->must = next_must;
+    cur->state = next;
+    cur->remaining -= p->ops[op].ok;
+    lift(p->ent, e);
+    track_best(s, p, cur->state);
+    return 1;
+}
+
+/* Undoes placements back to the latest one that has alternatives left (an
+ * eager read has none). Returns the entry to resume the scan from, or -2
+ * when nothing is left: the partition is not linearizable. */
+static int32_t backtrack(struct part *p, struct search *s, struct cursor *cur)
+{
+    for (;;) {
+        if (s->sp == 0)
+            return -2;
+        int32_t top = s->stack_ent[--s->sp];
+        uint32_t op = p->ent[top].op;
+        cur->state = s->stack_state[s->sp];
+        cur->must = s->stack_must[s->sp];
+        cur->zob ^= s->zkey[op];
+        s->bits[op / 64] &= ~(1ull << (op % 64));
+        cur->remaining += p->ops[op].ok;
+        unlift(p->ent, top);
+        if (!s->stack_forced[s->sp])
+            return p->ent[top].next;
+    }
+}
+
+/* May the op of call entry e go next? Identical unknown-outcome ops go in
+ * invocation order (no deadline: any order of them is as good), and after
+ * an unknown-outcome write only an op that depends on its value may follow
+ * (were it a blind write, or nothing, the unknown write could be dropped). */
+static bool may_place(const struct part *p, const struct search *s, const struct cursor *cur, int32_t e)
+{
+    uint32_t op = p->ent[e].op;
+    int32_t tw = p->twin[op];
+    bool canonical = tw < 0 || (s->bits[tw / 64] >> (tw % 64) & 1);
+    return canonical && !(cur->must && blind(&p->ops[op]));
+}
+
 /* The search proper. Returns OK, VIOLATION, UNKNOWN or INTERNAL. */
 static enum chk_verdict search_part(struct lin_ctx *c, struct part *p, struct search *s,
                                     struct memo *mm)
 {
-    struct ent *ent = p->ent;
-    int64_t state = c->m->init;
-    uint64_t zob = 0;
-    uint32_t remaining = p->n_ok;
-    bool must = false;        /* an unknown-outcome write was just placed */
-    if (memo_add(mm, mix64((uint64_t)state), state, s->bits, 0) < 0)
+    struct cursor cur = {c->m->init, 0, p->n_ok, false};
+    if (memo_add(mm, mix64((uint64_t)cur.state), cur.state, s->bits, 0) < 0)
         return CHK_VERDICT_UNKNOWN;
-    int32_t e = ent[0].next;
+    int32_t e = p->ent[0].next;
     bool fresh = true;        /* a new configuration: look for an eager read */
-    while (remaining > 0) {
+    while (cur.remaining > 0) {
         if ((++c->steps & 1023) == 0 && c->opts->budget_ms > 0
             && elapsed_ms(&c->start) > c->opts->budget_ms)
             return CHK_VERDICT_UNKNOWN;
         if (e < 0)
             return CHK_VERDICT_INTERNAL;   /* a pending return entry must come first */
-        int32_t eager = fresh ? eager_read(c, p, state) : -1;
+        int32_t eager = fresh ? eager_read(c, p, cur.state) : -1;
         fresh = false;
+        int r = 0;
+        int64_t next;
         if (eager >= 0) {
-            uint32_t op = ent[eager].op;
-            s->bits[op / 64] |= 1ull << (op % 64);
-            /* the read depends on the value just written: the restriction
-             * after an unknown-outcome write is met */
-            int r = memo_add(mm, mix64((uint64_t)state) ^ zob ^ s->zkey[op], state, s->bits, 0);
-            if (r < 0)
-                return CHK_VERDICT_UNKNOWN;
-            if (r == 0) {                /* seen: this configuration fails */
-                s->bits[op / 64] &= ~(1ull << (op % 64));
-                e = -2;
-                goto backtrack;
+            /* a read consumes the value just written: no restriction after */
+            r = place(p, s, mm, &cur, eager, cur.state, true, false);
+        } else if (p->ent[e].call) {
+            uint32_t op = p->ent[e].op;
+            if (may_place(p, s, &cur, e) && chk_model_step(c->m, cur.state, &p->ops[op], &next))
+                r = place(p, s, mm, &cur, e, next, false, !p->ops[op].ok && c->m->kind != CHK_MODEL_ZK);
+            if (r == 0) {
+                e = p->ent[e].next;
+                continue;
             }
-            zob ^= s->zkey[op];
-            s->stack_ent[s->sp] = eager;
-            s->stack_must[s->sp] = must;
-            s->stack_forced[s->sp] = 1;
-            s->stack_state[s->sp++] = state;
-            must = false;
-            remaining--;
-            lift(ent, eager);
-            track_best(s, p, state);
-            e = ent[0].next;
-            fresh = true;
-            continue;
         }
-        if (ent[e].call) {
-            uint32_t op = ent[e].op;
-            int64_t next;
-            int32_t tw = p->twin[op];
-            /* identical unknown-outcome ops go in invocation order: they have
-             * no deadline, so any order of them is as good as this one */
-            bool canonical = tw < 0 || (s->bits[tw / 64] >> (tw % 64) & 1);
-            /* After an unknown-outcome write, only an op that depends on its
-             * value may come next: were it a blind write, or nothing, the
-             * unknown write could be dropped from the order unseen. */
-            bool allowed = canonical && !(must && blind(&p->ops[op]));
-            if (allowed && chk_model_step(c->m, state, &p->ops[op], &next)) {
-                bool next_must = !p->ops[op].ok && c->m->kind != CHK_MODEL_ZK;
-                s->bits[op / 64] |= 1ull << (op % 64);
-                int r = memo_add(mm, mix64((uint64_t)next) ^ zob ^ s->zkey[op], next, s->bits, next_must);
-                if (r > 0) {
-                    zob ^= s->zkey[op];
-                    s->stack_ent[s->sp] = e;
-                    s->stack_must[s->sp] = must;
-                    s->stack_forced[s->sp] = 0;
-                    s->stack_state[s->sp++] = state;
-                    must = next_must;
-                    state = next;
-                    remaining -= p->ops[op].ok;
-                    lift(ent, e);
-                    track_best(s, p, state);
-                    e = ent[0].next;
-                    fresh = true;
-                    continue;
-                }
-                s->bits[op / 64] &= ~(1ull << (op % 64));
-                if (r < 0)
-                    return CHK_VERDICT_UNKNOWN;
-            }
-            e = ent[e].next;
-            continue;
-        }
-    backtrack:
-        for (bool forced = true; forced;) {
-            if (s->sp == 0)
+        if (r < 0)
+            return CHK_VERDICT_UNKNOWN;
+        if (r == 0) {                    /* a return entry, or an eager read seen before */
+            e = backtrack(p, s, &cur);
+            if (e == -2)
                 return CHK_VERDICT_VIOLATION;
-            int32_t top = s->stack_ent[--s->sp];
-            uint32_t op = ent[top].op;
-            state = s->stack_state[s->sp];
-            must = s->stack_must[s->sp];
-            forced = s->stack_forced[s->sp];
-            zob ^= s->zkey[op];
-            s->bits[op / 64] &= ~(1ull << (op % 64));
-            remaining += p->ops[op].ok;
-            unlift(ent, top);
-            e = ent[top].next;
+            continue;
         }
+        e = p->ent[0].next;
+        fresh = true;
     }
     return CHK_VERDICT_OK;
 }
