@@ -131,6 +131,23 @@ static void pick_kv(struct gen *g, struct chk_event *e)
     }
 }
 
+/* A multi of a version check, a setData and a create: all or nothing. */
+static void pick_multi(struct gen *g, struct chk_event *e)
+{
+    struct chk_sub subs[3];
+    memset(subs, 0, sizeof subs);
+    subs[0] = (struct chk_sub){.f = CHK_F_CHECK, .path = g->keys[gsl_rng_uniform_int(g->r, g->n_keys)],
+                               .version = (int32_t)gsl_rng_uniform_int(g->r, 3) - 1};
+    subs[1] = (struct chk_sub){.f = CHK_F_SET_DATA, .path = g->keys[gsl_rng_uniform_int(g->r, g->n_keys)],
+                               .data = fresh_value(g, "m"), .version = -1};
+    subs[2] = (struct chk_sub){.f = CHK_F_CREATE, .path = g->keys[gsl_rng_uniform_int(g->r, g->n_keys)],
+                               .data = fresh_value(g, "m")};
+    e->f = CHK_F_MULTI;
+    e->key = 0;
+    e->subs = chk_history_add_subs(g->h, subs, 3);
+    e->n_subs = e->subs == CHK_NONE ? 0 : 3;
+}
+
 static void pick_zk(struct gen *g, struct chk_event *e, bool may_close)
 {
     double x = gsl_rng_uniform(g->r);
@@ -170,10 +187,12 @@ static void pick_zk(struct gen *g, struct chk_event *e, bool may_close)
     } else if (x < 0.96) {
         e->f = CHK_F_SYNC;
         e->key = 0;
-    } else if (x < 0.985 || !may_close) {
+    } else if (x < 0.97) {
         e->f = CHK_F_CHECK;
         e->version = (int32_t)gsl_rng_uniform_int(g->r, 3);
         e->has_version = true;
+    } else if (x < 0.985 || !may_close) {
+        pick_multi(g, e);
     } else {
         e->f = CHK_F_CLOSE;
         e->key = 0;
@@ -224,6 +243,15 @@ static void fill_zk_result(struct gen *g, struct gop *op, const struct zk_tree *
     struct chk_event *e = &op->res;
     e->err = res->err;
     op->end = res->err ? CHK_FAIL : CHK_OK;
+    if (op->inv.f == CHK_F_MULTI && op->inv.n_subs) {
+        /* per-op results: arguments of the invocation, errors and names */
+        struct chk_sub subs[CHK_SUBS_MAX];
+        memcpy(subs, g->h->subs + op->inv.subs, op->inv.n_subs * sizeof *subs);
+        for (uint32_t k = 0; k < op->inv.n_subs; k++)
+            subs[k].err = res->sub_err[k], subs[k].result_path = res->sub_created[k];
+        e->subs = chk_history_add_subs(g->h, subs, op->inv.n_subs);
+        e->n_subs = e->subs == CHK_NONE ? 0 : op->inv.n_subs;
+    }
     if (res->err)
         return;
     switch (op->inv.f) {

@@ -358,6 +358,8 @@ static void op_multi(struct zk_tree *t, const struct chk_history *h, const struc
 {
     uint32_t mark = zkt_mark(t);
     res->n_subs = inv->n_subs;
+    memset(res->sub_err, 0, inv->n_subs * sizeof *res->sub_err);
+    memset(res->sub_created, 0, inv->n_subs * sizeof *res->sub_created);
     for (uint32_t k = 0; k < inv->n_subs; k++) {
         int32_t e = op_sub(t, &h->subs[inv->subs + k], session, &res->sub_created[k]);
         res->sub_err[k] = e;
