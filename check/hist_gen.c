@@ -11,10 +11,11 @@
 #define GEN_REPLICAS 3
 #define GEN_OPS_MAX (1u << 24)
 #define GEN_PROCS_MAX 1024
+#define GEN_WATCHES_MAX 256   /* per follower; past it a read sets no watch */
 
 static const char *const anomaly_names[CHK_PLANT_COUNT] = {
     "none", "stale-read-after-sync", "read-backwards", "lost-write", "duplicate-sequential",
-    "failed-write-visible", "non-fifo", "never-written",
+    "failed-write-visible", "non-fifo", "never-written", "late-watch",
 };
 
 const char *chk_anomaly_name(enum chk_anomaly a)
@@ -80,6 +81,12 @@ struct gen {
     struct zk_tree leader, rep[GEN_REPLICAS];
     uint32_t rep_at[GEN_REPLICAS];
     uint32_t *log, n_log;     /* write ops by log position (1-based) */
+    struct gwatch {           /* one-shot watches set on each follower */
+        int64_t session, process;
+        chk_str path;
+        bool child;
+    } watches[GEN_REPLICAS][GEN_WATCHES_MAX];
+    uint32_t n_watches[GEN_REPLICAS];
     chk_str seq_live[64];     /* sequential znodes alive at the leader, so that */
     uint32_t n_seq_live;      /*   deletes keep /q's child list bounded */
 };
@@ -153,6 +160,7 @@ static void pick_zk(struct gen *g, struct chk_event *e, bool may_close)
     double x = gsl_rng_uniform(g->r);
     e->key = g->keys[gsl_rng_uniform_int(g->r, g->n_keys)];
     e->version = -1;
+    e->watch = gsl_rng_uniform(g->r) < 0.25;
     if (x < 0.28) {
         e->f = CHK_F_GET_DATA;
     } else if (x < 0.50) {
@@ -182,6 +190,7 @@ static void pick_zk(struct gen *g, struct chk_event *e, bool may_close)
         e->key = gstr(g, gsl_rng_uniform(g->r) < 0.5 ? "/" : "/q");
     } else if (x < 0.89) {
         e->f = CHK_F_DELETE;
+        e->watch = false;
         if (g->n_seq_live && gsl_rng_uniform(g->r) < 0.5)
             e->key = g->seq_live[gsl_rng_uniform_int(g->r, g->n_seq_live)];
     } else if (x < 0.96) {
@@ -217,6 +226,44 @@ static uint32_t *seen_of(struct gen *g, int64_t session)
     return &g->seen[session];
 }
 
+static void add_event(struct gen *g, struct chk_event *e);
+
+/* Fires (and removes) follower r's watches on path of the given kind. */
+static void fire(struct gen *g, uint32_t r, chk_str path, bool child, int32_t type, uint32_t pos)
+{
+    for (uint32_t i = 0; i < g->n_watches[r];) {
+        struct gwatch *w = &g->watches[r][i];
+        if (w->path != path || w->child != child) {
+            i++;
+            continue;
+        }
+        struct chk_event ev = {.type = CHK_WATCH, .process = w->process, .session = w->session,
+                               .key = path, .watch_type = type, .version = -1,
+                               .has_zxid = !g->o->no_zxids, .zxid = (1ull << 32) | pos};
+        *w = g->watches[r][--g->n_watches[r]];
+        add_event(g, &ev);
+    }
+}
+
+/* ZooKeeper fires watches while a server applies the txn, before any reply
+ * that reflects it: so here, as the follower applies log entry pos. */
+static void fire_for(struct gen *g, uint32_t r, const struct chk_event *inv, const struct zk_res *res, uint32_t pos)
+{
+    const struct zk_tree *t = &g->rep[r];
+    chk_str path = inv->f == CHK_F_CREATE ? res->created : inv->key;
+    uint32_t n = zkt_find(t, path);
+    chk_str parent = n != ZKT_NONE && t->nodes[n].parent != ZKT_NONE ? t->nodes[t->nodes[n].parent].path : 0;
+    if (res->err || (inv->f != CHK_F_CREATE && inv->f != CHK_F_DELETE && inv->f != CHK_F_SET_DATA))
+        return;
+    int32_t type = inv->f == CHK_F_CREATE ? CHK_WATCH_CREATED : inv->f == CHK_F_DELETE ? CHK_WATCH_DELETED
+                                                                                      : CHK_WATCH_CHANGED;
+    fire(g, r, path, false, type, pos);
+    if (inv->f == CHK_F_DELETE)
+        fire(g, r, path, true, CHK_WATCH_DELETED, pos);
+    if (inv->f != CHK_F_SET_DATA && parent)
+        fire(g, r, parent, true, CHK_WATCH_CHILDREN, pos);
+}
+
 static void catch_up(struct gen *g, uint32_t r, uint32_t k)
 {
     struct zk_res res;
@@ -224,7 +271,18 @@ static void catch_up(struct gen *g, uint32_t r, uint32_t k)
         const struct gop *w = &g->ops[g->log[++g->rep_at[r]]];
         zkt_apply(&g->rep[r], g->h, &w->inv, w->session, &res);
         g->rep[r].n_undo = 0;
+        fire_for(g, r, &w->inv, &res, g->rep_at[r]);
     }
+}
+
+/* A read with a watch sets it on the follower that served it (exists sets
+ * one on a missing node too; getData and getChildren only when it exists). */
+static void set_watch(struct gen *g, uint32_t r, const struct gop *op, const struct zk_res *res)
+{
+    if (!op->inv.watch || g->n_watches[r] >= GEN_WATCHES_MAX || (res->err && op->inv.f != CHK_F_EXISTS))
+        return;
+    g->watches[r][g->n_watches[r]++] = (struct gwatch){op->session, op->inv.process, op->inv.key,
+                                                       op->inv.f == CHK_F_GET_CHILDREN};
 }
 
 static void children_of(struct gen *g, const struct zk_tree *t, chk_str path, struct chk_event *e)
@@ -305,6 +363,7 @@ static void apply_zk(struct gen *g, uint32_t i)
         zkt_apply(&g->rep[r], g->h, &op->inv, op->session, &res);
         op->pos = g->rep_at[r];
         fill_zk_result(g, op, &g->rep[r], &res);
+        set_watch(g, r, op, &res);
     }
     if (op->pos > *seen)
         *seen = op->pos;
@@ -429,6 +488,7 @@ static void invoke(struct gen *g, uint32_t slot)
         pick_kv(g, e);
     else
         pick_zk(g, e, partner_op(g, slot) == CHK_NONE);
+    e->watch &= e->f == CHK_F_GET_DATA || e->f == CHK_F_EXISTS || e->f == CHK_F_GET_CHILDREN;
     op->res = *e;
     op->res.watch = false;
     if (e->f != CHK_F_CREATE && e->f != CHK_F_SET_DATA && e->f != CHK_F_PUT && e->f != CHK_F_APPEND
@@ -644,6 +704,18 @@ static uint32_t last_write_before(const struct gen *g, chk_str path, uint32_t ev
     return best;
 }
 
+/* Does an op of unknown outcome write path? The checker places those by
+ * guessing and confirming by search; a plant elsewhere keeps its message
+ * about the planted read. */
+static bool info_touches(const struct gen *g, chk_str path)
+{
+    for (uint32_t i = 0; i < g->n_ops; i++)
+        if (g->ops[i].end == CHK_INFO && chk_f_is_write(g->ops[i].inv.f)
+            && (g->ops[i].inv.key == path || g->ops[i].inv.f == CHK_F_MULTI || g->ops[i].inv.f == CHK_F_CLOSE))
+            return true;
+    return false;
+}
+
 static int plant_stale_after_sync(struct gen *g)
 {
     const struct chk_history *h = g->h;
@@ -660,7 +732,7 @@ static int plant_stale_after_sync(struct gen *g)
             for (uint32_t i = 0; i < r && k; i++)
                 own |= g->ops[i].session == g->ops[s].session && g->ops[i].inv.key == path
                     && chk_f_is_write(g->ops[i].inv.f) && g->ops[i].pos >= k;
-            if (k >= 1 && !own) {
+            if (k >= 1 && !own && !info_touches(g, path)) {
                 set_read_to(g, r, k - 1);
                 return 0;
             }
@@ -835,6 +907,52 @@ static int plant_stale_read(struct gen *g)
     return -1;
 }
 
+/* Delays watch event e past the first later reply of its session that
+ * already reflects the change (the watch was set before that request). */
+static int delay_watch(struct gen *g, uint32_t e)
+{
+    struct chk_history *h = g->h;
+    const struct chk_event ev = h->events[e];
+    uint32_t reg_ret = CHK_NONE;
+    bool acked_change = false;           /* the checker knows the change by its zxid */
+    for (uint32_t i = 0; i < h->n_ops; i++)
+        acked_change |= h->ops[i].status == CHK_ST_OK && chk_f_is_write(h->ops[i].f)
+            && h->events[h->ops[i].ret].zxid == ev.zxid;
+    if (!acked_change)
+        return -1;
+    for (uint32_t i = 0; i < h->n_ops && h->ops[i].inv < e; i++)
+        if (h->ops[i].session == ev.session && h->events[h->ops[i].inv].watch
+            && h->events[h->ops[i].inv].key == ev.key && h->ops[i].ret != CHK_NONE && h->ops[i].ret < e)
+            reg_ret = h->ops[i].ret;
+    for (uint32_t i = 0; reg_ret != CHK_NONE && i < h->n_ops; i++) {
+        const struct chk_op *o = &h->ops[i];
+        if (o->session != ev.session || o->ret == CHK_NONE || o->ret <= e || o->inv <= reg_ret
+            || o->status != CHK_ST_OK || o->f == CHK_F_SYNC || !h->events[o->ret].has_zxid
+            || h->events[o->ret].zxid < ev.zxid)
+            continue;
+        uint32_t c = o->ret;
+        bool crosses = false;            /* keep it out of order with the reply only */
+        for (uint32_t x = e + 1; x < c; x++)
+            crosses |= h->events[x].type == CHK_WATCH && h->events[x].session == ev.session;
+        if (crosses)
+            return -1;
+        memmove(h->events + e, h->events + e + 1, (size_t)(c - e) * sizeof *h->events);
+        h->events[c] = ev;
+        h->events[c].time_ns = h->events[c - 1].time_ns;
+        char err[128];
+        return chk_history_pair(h, err, sizeof err);
+    }
+    return -1;
+}
+
+static int plant_late_watch(struct gen *g)
+{
+    for (uint32_t e = 0; e < g->h->n_events; e++)
+        if (g->h->events[e].type == CHK_WATCH && g->h->events[e].has_zxid && delay_watch(g, e) == 0)
+            return 0;
+    return -1;
+}
+
 static int plant(struct gen *g, enum chk_anomaly a, char *err, size_t errlen)
 {
     int rc = 0;
@@ -852,6 +970,7 @@ static int plant(struct gen *g, enum chk_anomaly a, char *err, size_t errlen)
     case CHK_PLANT_FAILED_WRITE_VISIBLE: rc = plant_failed_visible(g); break;
     case CHK_PLANT_NON_FIFO: rc = g->o->no_zxids ? -1 : plant_non_fifo(g); break;
     case CHK_PLANT_NEVER_WRITTEN: rc = plant_never_written(g); break;
+    case CHK_PLANT_LATE_WATCH: rc = g->o->no_zxids ? -1 : plant_late_watch(g); break;
     default: rc = -1;
     }
     if (rc)

@@ -23,6 +23,7 @@ enum chk_anomaly {
     CHK_PLANT_FAILED_WRITE_VISIBLE, /* a failed write's value is read */
     CHK_PLANT_NON_FIFO,             /* zk: a session's writes applied out of issue order */
     CHK_PLANT_NEVER_WRITTEN,        /* a read returns a value nobody wrote */
+    CHK_PLANT_LATE_WATCH,           /* zk: a watch event arrives after a read that saw the change */
     CHK_PLANT_COUNT
 };
 

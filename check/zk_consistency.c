@@ -301,6 +301,7 @@ struct wit {
     uint32_t *node_first;     /* after replay: snaps of node n are */
     uint32_t *node_snaps;     /*   node_snaps[node_first[n] .. node_first[n+1]) */
     bool zxid_fault;          /* the zxids themselves failed verification */
+    uint32_t *pos_hi;         /* guided: last position of an observation's gap */
 };
 
 struct keyed {
@@ -558,6 +559,7 @@ static enum chk_verdict replay_mismatch(struct zk_ctx *c, struct wit *w, uint32_
     uint32_t ops[2] = {lw, op};
     const char *rule = is_write ? "linearizable-writes" : "read-sees-write-order";
     if (is_write && h->ops[op].f == CHK_F_SET_DATA && lw != CHK_NONE && h->ops[lw].f == CHK_F_SET_DATA
+        && h->ops[lw].ret != CHK_NONE     /* an unknown-outcome write has no version to compare */
         && h->events[h->ops[op].ret].version <= h->events[h->ops[lw].ret].version)
         rule = "lost-acknowledged-write";
     if (!strcmp(rule, "lost-acknowledged-write"))
@@ -566,6 +568,29 @@ static enum chk_verdict replay_mismatch(struct zk_ctx *c, struct wit *w, uint32_
     return zkc_violation(c, rule, lw == CHK_NONE ? ops + 1 : ops, lw == CHK_NONE ? 1 : 2,
                          "%s, but in zxid order the write before it on that path is: %s; no order "
                          "of the unknown-outcome writes explains the result", a, b);
+}
+
+/* Does op's result hold now, placing unknown-outcome writes if needed? */
+static bool explained(struct zk_ctx *c, struct wit *w, uint32_t op)
+{
+    return eval_now(c, op) || (place_info_for(c, w, op, false) && eval_now(c, op));
+}
+
+static enum chk_verdict replay_write(struct zk_ctx *c, struct wit *w, uint32_t op)
+{
+    const struct chk_history *h = c->h;
+    const struct chk_op *o = &h->ops[op];
+    uint32_t mark = zkt_mark(&c->tree);
+    struct zk_res r;
+    if (zkt_apply(&c->tree, h, &h->events[o->inv], o->session, &r))
+        return CHK_VERDICT_INTERNAL;
+    if (!zkt_res_matches(h, &h->events[o->ret], &r)) {
+        zkt_undo(&c->tree, mark);
+        if (!place_info_for(c, w, op, true))
+            return replay_mismatch(c, w, op, true);
+        zkt_apply(&c->tree, h, &h->events[o->inv], o->session, &r);
+    }
+    return record_write(c, w, op) ? CHK_VERDICT_INTERNAL : CHK_VERDICT_OK;
 }
 
 static enum chk_verdict replay(struct zk_ctx *c, struct wit *w)
@@ -577,24 +602,70 @@ static enum chk_verdict replay(struct zk_ctx *c, struct wit *w)
                                                         < h->events[h->ops[w->wz[i]].ret].zxid);
         if (obs_first) {
             uint32_t op = w->oz[j++];
-            if (!eval_now(c, op) && !(place_info_for(c, w, op, false) && eval_now(c, op)))
+            if (!explained(c, w, op))
                 return replay_mismatch(c, w, op, false);
             w->pos[op] = w->seq_len;
             continue;
         }
-        uint32_t op = w->wz[i++];
-        const struct chk_op *o = &h->ops[op];
-        uint32_t mark = zkt_mark(&c->tree);
+        enum chk_verdict v = replay_write(c, w, w->wz[i]);
+        i++;
+        if (v != CHK_VERDICT_OK)
+            return v;
+    }
+    return CHK_VERDICT_OK;
+}
+
+/* Places observations of one gap between zxid writes (level) against the
+ * unknown-outcome writes the search put in that gap, in the search's order:
+ * each observation at the first prefix of them where it holds. */
+static enum chk_verdict guided_level(struct zk_ctx *c, struct wit *w, uint32_t level,
+                                     uint32_t first, uint32_t end)
+{
+    const struct chk_history *h = c->h;
+    for (uint32_t k = 0;; k++) {
+        for (uint32_t j = first; j < end; j++)
+            if (w->pos[w->oz[j]] == UINT32_MAX && eval_now(c, w->oz[j]))
+                w->pos[w->oz[j]] = w->seq_len;
+        for (uint32_t j = first; j < end; j++)
+            w->pos_hi[w->oz[j]] = w->seq_len;   /* the gap ends after the last one */
+        while (k < c->n_guide && c->guide_zdone[k] != level)
+            k++;
+        if (k == c->n_guide)
+            break;
+        uint32_t io = c->guide_op[k];
+        struct zk_res r;
+        zkt_apply(&c->tree, h, &h->events[h->ops[io].inv], h->ops[io].session, &r);
+        w->inserted[io] = 1;
+        if (record_write(c, w, io))
+            return CHK_VERDICT_INTERNAL;
+    }
+    for (uint32_t j = first; j < end; j++)
+        if (w->pos[w->oz[j]] == UINT32_MAX)
+            return replay_mismatch(c, w, w->oz[j], false);
+    return CHK_VERDICT_OK;
+}
+
+/* The replay again, following where the search's deepest order placed the
+ * unknown-outcome writes, up to how far that order got (its horizon). */
+static enum chk_verdict replay_guided(struct zk_ctx *c, struct wit *w)
+{
+    const struct chk_history *h = c->h;
+    uint32_t j = 0;
+    for (uint32_t level = 0; level <= c->guide_horizon && level <= w->n_w; level++) {
+        uint32_t first = j;
+        while (j < w->n_oz && (level == w->n_w || h->events[h->ops[w->oz[j]].ret].zxid
+                                                  < h->events[h->ops[w->wz[level]].ret].zxid))
+            j++;
+        enum chk_verdict v = guided_level(c, w, level, first, j);
+        if (v != CHK_VERDICT_OK || level == w->n_w || level == c->guide_horizon)
+            return v;
+        const struct chk_op *o = &h->ops[w->wz[level]];
         struct zk_res r;
         if (zkt_apply(&c->tree, h, &h->events[o->inv], o->session, &r))
             return CHK_VERDICT_INTERNAL;
-        if (!zkt_res_matches(h, &h->events[o->ret], &r)) {
-            zkt_undo(&c->tree, mark);
-            if (!place_info_for(c, w, op, true))
-                return replay_mismatch(c, w, op, true);
-            zkt_apply(&c->tree, h, &h->events[o->inv], o->session, &r);
-        }
-        if (record_write(c, w, op))
+        if (!zkt_res_matches(h, &h->events[o->ret], &r))
+            return replay_mismatch(c, w, w->wz[level], true);
+        if (record_write(c, w, w->wz[level]))
             return CHK_VERDICT_INTERNAL;
     }
     return CHK_VERDICT_OK;
@@ -832,8 +903,15 @@ static bool info_wrote(const struct zk_ctx *c, const struct wit *w, uint32_t op)
 static enum chk_verdict session_obs(struct zk_ctx *c, struct wit *w, struct sess_state *st, uint32_t op)
 {
     uint32_t q = w->pos[op];
-    if (q == UINT32_MAX)
+    if (c->guided && q != UINT32_MAX && w->pos_hi[op] != UINT32_MAX) {
+        /* guided: anywhere in its gap, among the unknown writes placed there */
+        uint32_t lo = q, hi = w->pos_hi[op];
+        q = find_pos(c, w, op, st->p > lo ? st->p : lo, hi);
+        if (q == UINT32_MAX)
+            q = lo;                      /* not at or after p: reported as stale below */
+    } else if (q == UINT32_MAX) {
         q = find_pos(c, w, op, st->p, w->seq_len);
+    }
     if (q != UINT32_MAX && q >= st->p) {
         w->pos[op] = q;                  /* kept for the watch rule */
         st->p = q;
@@ -940,6 +1018,10 @@ static enum chk_verdict sessions_pass(struct zk_ctx *c, struct wit *w, const str
         for (uint32_t k = c->sess_start[s]; k < c->sess_start[s + 1]; k++) {
             uint32_t op = c->sess_ops[k];
             enum chk_verdict v = CHK_VERDICT_OK;
+            bool unplaced = w->pos[op] == UINT32_MAX && (c->kind[op] == ZK_WRITE
+                || (c->kind[op] == ZK_OBS && c->h->events[c->h->ops[op].ret].has_zxid));
+            if (c->guided && unplaced)
+                break;                   /* beyond the guided replay's horizon */
             switch (c->kind[op]) {
             case ZK_WRITE: v = session_write(c, w, &st, op); break;
             case ZK_OBS: v = session_obs(c, w, &st, op); break;
@@ -1023,7 +1105,9 @@ static enum chk_verdict check_watches(struct zk_ctx *c, const struct wit *w)
         uint32_t s = sess_index(c, ev->session);
         if (s == CHK_NONE)
             continue;
-        if (last_ev[s] != UINT32_MAX && ev->zxid <= last[s]) {
+        /* one txn may fire several events (a delete: the node and its
+         * parent), so equal zxids are fine; going back is not */
+        if (last_ev[s] != UINT32_MAX && ev->zxid < last[s]) {
             char t1[40], t2[40];
             chk_fmt_when(ev, t1, sizeof t1);
             chk_fmt_when(&h->events[last_ev[s]], t2, sizeof t2);
@@ -1047,6 +1131,13 @@ static enum chk_verdict check_watches(struct zk_ctx *c, const struct wit *w)
 /* The replay places unknown-outcome writes greedily; before reporting a
  * violation that may come from a wrong guess, search every placement of
  * them (still following the verified zxids). */
+static enum chk_verdict judge_witness(struct zk_ctx *c);
+
+/* The replay places unknown-outcome writes greedily; before reporting a
+ * violation that may come from a wrong guess, search every placement of
+ * them (still following the verified zxids). If the search confirms it,
+ * replay once more placing them where the search's deepest order did, so
+ * that the message names the operation that really cannot be placed. */
 static enum chk_verdict confirm_by_search(struct zk_ctx *c)
 {
     struct chk_zk_result *r = c->res;
@@ -1055,21 +1146,35 @@ static enum chk_verdict confirm_by_search(struct zk_ctx *c)
         return CHK_VERDICT_INTERNAL;
     *saved = *r;
     zkt_free(&c->tree);
-    if (zkt_init(&c->tree, c->h))
+    if (zkt_init(&c->tree, c->h)) {
+        free(saved);
         return CHK_VERDICT_INTERNAL;
+    }
     c->zxid_constrained = true;
     enum chk_verdict v = zkc_search(c);
     uint64_t steps = r->steps;
-    if (v == CHK_VERDICT_VIOLATION || v == CHK_VERDICT_UNKNOWN) {
-        *r = *saved;                     /* the replay's message names the culprit best */
-        r->steps = steps;
-        if (v == CHK_VERDICT_UNKNOWN) {
-            size_t n = strlen(r->msg);
-            snprintf(r->msg + n, sizeof r->msg - n, " [unconfirmed: the search over unknown-"
-                     "outcome writes ran out of budget]");
-            r->verdict = CHK_VERDICT_UNKNOWN;
-        }
+    if (v == CHK_VERDICT_UNKNOWN) {
+        *r = *saved;
+        size_t n = strlen(r->msg);
+        snprintf(r->msg + n, sizeof r->msg - n, " [unconfirmed: the search over unknown-"
+                 "outcome writes ran out of budget]");
+        r->verdict = CHK_VERDICT_UNKNOWN;
+    } else if (v == CHK_VERDICT_VIOLATION) {
+        zkt_free(&c->tree);
+        c->guided = true;
+        bool sharper = c->guide_op && zkt_init(&c->tree, c->h) == 0
+            && judge_witness(c) == CHK_VERDICT_VIOLATION;
+        if (!sharper)
+            *r = *saved;                 /* the replay's first guess names it */
+    } else if (v == CHK_VERDICT_OK && c->guide_op) {
+        /* the order is fine: replay it as the search found it, to check the
+         * watches (which the search does not judge) */
+        zkt_free(&c->tree);
+        c->guided = true;
+        if (zkt_init(&c->tree, c->h) == 0 && judge_witness(c) == CHK_VERDICT_VIOLATION)
+            v = strncmp(r->rule, "watch", 5) ? CHK_VERDICT_OK : CHK_VERDICT_VIOLATION;
     }
+    r->steps = steps;
     free(saved);
     return v;
 }
@@ -1083,9 +1188,11 @@ static enum chk_verdict judge_witness(struct zk_ctx *c)
     w.wz = malloc(n * sizeof *w.wz), w.oz = malloc(n * sizeof *w.oz);
     w.infos = malloc(n * sizeof *w.infos), w.inserted = calloc(n, 1);
     w.pos = malloc(n * sizeof *w.pos), w.seq = malloc(n * sizeof *w.seq);
+    w.pos_hi = malloc(n * sizeof *w.pos_hi);
     enum chk_verdict v = CHK_VERDICT_INTERNAL;
-    if (w.wz && w.oz && w.infos && w.inserted && w.pos && w.seq) {
+    if (w.wz && w.oz && w.infos && w.inserted && w.pos && w.seq && w.pos_hi) {
         memset(w.pos, 0xff, n * sizeof *w.pos);
+        memset(w.pos_hi, 0xff, n * sizeof *w.pos_hi);
         for (uint32_t i = 0; i < h->n_ops; i++) {
             if (c->kind[i] == ZK_WRITE)
                 w.wz[w.n_w++] = i;
@@ -1098,16 +1205,17 @@ static enum chk_verdict judge_witness(struct zk_ctx *c)
                                                                           : verify_zxids(c, &w);
         w.zxid_fault = v != CHK_VERDICT_OK;
         if (v == CHK_VERDICT_OK)
-            v = replay(c, &w);
+            v = c->guided ? replay_guided(c, &w) : replay(c, &w);
         if (v == CHK_VERDICT_OK)
             v = build_view(c, &w) || build_sync_index(c, &w, &x) ? CHK_VERDICT_INTERNAL
                                                                  : sessions_pass(c, &w, &x);
-        if (v == CHK_VERDICT_OK)
-            v = check_watches(c, &w);
-        if (v == CHK_VERDICT_VIOLATION && w.n_info > 0 && !w.zxid_fault)
+        /* the search judges the order, not watches: confirm before them */
+        if (v == CHK_VERDICT_VIOLATION && w.n_info > 0 && !w.zxid_fault && !c->guided)
             v = confirm_by_search(c);
+        if (v == CHK_VERDICT_OK && w.node_first)
+            v = check_watches(c, &w);
     }
-    free(w.wz), free(w.oz), free(w.infos), free(w.inserted), free(w.pos), free(w.seq);
+    free(w.wz), free(w.oz), free(w.infos), free(w.inserted), free(w.pos), free(w.seq), free(w.pos_hi);
     free(w.snaps), free(w.last_k), free(w.node_first), free(w.node_snaps);
     free(x.by_ret), free(x.pref_arg), free(x.by_inv), free(x.suf_min);
     return v;
@@ -1189,6 +1297,7 @@ enum chk_verdict chk_zk_check(struct chk_history *h, const struct chk_zk_opts *o
                  res->steps, chk_sync_mode_name(opts->sync_mode));
     else if (v == CHK_VERDICT_INTERNAL && !res->msg[0])
         snprintf(res->msg, sizeof res->msg, "internal error (out of memory?)");
+    free(c.guide_op), free(c.guide_zdone);
     free(c.kind), free(c.op_of_ev), free(c.sess_of), free(c.sess_id), free(c.sess_start), free(c.sess_ops);
     free(c.sess_map);
     zkt_free(&c.tree);

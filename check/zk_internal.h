@@ -33,6 +33,13 @@ struct zk_ctx {
     uint32_t sess_map_cap;
     struct zk_tree tree;
     bool zxid_constrained;    /* search only orders that follow the zxids */
+    /* Left by a zxid-constrained search that found a violation: where the
+     * deepest order it reached placed the unknown-outcome writes (each op
+     * and how many zxid writes came before it), for the replay to follow. */
+    uint32_t *guide_op, *guide_zdone;
+    uint32_t n_guide;
+    uint32_t guide_horizon;   /* zxid writes the deepest order had placed */
+    bool guided;              /* the replay follows the guide up to its horizon */
 };
 
 /* "session 7 read /k = "3" (version 2) at t=4.100s" */

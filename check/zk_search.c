@@ -56,6 +56,9 @@ struct srch {
     struct memo128 memo;
     uint32_t depth, best_depth;
     uint32_t *best_blocked, n_best_blocked;
+    uint32_t *info_op, *info_z, n_info;   /* unknown writes placed on this path */
+    uint32_t *best_info_op, *best_info_z, n_best_info, best_zdone;
+    bool keep_guide;          /* copy them at each deeper point (small histories) */
 };
 
 static uint64_t head_key(uint32_t s, uint32_t head)
@@ -110,6 +113,10 @@ static void advance(struct srch *s, uint32_t sess, uint32_t op_placed)
     s->depth++;
     if (op_placed != CHK_NONE && s->c->kind[op_placed] == ZK_WRITE)
         s->zdone++;
+    if (op_placed != CHK_NONE && s->c->kind[op_placed] == ZK_INFO && s->info_op) {
+        s->info_op[s->n_info] = op_placed;
+        s->info_z[s->n_info++] = s->zdone;
+    }
     uint32_t r = op_placed == CHK_NONE ? CHK_NONE : s->rank[op_placed];
     if (r != CHK_NONE) {
         s->placed[r] = 1;
@@ -126,6 +133,8 @@ static void undo_to(struct srch *s, const struct frame *f)
         s->depth--;
         if (t.op != CHK_NONE && s->rank[t.op] != CHK_NONE)
             s->placed[s->rank[t.op]] = 0;
+        if (t.op != CHK_NONE && s->c->kind[t.op] == ZK_INFO && s->info_op)
+            s->n_info--;
     }
     zkt_undo(&s->c->tree, f->tree_mark);
     s->wdone = f->wdone;
@@ -176,6 +185,20 @@ static void forced(struct srch *s)
     }
 }
 
+/* With zxids, an observation must sit right after the writes up to its
+ * zxid: once the order has moved past that point, it can never be placed. */
+static bool missed_window(const struct srch *s)
+{
+    if (!s->zrank)
+        return false;
+    for (uint32_t sess = 0; sess < s->c->n_sess; sess++) {
+        uint32_t op = head_op(s, sess);
+        if (op != CHK_NONE && s->c->kind[op] == ZK_OBS && s->zrank[op] != CHK_NONE && s->zrank[op] < s->zdone)
+            return true;
+    }
+    return false;
+}
+
 static bool all_done(const struct srch *s)
 {
     for (uint32_t sess = 0; sess < s->c->n_sess; sess++)
@@ -189,7 +212,14 @@ static void note_best(struct srch *s)
     if (s->depth <= s->best_depth && s->n_best_blocked)
         return;
     s->best_depth = s->depth;
+    s->best_zdone = s->zdone;
+
     s->n_best_blocked = 0;
+    if (s->keep_guide) {
+        memcpy(s->best_info_op, s->info_op, s->n_info * sizeof *s->info_op);
+        memcpy(s->best_info_z, s->info_z, s->n_info * sizeof *s->info_z);
+        s->n_best_info = s->n_info;
+    }
     for (uint32_t sess = 0; sess < s->c->n_sess && s->n_best_blocked < 6; sess++) {
         uint32_t op = head_op(s, sess);
         if (op != CHK_NONE)
@@ -247,7 +277,9 @@ static int expand(struct srch *s)
     forced(s);
     if (all_done(s))
         return 2;
-    note_best(s);
+    note_best(s);             /* a missed window is the deepest news too */
+    if (missed_window(s))
+        return 0;
     struct frame *f = &s->frames[s->n_frames];
     *f = (struct frame){s->n_choices, 0, 0, s->n_trail, zkt_mark(&c->tree), s->wdone, s->zdone, s->hh};
     int r = memo_add(&s->memo, c->tree.fp1 ^ s->hh, c->tree.fp2 + zkt_mix(s->hh));
@@ -374,6 +406,7 @@ static int build_zrank(struct srch *s)
 
 static enum chk_verdict report(struct srch *s)
 {
+
     struct zk_ctx *c = s->c;
     char list[4096] = "", w[512];
     size_t used = 0;
@@ -405,6 +438,14 @@ enum chk_verdict zkc_search(struct zk_ctx *c)
     s.trail = malloc(n * sizeof *s.trail);
     s.frames = malloc(n * sizeof *s.frames);
     s.best_blocked = malloc(8 * sizeof *s.best_blocked);
+    /* the guide costs a copy of the placed unknown writes at each deeper
+     * point: kept for histories small enough that this stays cheap */
+    s.keep_guide = c->zxid_constrained && h->n_ops <= 200000;
+    if (s.keep_guide) {
+        s.info_op = malloc(n * sizeof *s.info_op), s.info_z = malloc(n * sizeof *s.info_z);
+        s.best_info_op = malloc(n * sizeof *s.best_info_op), s.best_info_z = malloc(n * sizeof *s.best_info_z);
+        s.keep_guide = s.info_op && s.info_z && s.best_info_op && s.best_info_z;
+    }
     s.memo.bytes_max = c->opts->memo_bytes_max ? c->opts->memo_bytes_max : (1ull << 30);
     v = CHK_VERDICT_INTERNAL;
     if (s.head && s.need && s.rank && s.placed && s.trail && s.frames && s.best_blocked
@@ -414,8 +455,20 @@ enum chk_verdict zkc_search(struct zk_ctx *c)
         v = run(&s);
         if (v == CHK_VERDICT_VIOLATION)
             v = report(&s);
+        if (v == CHK_VERDICT_OK && s.keep_guide) {   /* the whole order: a full guide */
+            memcpy(s.best_info_op, s.info_op, s.n_info * sizeof *s.info_op);
+            memcpy(s.best_info_z, s.info_z, s.n_info * sizeof *s.info_z);
+            s.n_best_info = s.n_info;
+            s.best_zdone = s.zdone;
+        }
+        if ((v == CHK_VERDICT_VIOLATION || v == CHK_VERDICT_OK) && s.keep_guide) {
+            c->guide_op = s.best_info_op, c->guide_zdone = s.best_info_z, c->n_guide = s.n_best_info;
+            c->guide_horizon = s.best_zdone;
+            s.best_info_op = s.best_info_z = NULL;
+        }
     }
     free(s.head), free(s.need), free(s.rank), free(s.placed), free(s.trail), free(s.frames);
     free(s.choices), free(s.best_blocked), free(s.memo.a), free(s.memo.b), free(s.zrank);
+    free(s.info_op), free(s.info_z), free(s.best_info_op), free(s.best_info_z);
     return v;
 }

@@ -21,7 +21,7 @@ static void gen_usage(FILE *out)
         "zk histories come from a model of a leader and lagging followers and\n"
         "satisfy ZooKeeper's contract. --plant adds exactly one anomaly:\n"
         "  stale-read-after-sync read-backwards lost-write duplicate-sequential\n"
-        "  failed-write-visible non-fifo never-written\n"
+        "  failed-write-visible non-fifo never-written late-watch\n"
         "(register/kv: lost-write, failed-write-visible, never-written.)\n"
         "  --keys    kv keys / zk znodes (default 5)\n"
         "  --values  register values drawn from [0,V) (default: all distinct)\n"

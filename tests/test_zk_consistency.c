@@ -122,6 +122,7 @@ static void every_planted_anomaly_is_caught(void **state)
         {CHK_PLANT_FAILED_WRITE_VISIBLE, "failed-write-visible"},
         {CHK_PLANT_NON_FIFO, "session-fifo"},
         {CHK_PLANT_NEVER_WRITTEN, "value-never-written"},
+        {CHK_PLANT_LATE_WATCH, "watch-before-read"},
     };
     char err[256];
     static struct chk_zk_result r;
