@@ -28,13 +28,15 @@ struct check_args {
 static void check_usage(FILE *out)
 {
     fprintf(out,
-        "usage: zablab check HISTORY [--format text|json] [--input auto|jsonl|edn]\n"
+        "usage: zablab check HISTORY [--format text|json|jsonl|edn] [--input auto|jsonl|edn]\n"
         "                    [--model register|kv|zk] [--checker linear|zk|all]\n"
         "                    [--sync-mode strict|zk] [--budget-ms N] [--ignore-zxids] [--help]\n"
         "\n"
         "Judges a history (JSON Lines or Jepsen EDN; '-' reads stdin).\n"
-        "  --format      output: text (default) or json\n"
-        "  --input       input format; auto picks EDN for lines starting '{:'\n"
+        "  --format      output: text (default) or json; jsonl or edn name the\n"
+        "                history's format instead (as --input does)\n"
+        "  --input       input format; auto picks by name (.edn, .jsonl), else EDN\n"
+        "                for lines starting '{:'\n"
         "  --model       register, kv or zk; default: from the operations\n"
         "  --checker     linear (black-box linearizability), zk (ZooKeeper's ordered\n"
         "                sequential consistency) or all; default: zk for zk\n"
@@ -74,6 +76,9 @@ static int parse_check_args(int argc, char **argv, struct check_args *a)
             continue;
         } else if (o[0] == '-' && o[1] == '-' && !v) {
             ok = false;
+        } else if (!strcmp(o, "--format") && (!strcmp(v, "jsonl") || !strcmp(v, "edn"))) {
+            /* the history's format: the same as --input */
+            a->input = !strcmp(v, "edn") ? CHK_FMT_EDN : CHK_FMT_JSONL;
         } else if (!strcmp(o, "--format")) {
             ok = !strcmp(v, "json") || !strcmp(v, "text");
             a->json = !strcmp(v, "json");
