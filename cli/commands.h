@@ -13,5 +13,7 @@ int cmd_bugs(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_gen_history(int argc, char **argv);
 
 #endif

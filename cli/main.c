@@ -23,6 +23,8 @@ static const struct command commands[] = {
     {"runs", cmd_runs, "list, merge and compare recorded runs"},
     {"scenario", cmd_scenario, "check or format scenario files"},
     {"cluster", cmd_cluster, "start, stop or query a local zabd ensemble"},
+    {"check", cmd_check, "judge a history: linearizability, ZooKeeper consistency"},
+    {"gen-history", cmd_gen_history, "generate a history, valid or with a planted anomaly"},
 };
 
 static void usage(FILE *out)
