@@ -218,8 +218,9 @@ struct zks_conn {
     int32_t timeout_ms;
     uint32_t auth_count;
     struct zk_id auth[ZK_AUTH_MAX];
-    struct zks_pending *q;            /* ring, capacity outstanding_per_conn_max */
-    uint32_t q_head, q_n;
+    bool needs_submit;                /* queued writes wait for submission (private) */
+    struct zks_pending *q;            /* ring, grown up to outstanding_per_conn_max */
+    uint32_t q_head, q_n, q_cap;
 };
 
 /* Output arenas, grown on demand (memory held from batch to batch). */
@@ -265,6 +266,9 @@ struct zk_server {
     int64_t next_session_id;
     uint32_t forwarded;               /* writes/syncs in flight from this server */
     uint64_t touch_at_ms;             /* follower: next touch flush */
+    uint32_t sync_waiting;            /* queue entries waiting for an applied zxid */
+    bool submit_pending;              /* some connection has needs_submit */
+    bool expire_retry;                /* leader: a closeSession could not be proposed */
     uint64_t now_ms;                  /* time of the current input */
     int64_t *scratch_ids;             /* conns_max: expired sessions / touches */
     struct zks_outbuf ob;
@@ -298,7 +302,7 @@ void zks_on_disk_done(struct zk_server *s, uint64_t now_ms, uint64_t op_id);
 int zks_client_connect(struct zk_server *s, uint64_t now_ms, uint64_t conn_id,
                        const struct zks_connect_req *req);
 
-/* One request on an open (or opening) connection. req->cxid is the xid,
+/* One request on a connection (opened or opening). req->cxid is the xid,
  * req->type the op; req->session_id, auth and owner are ignored (the
  * connection's are used). Fields by op, beyond zk_request's write fields:
  *   exists, getData, getChildren, getChildren2: flags = 1 to set a watch
