@@ -504,6 +504,11 @@ const struct zk_sm *zks_sm(const struct zk_server *s)
     return &zks_smw(s)->zk;
 }
 
+uint64_t zks_last_applied(const struct zk_server *s)
+{
+    return zk_sm_last_applied(zks_sm(s));
+}
+
 void zks_session_password(const struct zk_server *s, int64_t session_id,
                           uint8_t out[SESSION_PASSWD_LEN])
 {

@@ -336,7 +336,8 @@ static inline const struct replica *zks_replica(const struct zk_server *s) { ret
 const struct zk_sm *zks_sm(const struct zk_server *s);
 /* Serving clients: in BROADCAST (as an established leader, follower or observer). */
 static inline bool zks_serving(const struct zk_server *s) { return s->serving; }
-static inline uint64_t zks_last_applied(const struct zk_server *s) { return s->rep.zxid_applied; }
+/* Last applied zxid (the state machine's; what replies carry). */
+uint64_t zks_last_applied(const struct zk_server *s);
 static inline uint32_t zks_conn_count(const struct zk_server *s) { return s->conn_count; }
 /* Session of an open connection (0 if none or unknown), and its queue length
  * (a driver can stop reading a socket near outstanding_per_conn_max). */
