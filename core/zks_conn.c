@@ -427,14 +427,18 @@ static void submit_entry(struct zk_server *s, struct zks_conn *c, struct zks_pen
             zks_conn_sync_reply(s, sid, xid, wait);
         return;
     }
-    struct zks_req_dec d;
-    int rc = zks_req_decode(e->req, e->req_len, &d);
-    free(e->req);
+    /* The entry gives up its bytes now: the replica call below may close
+     * the connection and free its queue. */
+    uint8_t *blob = e->req;
+    uint32_t len = e->req_len;
     e->req = NULL;
     e->req_len = 0;
+    struct zks_req_dec d;
+    int rc = zks_req_decode(blob, len, &d);
     if (rc == ZOK)
         rc = zks_submit_write(s, &d.req);
     zks_req_dec_free(&d);
+    free(blob);
     if (rc != ZOK)
         zks_conn_req_failed(s, sid, xid, op, rc);
 }

@@ -125,12 +125,268 @@ static void test_ping_answered_at_once(void **state)
     assert_int_equal(r->zxid, (int64_t)zks_last_applied(&H->srv[f]));
 }
 
+
+/* ---- error codes through the whole pipeline ---------------------------------- */
+
+static int send_wait(uint64_t conn, struct zk_request *r)
+{
+    zksh_request(H, conn, r);
+    zksh_settle(H);
+    const struct zksh_rec *rep = zksh_find(H, ZKS_OUT_REPLY, conn, r->cxid);
+    return rep ? rep->err : INT32_MIN;
+}
+
+static void test_error_codes(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 41);
+    assert_int_equal(zksh_create(H, 41, 1, "/e", "x", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_create(H, 41, 2, "/e", "x", ZOO_PERSISTENT), ZNODEEXISTS);
+    assert_int_equal(zksh_create(H, 41, 3, "/missing/child", "", ZOO_PERSISTENT), ZNONODE);
+    assert_int_equal(zksh_create(H, 41, 4, "bad", "", ZOO_PERSISTENT), ZBADARGUMENTS);
+    assert_int_equal(zksh_create(H, 41, 5, "/eph", "", ZOO_EPHEMERAL), ZOK);
+    assert_int_equal(zksh_create(H, 41, 6, "/eph/c", "", ZOO_PERSISTENT), ZNOCHILDRENFOREPHEMERALS);
+    assert_int_equal(zksh_create(H, 41, 7, "/e/c", "", ZOO_PERSISTENT), ZOK);
+    struct zk_request d = zksh_rq(ZOO_DELETE_OP, 8, "/e");
+    assert_int_equal(send_wait(41, &d), ZNOTEMPTY);
+    struct zk_request sd = zksh_rq(ZOO_SETDATA_OP, 9, "/e");
+    sd.version = 7;
+    assert_int_equal(send_wait(41, &sd), ZBADVERSION);
+    sd.cxid = 10;
+    sd.version = 0;
+    sd.data = (const uint8_t *)"new";
+    sd.data_len = 3;
+    assert_int_equal(send_wait(41, &sd), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 41, 10)->stat.version, 1);
+    struct zk_request na = zksh_rq(ZOO_CREATE_OP, 11, "/noacl");
+    na.acl_count = 0;
+    na.acl = NULL;
+    assert_int_equal(send_wait(41, &na), ZINVALIDACL);
+    /* A node only digest:alice may touch. */
+    struct zk_acl alice = {ZOO_PERM_ALL, {"digest", ""}};
+    snprintf(alice.id.id, sizeof alice.id.id, "%s", "alice:lrkqd3tSpbkQ8y1ZaDtBrXZNp4I=");
+    struct zk_request pa = zksh_rq(ZOO_CREATE_OP, 12, "/priv");
+    pa.acl = &alice;
+    assert_int_equal(send_wait(41, &pa), ZOK);
+    struct zk_request g = zksh_rq(ZOO_GETDATA_OP, 13, "/priv");
+    assert_int_equal(send_wait(41, &g), ZNOAUTH);
+    struct zk_request sp = zksh_rq(ZOO_SETDATA_OP, 14, "/priv");
+    assert_int_equal(send_wait(41, &sp), ZNOAUTH);
+    struct zk_request rc = zksh_rq(ZOO_RECONFIG_OP, 15, "/");
+    assert_int_equal(send_wait(41, &rc), ZUNIMPLEMENTED);
+    d.cxid = 16;
+    d.path = "/e/c";
+    assert_int_equal(send_wait(41, &d), ZOK);
+    d.cxid = 17;
+    assert_int_equal(send_wait(41, &d), ZNONODE);
+    struct zk_request sa = zksh_rq(ZOO_SETACL_OP, 18, "/e");
+    sa.version = 0;
+    assert_int_equal(send_wait(41, &sa), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 41, 18)->stat.aversion, 1);
+    /* Every server applied the same txns: equal digests. */
+    for (int i = 2; i <= 3; i++)
+        assert_int_equal(zk_sm_digest(zks_sm(&H->srv[1])), zk_sm_digest(zks_sm(&H->srv[i])));
+}
+
+static void test_auth_digest(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 51);
+    struct zk_acl alice = {ZOO_PERM_ALL, {"auth", ""}};
+    struct zk_request au = zksh_rq(ZOO_SETAUTH_OP, -4, "digest");
+    au.data = (const uint8_t *)"alice:secret";
+    au.data_len = 12;
+    zksh_request(H, 51, &au);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 51, -4)->err, ZOK);
+    struct zk_request pa = zksh_rq(ZOO_CREATE_OP, 1, "/mine");
+    pa.acl = &alice;
+    assert_int_equal(send_wait(51, &pa), ZOK);
+    struct zk_request g = zksh_rq(ZOO_GETDATA_OP, 2, "/mine");
+    assert_int_equal(send_wait(51, &g), ZOK);
+    struct zk_request w = zksh_rq(ZOO_WHO_AM_I_OP, 3, NULL);
+    assert_int_equal(send_wait(51, &w), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 51, 3)->n_ids, 1);
+    /* Another session without the id is refused. */
+    zksh_open(H, f, 52);
+    struct zk_request g2 = zksh_rq(ZOO_GETDATA_OP, 1, "/mine");
+    assert_int_equal(send_wait(52, &g2), ZNOAUTH);
+    /* A bad auth packet: AUTHFAILED, then the connection is closed. */
+    struct zk_request bad = zksh_rq(ZOO_SETAUTH_OP, -4, "digest");
+    bad.data = (const uint8_t *)"nocolon";
+    bad.data_len = 7;
+    zksh_request(H, 52, &bad);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 52, -4)->err, ZAUTHFAILED);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 52, INT32_MIN)->err, ZAUTHFAILED);
+}
+
+/* ---- ordering -------------------------------------------------------------------- */
+
+static void test_read_waits_for_own_write(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 61);
+    struct zk_request c = zksh_rq(ZOO_CREATE_OP, 1, "/q");
+    struct zk_request e = zksh_rq(ZOO_EXISTS_OP, 2, "/q");
+    struct zk_request c2 = zksh_rq(ZOO_CREATE_OP, 3, "/q2");
+    struct zk_request e2 = zksh_rq(ZOO_EXISTS_OP, 4, "/q2");
+    zksh_request(H, 61, &c);
+    zksh_request(H, 61, &e);
+    zksh_request(H, 61, &c2);
+    zksh_request(H, 61, &e2);
+    /* The read is held behind the write: nothing answered yet. */
+    assert_null(zksh_find(H, ZKS_OUT_REPLY, 61, 2));
+    assert_int_equal(zks_conn_outstanding(&H->srv[f], 61), 4);
+    zksh_settle(H);
+    const struct zksh_rec *r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = zksh_find(H, ZKS_OUT_REPLY, 61, i + 1);
+        assert_non_null(r[i]);
+        assert_int_equal(r[i]->err, ZOK);
+        if (i)
+            assert_true(zksh_index(H, r[i - 1]) < zksh_index(H, r[i]));
+    }
+    /* The first exists saw /q but ran before /q2 was applied. */
+    assert_true(r[1]->zxid < r[2]->zxid);
+    assert_int_equal(r[1]->zxid, r[0]->zxid);
+}
+
+static void test_watch_before_read_reply(void **state)
+{
+    (void)state;
+    int f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    zksh_open(H, f1, 71);
+    zksh_open(H, f2, 72);
+    assert_int_equal(zksh_create(H, 71, 1, "/w", "v0", ZOO_PERSISTENT), ZOK);
+    zksh_settle(H);
+    assert_int_equal(zksh_get(H, 72, 1, "/w", true), ZOK);
+    /* 71 changes /w; 72 then queues a read behind its own write, so the
+     * read runs after the change is applied on f2. */
+    struct zk_request sd = zksh_rq(ZOO_SETDATA_OP, 2, "/w");
+    sd.data = (const uint8_t *)"v1";
+    sd.data_len = 2;
+    zksh_request(H, 71, &sd);
+    struct zk_request c = zksh_rq(ZOO_CREATE_OP, 2, "/other");
+    struct zk_request g = zksh_rq(ZOO_GETDATA_OP, 3, "/w");
+    zksh_request(H, 72, &c);
+    zksh_request(H, 72, &g);
+    zksh_settle(H);
+    const struct zksh_rec *ev = zksh_find(H, ZKS_OUT_WATCH, 72, INT32_MIN);
+    const struct zksh_rec *rd = zksh_find(H, ZKS_OUT_REPLY, 72, 3);
+    assert_non_null(ev);
+    assert_non_null(rd);
+    assert_int_equal(ev->event, ZOO_EVENT_DATA_CHANGED);
+    assert_string_equal(ev->path, "/w");
+    assert_int_equal(ev->zxid, zksh_find(H, ZKS_OUT_REPLY, 71, 2)->zxid);
+    assert_string_equal(rd->data, "v1");
+    assert_true(zksh_index(H, ev) < zksh_index(H, rd));
+    assert_true(zksh_index(H, ev) < zksh_index(H, zksh_find(H, ZKS_OUT_REPLY, 72, 2)));
+    /* One-shot: a second change fires nothing more. */
+    sd.cxid = 3;
+    sd.data = (const uint8_t *)"v2";
+    zksh_request(H, 71, &sd);
+    zksh_settle(H);
+    assert_int_equal(zksh_count(H, ZKS_OUT_WATCH, 72), 1);
+}
+
+static void test_sync_then_read(void **state)
+{
+    (void)state;
+    int l = zksh_leader(H), f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    zksh_open(H, f1, 81);
+    zksh_open(H, f2, 82);
+    zksh_hold(H, l, f2, true);            /* f2 falls behind (still serving) */
+    assert_int_equal(zksh_create(H, 81, 1, "/s", "x", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_get(H, 82, 1, "/s", false), ZNONODE);   /* stale read is allowed */
+    struct zk_request sy = zksh_rq(ZOO_SYNC_OP, 2, "/s");
+    zksh_request(H, 82, &sy);
+    struct zk_request g = zksh_rq(ZOO_GETDATA_OP, 3, "/s");
+    zksh_request(H, 82, &g);
+    zksh_settle(H);
+    assert_null(zksh_find(H, ZKS_OUT_REPLY, 82, 2));
+    assert_null(zksh_find(H, ZKS_OUT_REPLY, 82, 3));
+    assert_true(zks_serving(&H->srv[f2]));
+    zksh_hold(H, l, f2, false);
+    zksh_settle(H);
+    const struct zksh_rec *rs = zksh_find(H, ZKS_OUT_REPLY, 82, 2);
+    const struct zksh_rec *rg = zksh_find(H, ZKS_OUT_REPLY, 82, 3);
+    assert_non_null(rs);
+    assert_non_null(rg);
+    assert_int_equal(rs->err, ZOK);
+    assert_string_equal(rs->path, "/s");
+    assert_int_equal(rg->err, ZOK);
+    assert_string_equal(rg->data, "x");
+    assert_true(zksh_index(H, rs) < zksh_index(H, rg));
+}
+
+static void test_sync_on_leader(void **state)
+{
+    (void)state;
+    int l = zksh_leader(H);
+    zksh_open(H, l, 91);
+    assert_int_equal(zksh_create(H, 91, 1, "/ls", "", ZOO_PERSISTENT), ZOK);
+    struct zk_request sy = zksh_rq(ZOO_SYNC_OP, 2, "/ls");
+    zksh_request(H, 91, &sy);
+    zksh_settle(H);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 91, 2)->err, ZOK);
+    assert_int_equal(zksh_get(H, 91, 3, "/ls", false), ZOK);
+}
+
+/* ---- multi ---------------------------------------------------------------------------- */
+
+static void test_multi(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 101);
+    assert_int_equal(zksh_create(H, 101, 1, "/m", "", ZOO_PERSISTENT), ZOK);
+    struct zk_request ops[3] = {zksh_rq(ZOO_CREATE_OP, 0, "/m/a"), zksh_rq(ZOO_SETDATA_OP, 0, "/m"),
+                                zksh_rq(ZOO_CHECK_OP, 0, "/m")};
+    ops[1].data = (const uint8_t *)"d";
+    ops[1].data_len = 1;
+    ops[2].version = 1;
+    struct zk_request m = zksh_rq(ZOO_MULTI_OP, 2, NULL);
+    m.ops = ops;
+    m.op_count = 3;
+    assert_int_equal(send_wait(101, &m), ZOK);
+    const struct zksh_rec *r = zksh_find(H, ZKS_OUT_REPLY, 101, 2);
+    assert_int_equal(r->n_ops, 3);
+    assert_int_equal(r->ops[0].type, ZOO_CREATE_OP);
+    assert_string_equal(r->ops[0].path, "/m/a");
+    assert_int_equal(r->ops[1].type, ZOO_SETDATA_OP);
+    assert_int_equal(r->ops[2].err, ZOK);
+    /* A failing multi: nothing applied, per-op errors, header OK. */
+    struct zk_request bad[3] = {zksh_rq(ZOO_CREATE_OP, 0, "/m/b"), zksh_rq(ZOO_CREATE_OP, 0, "/m/a"),
+                                zksh_rq(ZOO_DELETE_OP, 0, "/m")};
+    m.cxid = 3;
+    m.ops = bad;
+    assert_int_equal(send_wait(101, &m), ZOK);
+    r = zksh_find(H, ZKS_OUT_REPLY, 101, 3);
+    assert_int_equal(r->n_ops, 3);
+    assert_int_equal(r->ops[0].err, ZOK);
+    assert_int_equal(r->ops[1].err, ZNODEEXISTS);
+    assert_int_equal(r->ops[2].err, ZRUNTIMEINCONSISTENCY);
+    for (int i = 1; i <= 3; i++) {
+        assert_null(node_on(i, "/m/b"));
+        assert_int_equal(node_on(i, "/m")->stat.version, 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_on_follower_forwarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_local_and_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ping_answered_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_waits_for_own_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_before_read_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_then_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_on_leader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multi, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
