@@ -374,6 +374,294 @@ static void test_multi(void **state)
     }
 }
 
+/* ---- sessions -------------------------------------------------------------------------- */
+
+/* Advances time in 200 ms steps; the listed connections ping at each step. */
+static void keepalive(const uint64_t *conns, int n, uint64_t total_ms)
+{
+    for (uint64_t t = 0; t < total_ms; t += 200) {
+        for (int i = 0; i < n; i++) {
+            struct zksh_client *c = zksh_client(H, conns[i]);
+            if (c && c->open) {
+                struct zk_request p = zksh_rq(ZOO_PING_OP, -2, NULL);
+                zksh_request(H, conns[i], &p);
+            }
+        }
+        zksh_advance(H, 200);
+    }
+}
+
+static void test_pings_keep_session_alive(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    int64_t sid = zksh_open(H, f, 111);
+    assert_int_equal(zksh_create(H, 111, 1, "/alive", "", ZOO_EPHEMERAL), ZOK);
+    uint64_t c[] = {111};
+    keepalive(c, 1, 5000);                 /* 5 x the 1 s timeout */
+    assert_true(zksh_client(H, 111)->open);
+    for (int i = 1; i <= 3; i++) {
+        assert_non_null(node_on(i, "/alive"));
+        assert_non_null(zk_sm_session(zks_sm(&H->srv[i]), sid));
+    }
+}
+
+static void test_expiry_removes_ephemerals_and_fires_watches(void **state)
+{
+    (void)state;
+    int l = zksh_leader(H), f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    int64_t sid = zksh_open(H, f1, 121);
+    zksh_open(H, f2, 122);
+    zksh_open(H, l, 123);
+    assert_int_equal(zksh_create(H, 121, 1, "/eph", "", ZOO_EPHEMERAL), ZOK);
+    assert_int_equal(zksh_create(H, 121, 2, "/eph2", "", ZOO_EPHEMERAL), ZOK);
+    zksh_settle(H);
+    assert_int_equal(zksh_get(H, 122, 1, "/eph", true), ZOK);
+    struct zk_request ch = zksh_rq(ZOO_GETCHILDREN_OP, 1, "/");
+    ch.flags = 1;
+    zksh_request(H, 123, &ch);
+    zksh_settle(H);
+    uint64_t alive[] = {122, 123};
+    keepalive(alive, 2, 3000);             /* 121 stays connected but silent */
+    const struct zksh_rec *cl = zksh_find(H, ZKS_OUT_CLOSE, 121, INT32_MIN);
+    assert_non_null(cl);
+    assert_int_equal(cl->err, ZSESSIONEXPIRED);
+    for (int i = 1; i <= 3; i++) {
+        assert_null(node_on(i, "/eph"));
+        assert_null(node_on(i, "/eph2"));
+        assert_null(zk_sm_session(zks_sm(&H->srv[i]), sid));
+    }
+    const struct zksh_rec *w = zksh_find(H, ZKS_OUT_WATCH, 122, INT32_MIN);
+    assert_non_null(w);
+    assert_int_equal(w->event, ZOO_EVENT_DELETED);
+    assert_string_equal(w->path, "/eph");
+    const struct zksh_rec *w2 = zksh_find(H, ZKS_OUT_WATCH, 123, INT32_MIN);
+    assert_non_null(w2);
+    assert_int_equal(w2->event, ZOO_EVENT_CHILD_CHANGED);
+    assert_string_equal(w2->path, "/");
+    assert_true(zksh_client(H, 122)->open);
+    /* The expired session cannot come back. */
+    zksh_reconnect(H, 121, f2, 124);
+    const struct zksh_rec *con = zksh_find(H, ZKS_OUT_CONNECTED, 124, INT32_MIN);
+    assert_non_null(con);
+    assert_int_equal(con->timeout_ms, 0);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 124, INT32_MIN)->err, ZSESSIONEXPIRED);
+}
+
+static void test_disconnected_session_expires(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 131);
+    assert_int_equal(zksh_create(H, 131, 1, "/gone", "", ZOO_EPHEMERAL), ZOK);
+    zksh_disconnect(H, 131);
+    assert_null(zksh_find(H, ZKS_OUT_CLOSE, 131, INT32_MIN));   /* the driver closed it */
+    assert_int_equal(zks_conn_count(&H->srv[f]), 0);
+    zksh_advance(H, 500);
+    assert_non_null(node_on(f, "/gone"));  /* not before the timeout */
+    zksh_advance(H, 2000);
+    for (int i = 1; i <= 3; i++)
+        assert_null(node_on(i, "/gone"));
+}
+
+static void test_reconnect_other_server_keeps_session(void **state)
+{
+    (void)state;
+    int f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    int64_t sid = zksh_open(H, f1, 141);
+    assert_int_equal(zksh_create(H, 141, 1, "/mine", "", ZOO_EPHEMERAL), ZOK);
+    zksh_disconnect(H, 141);
+    zksh_advance(H, 300);
+    assert_int_equal(zksh_reconnect(H, 141, f2, 142), ZOK);
+    const struct zksh_rec *con = zksh_find(H, ZKS_OUT_CONNECTED, 142, INT32_MIN);
+    assert_non_null(con);
+    assert_int_equal(con->session_id, sid);
+    assert_int_equal(con->timeout_ms, 1000);
+    assert_int_equal(zks_conn_session(&H->srv[f2], 142), sid);
+    assert_int_equal(zksh_create(H, 142, 1, "/mine2", "", ZOO_EPHEMERAL), ZOK);
+    assert_int_equal(node_on(f2, "/mine2")->stat.ephemeral_owner, sid);
+    uint64_t c[] = {142};
+    keepalive(c, 1, 3000);
+    for (int i = 1; i <= 3; i++)
+        assert_non_null(node_on(i, "/mine"));
+}
+
+static void test_reconnect_to_stale_server_refused(void **state)
+{
+    (void)state;
+    int l = zksh_leader(H), f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    zksh_open(H, f1, 151);
+    zksh_hold(H, l, f2, true);
+    assert_int_equal(zksh_create(H, 151, 1, "/new", "", ZOO_PERSISTENT), ZOK);
+    assert_true((uint64_t)zksh_client(H, 151)->last_zxid > zks_last_applied(&H->srv[f2]));
+    zksh_disconnect(H, 151);
+    assert_int_equal(zksh_reconnect(H, 151, f2, 152), ZCONNECTIONLOSS);
+    assert_true(zks_serving(&H->srv[f2]));
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 152, INT32_MIN)->err, ZCONNECTIONLOSS);
+    assert_null(zksh_find(H, ZKS_OUT_CONNECTED, 152, INT32_MIN));
+    zksh_hold(H, l, f2, false);
+    zksh_settle(H);
+    assert_int_equal(zksh_reconnect(H, 151, f2, 153), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CONNECTED, 153, INT32_MIN)->timeout_ms, 1000);
+}
+
+static void test_session_moved(void **state)
+{
+    (void)state;
+    int f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1), l = zksh_leader(H);
+    zksh_open(H, f1, 161);
+    assert_int_equal(zksh_create(H, 161, 1, "/mv", "", ZOO_PERSISTENT), ZOK);
+    /* The client moves to f2 while its old connection is still up. */
+    assert_int_equal(zksh_reconnect(H, 161, f2, 162), ZOK);
+    const struct zksh_rec *cl = zksh_find(H, ZKS_OUT_CLOSE, 161, INT32_MIN);
+    assert_non_null(cl);
+    assert_int_equal(cl->err, ZSESSIONMOVED);
+    assert_int_equal(zksh_create(H, 162, 1, "/mv/a", "", ZOO_PERSISTENT), ZOK);
+    /* ... and to the leader, then back to f2 on one server twice. */
+    assert_int_equal(zksh_reconnect(H, 162, l, 163), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 162, INT32_MIN)->err, ZSESSIONMOVED);
+    assert_int_equal(zksh_reconnect(H, 163, l, 164), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 163, INT32_MIN)->err, ZSESSIONMOVED);
+    assert_int_equal(zksh_create(H, 164, 1, "/mv/b", "", ZOO_PERSISTENT), ZOK);
+}
+
+static void test_bad_password_is_expired(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    int64_t sid = zksh_open(H, f, 171);
+    uint8_t pw[SESSION_PASSWD_LEN] = {0};
+    assert_int_equal(zksh_connect(H, f, 172, sid, pw, 0, 1000), ZSESSIONEXPIRED);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CONNECTED, 172, INT32_MIN)->timeout_ms, 0);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 172, INT32_MIN)->err, ZSESSIONEXPIRED);
+    assert_true(zksh_client(H, 171)->open);   /* the real owner is untouched */
+}
+
+static void test_close_session(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    int64_t sid = zksh_open(H, f, 181);
+    assert_int_equal(zksh_create(H, 181, 1, "/bye", "", ZOO_EPHEMERAL), ZOK);
+    struct zk_request c = zksh_rq(ZOO_CLOSE_SESSION_OP, 2, NULL);
+    zksh_request(H, 181, &c);
+    zksh_settle(H);
+    const struct zksh_rec *r = zksh_find(H, ZKS_OUT_REPLY, 181, 2);
+    const struct zksh_rec *cl = zksh_find(H, ZKS_OUT_CLOSE, 181, INT32_MIN);
+    assert_non_null(r);
+    assert_non_null(cl);
+    assert_int_equal(r->err, ZOK);
+    assert_int_equal(cl->err, ZOK);
+    assert_true(zksh_index(H, r) < zksh_index(H, cl));
+    for (int i = 1; i <= 3; i++) {
+        assert_null(node_on(i, "/bye"));
+        assert_null(zk_sm_session(zks_sm(&H->srv[i]), sid));
+    }
+}
+
+static void test_set_watches_on_reconnect(void **state)
+{
+    (void)state;
+    int f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    zksh_open(H, f1, 191);
+    zksh_open(H, f2, 192);
+    assert_int_equal(zksh_create(H, 191, 1, "/sw", "a", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_get(H, 191, 2, "/sw", true), ZOK);
+    zksh_disconnect(H, 191);
+    struct zk_request sd = zksh_rq(ZOO_SETDATA_OP, 1, "/sw");
+    assert_int_equal(send_wait(192, &sd), ZOK);
+    assert_int_equal(zksh_count(H, ZKS_OUT_WATCH, 191), 0);
+    assert_int_equal(zksh_reconnect(H, 191, f2, 193), ZOK);
+    const char *paths[] = {"/sw"};
+    struct zks_set_watches sw = {.xid = -8, .relative_zxid = zksh_client(H, 191)->last_zxid};
+    sw.data.paths = paths;
+    sw.data.count = 1;
+    zks_client_set_watches(&H->srv[f2], H->now_ms, 193, &sw);
+    zksh_settle(H);
+    zks_output(&H->srv[f2]);
+    /* The harness records outputs when it processes a server. */
+    struct zk_request p = zksh_rq(ZOO_PING_OP, -2, NULL);
+    zksh_request(H, 193, &p);
+    const struct zksh_rec *w = zksh_find(H, ZKS_OUT_WATCH, 193, INT32_MIN);
+    const struct zksh_rec *r = zksh_find(H, ZKS_OUT_REPLY, 193, -8);
+    assert_non_null(w);
+    assert_non_null(r);
+    assert_int_equal(w->event, ZOO_EVENT_DATA_CHANGED);
+    assert_true(zksh_index(H, w) < zksh_index(H, r));
+}
+
+/* ---- leader change -------------------------------------------------------------------------- */
+
+static void test_leader_crash_session_survives(void **state)
+{
+    (void)state;
+    int l = zksh_leader(H), f1 = zksh_follower(H, 0);
+    int64_t sid = zksh_open(H, f1, 201);
+    assert_int_equal(zksh_create(H, 201, 1, "/keep", "", ZOO_EPHEMERAL), ZOK);
+    zksh_crash(H, l);
+    /* Learners that lost their leader stop serving and drop clients. */
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 201, INT32_MIN)->err, ZCONNECTIONLOSS);
+    assert_false(zks_serving(&H->srv[f1]));
+    assert_int_equal(zksh_connect(H, f1, 202, 0, NULL, 0, 1000), ZCONNECTIONLOSS);
+    for (int k = 0; k < 100 && !(zksh_leader(H) && zksh_all_serving(H)); k++)
+        zksh_advance(H, 100);
+    int nl = zksh_leader(H);
+    assert_int_not_equal(nl, 0);
+    assert_int_not_equal(nl, l);
+    assert_int_equal(zksh_reconnect(H, 201, nl, 203), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CONNECTED, 203, INT32_MIN)->session_id, sid);
+    assert_non_null(node_on(nl, "/keep"));
+    /* The new leader tracks it: once silent, it expires there. */
+    zksh_disconnect(H, 203);
+    zksh_advance(H, 3000);
+    assert_null(node_on(nl, "/keep"));
+}
+
+/* ---- the lock recipe ------------------------------------------------------------------------- */
+
+static const char *lowest_child(uint64_t conn, int32_t xid)
+{
+    struct zk_request c = zksh_rq(ZOO_GETCHILDREN_OP, xid, "/lock");
+    send_wait(conn, &c);
+    const struct zksh_rec *r = zksh_find(H, ZKS_OUT_REPLY, conn, xid);
+    static char first[64];
+    const char *comma = strchr(r->strs, ',');
+    size_t n = comma ? (size_t)(comma - r->strs) : strlen(r->strs);
+    snprintf(first, sizeof first, "%.*s", (int)n, r->strs);
+    return first;
+}
+
+static void test_lock_recipe_two_sessions(void **state)
+{
+    (void)state;
+    int f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    zksh_open(H, f1, 211);
+    zksh_open(H, f2, 212);
+    assert_int_equal(zksh_create(H, 211, 1, "/lock", "", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_create(H, 211, 2, "/lock/n-", "", ZOO_EPHEMERAL_SEQUENTIAL), ZOK);
+    assert_int_equal(zksh_create(H, 212, 1, "/lock/n-", "", ZOO_EPHEMERAL_SEQUENTIAL), ZOK);
+    const char *a = zksh_find(H, ZKS_OUT_REPLY, 211, 2)->path;
+    const char *b = zksh_find(H, ZKS_OUT_REPLY, 212, 1)->path;
+    assert_string_equal(a, "/lock/n-0000000000");
+    assert_string_equal(b, "/lock/n-0000000001");
+    /* A holds (lowest); B watches A's node. */
+    assert_string_equal(lowest_child(211, 3), "n-0000000000");
+    assert_string_equal(lowest_child(212, 2), "n-0000000000");
+    struct zk_request ex = zksh_rq(ZOO_EXISTS_OP, 3, a);
+    ex.flags = 1;
+    assert_int_equal(send_wait(212, &ex), ZOK);
+    /* A releases by closing its session. */
+    struct zk_request cs = zksh_rq(ZOO_CLOSE_SESSION_OP, 4, NULL);
+    assert_int_equal(send_wait(211, &cs), ZOK);
+    const struct zksh_rec *w = zksh_find(H, ZKS_OUT_WATCH, 212, INT32_MIN);
+    assert_non_null(w);
+    assert_int_equal(w->event, ZOO_EVENT_DELETED);
+    assert_string_equal(w->path, a);
+    /* On the event B re-reads and now holds the lock; never both. */
+    assert_string_equal(lowest_child(212, 4), "n-0000000001");
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 212, 4)->n_strs, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +675,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sync_then_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_on_leader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pings_keep_session_alive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_removes_ephemerals_and_fires_watches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disconnected_session_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect_other_server_keeps_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect_to_stale_server_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_moved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_password_is_expired, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_watches_on_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leader_crash_session_survives, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_recipe_two_sessions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
