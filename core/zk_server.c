@@ -388,6 +388,7 @@ int zks_clone(struct zk_server *dst, const struct zk_server *src)
     dst->serve_epoch = src->serve_epoch;
     dst->serve_leader = src->serve_leader;
     dst->conn_count = src->conn_count;
+    dst->conn_high = src->conn_high;
     dst->next_session_id = src->next_session_id;
     dst->forwarded = src->forwarded;
     dst->touch_at_ms = src->touch_at_ms;
@@ -427,6 +428,7 @@ int zks_start(struct zk_server *s, uint64_t now_ms, const struct replica_durable
     for (uint32_t i = 0; i < s->cfg.conns_max; i++)
         zks_conn_release(&s->conns[i]);
     s->conn_count = 0;
+    s->conn_high = 0;
     zks_leader_stop(s);
     s->next_session_id = session_initial_id((int64_t)now_ms, (uint8_t)s->cfg.rep.id);
     int rc = replica_start(&s->rep, now_ms, d, err, errlen);

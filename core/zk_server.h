@@ -263,6 +263,7 @@ struct zk_server {
     struct watch_out wout;            /* scratch for triggers */
     struct zks_conn *conns;           /* capacity conns_max */
     uint32_t conn_count;
+    uint32_t conn_high;               /* slots at or above this are free (bounds scans) */
     int64_t next_session_id;
     uint32_t forwarded;               /* writes/syncs in flight from this server */
     uint64_t touch_at_ms;             /* follower: next touch flush */

@@ -27,7 +27,7 @@ struct zks_conn *zks_conn_find(struct zk_server *s, uint64_t id)
 {
     if (id == 0)
         return NULL;
-    for (uint32_t i = 0; i < s->cfg.conns_max; i++)
+    for (uint32_t i = 0; i < s->conn_high; i++)
         if (s->conns[i].id == id)
             return &s->conns[i];
     return NULL;
@@ -36,7 +36,7 @@ struct zks_conn *zks_conn_find(struct zk_server *s, uint64_t id)
 /* state 0 matches any live connection. */
 struct zks_conn *zks_conn_by_session(struct zk_server *s, int64_t session_id, uint8_t state)
 {
-    for (uint32_t i = 0; i < s->cfg.conns_max && session_id != 0; i++) {
+    for (uint32_t i = 0; i < s->conn_high && session_id != 0; i++) {
         struct zks_conn *c = &s->conns[i];
         if (c->id && c->session_id == session_id && (state == 0 || c->state == state))
             return c;
@@ -157,11 +157,13 @@ void zks_conn_close(struct zk_server *s, struct zks_conn *c, int32_t reason)
     zks_conn_release(c);
     if (s->conn_count)
         s->conn_count--;
+    while (s->conn_high > 0 && s->conns[s->conn_high - 1].id == 0)
+        s->conn_high--;
 }
 
 void zks_conn_close_all(struct zk_server *s, int32_t reason)
 {
-    for (uint32_t i = 0; i < s->cfg.conns_max; i++)
+    for (uint32_t i = 0; i < s->conn_high; i++)
         if (s->conns[i].id)
             zks_conn_close(s, &s->conns[i], reason);
 }
@@ -277,6 +279,8 @@ static struct zks_conn *conn_alloc(struct zk_server *s, uint64_t id, const struc
         if (c->auth_count)
             memcpy(c->auth, req->auth, c->auth_count * sizeof *c->auth);
         s->conn_count++;
+        if (i + 1 > s->conn_high)
+            s->conn_high = i + 1;
         return c;
     }
     return NULL;
@@ -329,7 +333,7 @@ static int connect_again(struct zk_server *s, struct zks_conn *c, const struct z
     }
     /* The same session on another connection of this server: that one is
      * stale (ZooKeeper closes it as the client reconnects). */
-    for (uint32_t i = 0; i < s->cfg.conns_max; i++) {
+    for (uint32_t i = 0; i < s->conn_high; i++) {
         struct zks_conn *o = &s->conns[i];
         if (o->id && o != c && o->session_id == req->session_id)
             zks_conn_close(s, o, ZSESSIONMOVED);
@@ -466,7 +470,7 @@ static void submit_queued(struct zk_server *s, uint64_t conn_id)
 void zks_conn_submit_pending(struct zk_server *s)
 {
     s->submit_pending = false;
-    for (uint32_t i = 0; i < s->cfg.conns_max; i++) {
+    for (uint32_t i = 0; i < s->conn_high; i++) {
         struct zks_conn *c = &s->conns[i];
         if (!c->id || !c->needs_submit)
             continue;
@@ -700,7 +704,7 @@ void zks_conn_flush(struct zk_server *s, struct zks_conn *c)
 
 void zks_conn_flush_syncs(struct zk_server *s)
 {
-    for (uint32_t i = 0; i < s->cfg.conns_max && s->sync_waiting; i++) {
+    for (uint32_t i = 0; i < s->conn_high && s->sync_waiting; i++) {
         struct zks_conn *c = &s->conns[i];
         if (c->id && c->q_n && q_at(c, 0)->stage == ZKS_ST_SYNC_WAIT)
             zks_conn_flush(s, c);

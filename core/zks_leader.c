@@ -244,8 +244,8 @@ void zks_learner_tick(struct zk_server *s)
     uint32_t half = s->cfg.rep.tick_ms / 2 ? s->cfg.rep.tick_ms / 2 : 1;
     s->touch_at_ms = s->now_ms + half;
     uint32_t n = 0;
-    for (uint32_t i = 0; i <= s->cfg.conns_max; i++) {
-        bool end = i == s->cfg.conns_max;
+    for (uint32_t i = 0; i <= s->conn_high; i++) {
+        bool end = i == s->conn_high;
         if (!end) {
             struct zks_conn *c = &s->conns[i];
             if (!c->id || !c->touched || c->state != ZKS_CONN_OPEN)
