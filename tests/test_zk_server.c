@@ -662,6 +662,263 @@ static void test_lock_recipe_two_sessions(void **state)
     assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 212, 4)->n_strs, 1);
 }
 
+/* ---- watches API ------------------------------------------------------------------------------ */
+
+static void test_persistent_watches_and_removal(void **state)
+{
+    (void)state;
+    int f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    zksh_open(H, f1, 221);
+    zksh_open(H, f2, 222);
+    struct zk_request aw = zksh_rq(ZOO_ADD_WATCH_OP, 1, "/tree");
+    aw.flags = ZOO_ADD_WATCH_PERSISTENT_RECURSIVE;
+    assert_int_equal(send_wait(222, &aw), ZOK);
+    struct zk_request cw = zksh_rq(ZOO_CHECK_WATCHES_OP, 2, "/tree");
+    cw.flags = ZOO_WATCHER_PERSISTENT_RECURSIVE;
+    assert_int_equal(send_wait(222, &cw), ZOK);
+    assert_int_equal(zksh_create(H, 221, 1, "/tree", "", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_create(H, 221, 2, "/tree/a", "", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_create(H, 221, 3, "/tree/a/b", "", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_count(H, ZKS_OUT_WATCH, 222), 3);   /* recursive: all three, no child events */
+    struct zk_request rw = zksh_rq(ZOO_REMOVE_WATCHES_OP, 3, "/tree");
+    rw.flags = ZOO_WATCHER_PERSISTENT_RECURSIVE;
+    assert_int_equal(send_wait(222, &rw), ZOK);
+    cw.cxid = 4;
+    assert_int_equal(send_wait(222, &cw), ZNOWATCHER);
+    assert_int_equal(zksh_create(H, 221, 4, "/tree/c", "", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_count(H, ZKS_OUT_WATCH, 222), 3);
+    /* getEphemerals lists this session's ephemerals only. */
+    assert_int_equal(zksh_create(H, 221, 5, "/tree/e1", "", ZOO_EPHEMERAL), ZOK);
+    assert_int_equal(zksh_create(H, 222, 5, "/tree/e2", "", ZOO_EPHEMERAL), ZOK);
+    struct zk_request ge = zksh_rq(ZOO_GET_EPHEMERALS_OP, 6, "/");
+    assert_int_equal(send_wait(221, &ge), ZOK);
+    assert_string_equal(zksh_find(H, ZKS_OUT_REPLY, 221, 6)->strs, "/tree/e1");
+}
+
+static void test_watches_dropped_on_disconnect(void **state)
+{
+    (void)state;
+    int f1 = zksh_follower(H, 0);
+    zksh_open(H, f1, 231);
+    zksh_open(H, f1, 232);
+    assert_int_equal(zksh_create(H, 231, 1, "/d", "", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_get(H, 232, 1, "/d", true), ZOK);
+    assert_int_equal(watch_conn_count(&H->srv[f1].watches, 232), 1);
+    zksh_disconnect(H, 232);
+    assert_int_equal(watch_conn_count(&H->srv[f1].watches, 232), 0);
+    struct zk_request sd = zksh_rq(ZOO_SETDATA_OP, 2, "/d");
+    assert_int_equal(send_wait(231, &sd), ZOK);
+    assert_int_equal(zksh_count(H, ZKS_OUT_WATCH, 232), 0);
+}
+
+/* ---- bounds and refusals ------------------------------------------------------------------------ */
+
+static void test_outstanding_bound_closes(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 241);
+    H->srv[f].cfg.outstanding_per_conn_max = 3;
+    for (int i = 1; i <= 3; i++) {
+        struct zk_request c = zksh_rq(ZOO_CREATE_OP, i, "/b");
+        assert_int_equal(zksh_request(H, 241, &c), ZOK);
+    }
+    assert_int_equal(zks_conn_outstanding(&H->srv[f], 241), 3);
+    struct zk_request c = zksh_rq(ZOO_CREATE_OP, 4, "/b");
+    assert_int_equal(zksh_request(H, 241, &c), ZTHROTTLEDOP);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 241, INT32_MIN)->err, ZTHROTTLEDOP);
+    assert_int_equal(H->srv[f].forwarded, 0);       /* nothing left counted */
+    zksh_settle(H);
+    assert_null(zksh_find(H, ZKS_OUT_REPLY, 241, 1));  /* answers for a closed connection are dropped */
+    assert_non_null(node_on(f, "/b"));
+}
+
+static void test_forwarded_bound_throttles_in_order(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 251);
+    H->srv[f].cfg.forwarded_max = 2;
+    const char *paths[] = {"/t1", "/t2", "/t3"};
+    for (int i = 0; i < 3; i++) {
+        struct zk_request c = zksh_rq(ZOO_CREATE_OP, i + 1, paths[i]);
+        zksh_request(H, 251, &c);
+    }
+    zksh_settle(H);
+    const struct zksh_rec *r1 = zksh_find(H, ZKS_OUT_REPLY, 251, 1);
+    const struct zksh_rec *r3 = zksh_find(H, ZKS_OUT_REPLY, 251, 3);
+    assert_int_equal(r1->err, ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 251, 2)->err, ZOK);
+    assert_int_equal(r3->err, ZTHROTTLEDOP);
+    assert_true(zksh_index(H, r1) < zksh_index(H, r3));
+    assert_null(node_on(f, "/t3"));
+}
+
+static void test_connection_bound_and_bad_ids(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    H->srv[f].cfg.conns_max = 2;
+    assert_int_not_equal(zksh_open(H, f, 261), 0);
+    assert_int_not_equal(zksh_open(H, f, 262), 0);
+    assert_int_equal(zksh_connect(H, f, 263, 0, NULL, 0, 1000), ZTHROTTLEDOP);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 263, INT32_MIN)->err, ZTHROTTLEDOP);
+    struct zks_connect_req rq = {0};
+    assert_int_equal(zks_client_connect(&H->srv[f], H->now_ms, 261, &rq), ZBADARGUMENTS);
+    assert_int_equal(zks_client_connect(&H->srv[f], H->now_ms, 0, &rq), ZBADARGUMENTS);
+    struct zk_request p = zksh_rq(ZOO_PING_OP, -2, NULL);
+    assert_int_equal(zks_client_request(&H->srv[f], H->now_ms, 999, &p), ZBADARGUMENTS);
+    const struct zks_output *o = zks_output(&H->srv[f]);
+    assert_int_equal(o->n_client, 0);
+    zks_output_clear(&H->srv[f]);
+    /* Timeouts are clamped into [2, 20] ticks. */
+    zksh_disconnect(H, 262);
+    zksh_connect(H, f, 264, 0, NULL, 0, 5);
+    zksh_settle(H);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CONNECTED, 264, INT32_MIN)->timeout_ms, 200);
+    zksh_disconnect(H, 264);
+    zksh_connect(H, f, 265, 0, NULL, 0, 1000000);
+    zksh_settle(H);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CONNECTED, 265, INT32_MIN)->timeout_ms, 2000);
+}
+
+/* ---- robustness ---------------------------------------------------------------------------------- */
+
+static void test_garbage_peer_messages_ignored(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0), l = zksh_leader(H);
+    zksh_open(H, f, 271);
+    uint64_t x = 88172645463325252ull;
+    uint8_t buf[96];
+    for (int k = 0; k < 2000; k++) {
+        size_t len = (size_t)(k % 96);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            buf[i] = (uint8_t)x;
+        }
+        if (len)
+            buf[0] = ZKS_TAG_SERVER;
+        if (len > 1)
+            buf[1] = (uint8_t)(1 + k % 8);    /* mostly known kinds, random fields */
+        int to = k % 2 ? l : f;
+        zks_on_message(&H->srv[to], H->now_ms, k % 2 ? f : l, buf, len);
+        zks_output_clear(&H->srv[to]);
+    }
+    assert_true(zksh_all_serving(H));
+    assert_int_equal(zksh_create(H, 271, 1, "/still", "", ZOO_PERSISTENT), ZOK);
+}
+
+static void test_codec_round_trip_and_truncation(void **state)
+{
+    (void)state;
+    struct zk_request ops[2] = {zksh_rq(ZOO_CREATE_OP, 0, "/a"), zksh_rq(ZOO_SETDATA_OP, 0, "/b")};
+    ops[1].data = (const uint8_t *)"xyz";
+    ops[1].data_len = 3;
+    struct zk_id auth = {"digest", "u:h"};
+    struct zk_request m = zksh_rq(ZOO_MULTI_OP, 7, NULL);
+    m.ops = ops;
+    m.op_count = 2;
+    m.session_id = 0x1234;
+    m.auth = &auth;
+    m.auth_count = 1;
+    size_t n = zks_req_encode(&m, NULL, 0);
+    uint8_t *b = malloc(n);
+    assert_int_equal(zks_req_encode(&m, b, n), n);
+    struct zks_req_dec d;
+    assert_int_equal(zks_req_decode(b, n, &d), ZOK);
+    assert_int_equal(d.req.type, ZOO_MULTI_OP);
+    assert_int_equal(d.req.cxid, 7);
+    assert_int_equal(d.req.session_id, 0x1234);
+    assert_int_equal(d.req.op_count, 2);
+    assert_string_equal(d.req.ops[0].path, "/a");
+    assert_int_equal(d.req.ops[0].acl_count, 1);
+    assert_string_equal(d.req.ops[0].acl[0].id.scheme, "world");
+    assert_memory_equal(d.req.ops[1].data, "xyz", 3);
+    assert_string_equal(d.req.auth[0].id, "u:h");
+    zks_req_dec_free(&d);
+    for (size_t cut = 0; cut < n; cut++) {
+        assert_int_not_equal(zks_req_decode(b, cut, &d), ZOK);
+        zks_req_dec_free(&d);
+    }
+    b[n - 1] ^= 0xff;                    /* corrupt the last op's timeout: still decodes */
+    assert_int_equal(zks_req_decode(b, n, &d), ZOK);
+    zks_req_dec_free(&d);
+    free(b);
+    struct zks_msg msg = {.kind = ZKS_MSG_SYNC_REPLY, .session_id = 5, .cxid = 9, .zxid = 77};
+    uint8_t mb[128];
+    size_t mn = zks_msg_encode(&msg, mb, sizeof mb);
+    assert_int_equal(mb[0], ZKS_TAG_SERVER);
+    struct zks_msg back;
+    assert_int_equal(zks_msg_decode(mb + 1, mn - 1, &back), ZOK);
+    assert_int_equal(back.zxid, 77);
+    assert_int_equal(back.cxid, 9);
+    assert_int_not_equal(zks_msg_decode(mb + 1, mn - 2, &back), ZOK);
+    mb[1] = 99;
+    assert_int_not_equal(zks_msg_decode(mb + 1, mn - 1, &back), ZOK);
+}
+
+static void test_clone_is_independent(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 281);
+    assert_int_equal(zksh_create(H, 281, 1, "/c", "", ZOO_PERSISTENT), ZOK);
+    assert_int_equal(zksh_get(H, 281, 2, "/c", true), ZOK);
+    struct zk_request c = zksh_rq(ZOO_CREATE_OP, 3, "/c2");
+    zksh_request(H, 281, &c);        /* in flight when copied */
+    struct zk_server *copy = calloc(1, sizeof *copy);
+    assert_int_equal(zks_clone(copy, &H->srv[f]), 0);
+    assert_int_equal(zk_sm_digest(zks_sm(copy)), zk_sm_digest(zks_sm(&H->srv[f])));
+    assert_int_equal(zks_conn_count(copy), 1);
+    assert_int_equal(zks_conn_outstanding(copy, 281), 1);
+    assert_int_equal(watch_conn_count(&copy->watches, 281), 1);
+    zksh_settle(H);
+    assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 281, 3)->err, ZOK);
+    assert_int_equal(zks_conn_outstanding(copy, 281), 1);   /* the copy did not move */
+    zksh_disconnect(H, 281);
+    assert_int_equal(zks_conn_count(copy), 1);
+    zks_free(copy);
+    free(copy);
+}
+
+/* The same script twice gives the same outputs, byte for byte. */
+static uint64_t script_hash(void)
+{
+    struct zksh *h = calloc(1, sizeof *h);
+    struct zksh *save = H;
+    H = h;
+    assert_true(zksh_init(h, 3));
+    int f1 = zksh_follower(h, 0), f2 = zksh_follower(h, f1);
+    zksh_open(h, f1, 1);
+    zksh_open(h, f2, 2);
+    zksh_create(h, 1, 1, "/x", "1", ZOO_EPHEMERAL);
+    zksh_get(h, 2, 1, "/x", true);
+    zksh_disconnect(h, 1);
+    uint64_t keep[] = {2};
+    keepalive(keep, 1, 3000);
+    uint64_t hash = 1469598103934665603ull;
+    for (uint32_t i = 0; i < h->n_recs; i++) {
+        const struct zksh_rec *r = &h->recs[i];
+        uint64_t v[] = {r->kind, r->conn, (uint64_t)r->xid, (uint64_t)r->err, (uint64_t)r->zxid,
+                        (uint64_t)r->event, (uint64_t)r->session_id};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+            hash = (hash ^ v[k]) * 1099511628211ull;
+    }
+    hash ^= zk_sm_digest(zks_sm(&h->srv[f1]));
+    zksh_free(h);
+    free(h);
+    H = save;
+    return hash;
+}
+
+static void test_deterministic(void **state)
+{
+    (void)state;
+    uint64_t a = script_hash(), b = script_hash();
+    assert_int_equal(a, b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +943,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_watches_on_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leader_crash_session_survives, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_recipe_two_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_persistent_watches_and_removal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watches_dropped_on_disconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outstanding_bound_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forwarded_bound_throttles_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_bound_and_bad_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_peer_messages_ignored, setup, teardown),
+        cmocka_unit_test(test_codec_round_trip_and_truncation),
+        cmocka_unit_test_setup_teardown(test_clone_is_independent, setup, teardown),
+        cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
