@@ -148,8 +148,8 @@ struct zks_out {
     uint8_t passwd[SESSION_PASSWD_LEN];
     /* WATCH */
     int32_t event;                    /* enum zk_event */
-    /* REPLY bodies (which fields are set depends on op; see zks_op_body
-     * in docs/server-pipeline.md):
+    /* REPLY bodies (which fields are set depends on op; see
+     * docs/server-pipeline.md):
      *   create/createContainer/createTTL: path; create2: path + stat
      *   setData, setACL, exists: stat; getData: data + stat
      *   getChildren: strs; getChildren2: strs + stat; getEphemerals: strs
