@@ -15,6 +15,7 @@
 #include "core/tree.h"
 #include "core/zk_server.h"
 #include "core/zks_codec.h"
+#include "core/zks_internal.h"
 #include "tests/support/zks_harness.h"
 
 static struct zksh *H;
@@ -919,6 +920,194 @@ static void test_deterministic(void **state)
     assert_int_equal(a, b);
 }
 
+/* ---- randomized workload with crashes --------------------------------------------------------- */
+
+#define ST_CLIENTS 6
+#define ST_PENDING 64
+#define ST_SEEDS 4
+
+struct st_client {
+    uint64_t conn;
+    int32_t next_xid;
+    int32_t pending[ST_PENDING];
+    int n_pending;
+    bool closed;
+};
+
+static uint64_t st_rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t st_rand(uint32_t n)
+{
+    st_rng ^= st_rng << 13;
+    st_rng ^= st_rng >> 7;
+    st_rng ^= st_rng << 17;
+    return (uint32_t)(st_rng % n);
+}
+
+/* Checks every new record: a connection's replies come back in the order
+ * the requests were sent (what ZooKeeper clients require), nothing after a
+ * CLOSE. */
+static void st_check(struct st_client *cl, uint32_t *seen)
+{
+    for (; *seen < H->n_recs; (*seen)++) {
+        const struct zksh_rec *r = &H->recs[*seen];
+        struct st_client *c = NULL;
+        for (int i = 0; i < ST_CLIENTS; i++)
+            if (cl[i].conn == r->conn)
+                c = &cl[i];
+        if (c == NULL)
+            continue;
+        assert_false(c->closed);
+        if (r->kind == ZKS_OUT_CLOSE) {
+            c->closed = true;
+        } else if (r->kind == ZKS_OUT_REPLY && r->xid > 0) {
+            assert_true(c->n_pending > 0);
+            assert_int_equal(r->xid, c->pending[0]);
+            memmove(c->pending, c->pending + 1, (size_t)(c->n_pending - 1) * sizeof c->pending[0]);
+            c->n_pending--;
+        }
+    }
+}
+
+static void st_request(struct st_client *c)
+{
+    static const char *const keys[] = {"/k0", "/k1", "/k2", "/k0/c", "/k1/c"};
+    const char *k = keys[st_rand(5)];
+    int32_t xid = c->next_xid++;
+    uint32_t what = st_rand(8);
+    struct zk_request r;
+    switch (what) {
+    case 0: r = zksh_rq(ZOO_CREATE_OP, xid, k); r.flags = (int32_t)st_rand(4); break;
+    case 1: r = zksh_rq(ZOO_DELETE_OP, xid, k); break;
+    case 2: r = zksh_rq(ZOO_SETDATA_OP, xid, k); r.data = (const uint8_t *)"v"; r.data_len = 1; break;
+    case 3: r = zksh_rq(ZOO_GETDATA_OP, xid, k); r.flags = 1; break;
+    case 4: r = zksh_rq(ZOO_EXISTS_OP, xid, k); r.flags = 1; break;
+    case 5: r = zksh_rq(ZOO_SYNC_OP, xid, k); break;
+    case 6: r = zksh_rq(ZOO_GETCHILDREN2_OP, xid, "/"); break;
+    default: r = zksh_rq(ZOO_CREATE2_OP, xid, "/seq-"); r.flags = ZOO_EPHEMERAL_SEQUENTIAL; break;
+    }
+    assert_true(c->n_pending < ST_PENDING);
+    c->pending[c->n_pending++] = xid;
+    zksh_request(H, c->conn, &r);
+}
+
+static int st_serving_server(void)
+{
+    int cand[ZKSH_N_MAX], n = 0;
+    for (int i = 1; i <= H->n; i++)
+        if (H->up[i] && zks_serving(&H->srv[i]))
+            cand[n++] = i;
+    return n ? cand[st_rand((uint32_t)n)] : 0;
+}
+
+/* A client whose server crashed sees its socket die. */
+static bool st_gone(const struct st_client *c)
+{
+    struct zksh_client *zc = zksh_client(H, c->conn);
+    return zc == NULL || !H->up[zc->srv] || zks_conn_find(&H->srv[zc->srv], c->conn) == NULL;
+}
+
+static void st_step(struct st_client *cl, uint64_t *next_conn, int *down)
+{
+    struct st_client *c = &cl[st_rand(ST_CLIENTS)];
+    if (c->conn && !c->closed && st_gone(c))
+        c->closed = true;
+    if (c->closed || c->conn == 0) {
+        int srv = st_serving_server();
+        if (srv) {
+            uint64_t old = c->conn;
+            memset(c, 0, sizeof *c);
+            c->conn = (*next_conn)++;
+            c->next_xid = 1;
+            struct zksh_client *zc = old ? zksh_client(H, old) : NULL;
+            if (zc && zc->session && st_rand(2))
+                zksh_reconnect(H, old, srv, c->conn);
+            else
+                zksh_connect(H, srv, c->conn, 0, NULL, 0, 600);
+        }
+    } else if (zksh_client(H, c->conn) && zksh_client(H, c->conn)->open && c->n_pending < ST_PENDING - 1) {
+        st_request(c);
+    }
+    uint32_t roll = st_rand(60);
+    if (roll == 0 && *down == 0) {
+        *down = (int)(1 + st_rand((uint32_t)H->n));
+        zksh_crash(H, *down);
+    } else if (roll == 1 && *down != 0) {
+        zksh_restart(H, *down);
+        *down = 0;
+    } else if (roll == 2) {
+        int a = (int)(1 + st_rand(3)), b = (int)(1 + st_rand(3));
+        if (a != b)
+            zksh_hold(H, a, b, true);
+    } else if (roll < 6) {
+        for (int a = 1; a <= 3; a++)
+            for (int b = 1; b <= 3; b++)
+                zksh_hold(H, a, b, false);
+    }
+    if (st_rand(3) == 0)
+        zksh_settle(H);
+    if (st_rand(4) == 0)
+        zksh_advance(H, 50);
+}
+
+static void st_run(uint64_t seed)
+{
+    st_rng = seed;
+    struct st_client cl[ST_CLIENTS];
+    memset(cl, 0, sizeof cl);
+    uint64_t next_conn = 1000;
+    int down = 0;
+    uint32_t seen = H->n_recs;
+    for (int step = 0; step < 3000; step++) {
+        st_step(cl, &next_conn, &down);
+        st_check(cl, &seen);
+    }
+    /* Heal and let everything finish. */
+    for (int a = 1; a <= 3; a++)
+        for (int b = 1; b <= 3; b++)
+            zksh_hold(H, a, b, false);
+    if (down)
+        zksh_restart(H, down);
+    for (int k = 0; k < 100 && !(zksh_leader(H) && zksh_all_serving(H)); k++)
+        zksh_advance(H, 100);
+    assert_true(zksh_all_serving(H));
+    zksh_settle(H);
+    st_check(cl, &seen);
+    for (int i = 0; i < ST_CLIENTS; i++)
+        if (!cl[i].closed && cl[i].conn && zksh_client(H, cl[i].conn)->open)
+            assert_int_equal(cl[i].n_pending, 0);
+    uint32_t kinds[5] = {0};
+    for (uint32_t i = 0; i < H->n_recs; i++)
+        kinds[H->recs[i].kind]++;
+    if (getenv("ZKS_STRESS_VERBOSE"))
+        for (int i = 0; i < ST_CLIENTS; i++) {
+            struct zksh_client *zc = zksh_client(H, cl[i].conn);
+            fprintf(stderr, "client %d conn %llu closed %d pending %d open %d srv %d\n", i,
+                    (unsigned long long)cl[i].conn, cl[i].closed, cl[i].n_pending, zc ? zc->open : -1,
+                    zc ? zc->srv : -1);
+        }
+    if (getenv("ZKS_STRESS_VERBOSE"))
+        fprintf(stderr, "connected %u replies %u watches %u closes %u zxid %llx\n", kinds[1], kinds[2],
+                kinds[3], kinds[4], (unsigned long long)zks_last_applied(&H->srv[1]));
+    assert_true(kinds[ZKS_OUT_REPLY] > 200);
+    uint64_t d = zk_sm_digest(zks_sm(&H->srv[1]));
+    for (int i = 2; i <= 3; i++) {
+        assert_int_equal(zks_last_applied(&H->srv[i]), zks_last_applied(&H->srv[1]));
+        assert_int_equal(zk_sm_digest(zks_sm(&H->srv[i])), d);
+    }
+}
+
+static void test_random_workload_with_crashes(void **state)
+{
+    for (uint64_t seed = 1; seed <= ST_SEEDS; seed++) {
+        if (seed > 1)
+            assert_int_equal(setup(state), 0);
+        st_run(seed * 0x9e3779b97f4a7c15ull);
+        if (seed < ST_SEEDS)
+            teardown(state);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -952,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_codec_round_trip_and_truncation),
         cmocka_unit_test_setup_teardown(test_clone_is_independent, setup, teardown),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test_setup_teardown(test_random_workload_with_crashes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,11 @@ static struct zksh_client *client_new(struct zksh *h, uint64_t conn, int srv)
     for (int i = 0; c == NULL && i < ZKSH_CLIENTS_MAX; i++)
         if (h->clients[i].conn == 0)
             c = &h->clients[i];
+    /* Full: recycle the oldest entry of a connection that is gone. */
+    for (int i = 0; c == NULL && i < ZKSH_CLIENTS_MAX; i++)
+        if (!h->clients[i].open && (!h->up[h->clients[i].srv] ||
+                                    !zks_conn_session(&h->srv[h->clients[i].srv], h->clients[i].conn)))
+            c = &h->clients[i];
     if (c == NULL)
         abort();
     memset(c, 0, sizeof *c);

@@ -14,7 +14,7 @@
 #include "core/zk_server.h"
 
 #define ZKSH_N_MAX 5
-#define ZKSH_CLIENTS_MAX 64
+#define ZKSH_CLIENTS_MAX 256
 #define ZKSH_STR_MAX 512
 #define ZKSH_OPS_MAX 16
 
