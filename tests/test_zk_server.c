@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/quorum.h"
 #include "core/tree.h"
 #include "core/zk_server.h"
 #include "core/zks_codec.h"
@@ -920,6 +921,76 @@ static void test_deterministic(void **state)
     assert_int_equal(a, b);
 }
 
+/* ---- more pipeline paths ------------------------------------------------------------------------- */
+
+static void test_observer_serves_and_forwards(void **state)
+{
+    (void)state;
+    struct zksh *h = calloc(1, sizeof *h), *save = H;
+    uint8_t roles[ZKSH_N_MAX + 1] = {0, QUORUM_VOTER, QUORUM_VOTER, QUORUM_VOTER, QUORUM_OBSERVER};
+    H = h;
+    assert_true(zksh_init_roles(h, 4, roles));
+    assert_int_equal(zks_replica(&h->srv[4])->state, REP_OBSERVING);
+    assert_true(zks_serving(&h->srv[4]));
+    zksh_open(h, 4, 301);
+    assert_int_equal(zksh_create(h, 301, 1, "/obs", "o", ZOO_EPHEMERAL), ZOK);
+    for (int i = 1; i <= 4; i++)
+        assert_non_null(node_on(i, "/obs"));
+    struct zk_request sy = zksh_rq(ZOO_SYNC_OP, 2, "/obs");
+    assert_int_equal(send_wait(301, &sy), ZOK);
+    uint64_t c[] = {301};
+    keepalive(c, 1, 3000);                     /* touches flow from the observer too */
+    assert_non_null(node_on(1, "/obs"));
+    zksh_free(h);
+    free(h);
+    H = save;
+}
+
+static void test_multi_with_read_op_is_marshalling_error(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    zksh_open(H, f, 311);
+    struct zk_request ops[2] = {zksh_rq(ZOO_CREATE_OP, 0, "/mr"), zksh_rq(ZOO_GETDATA_OP, 0, "/mr")};
+    struct zk_request m = zksh_rq(ZOO_MULTI_OP, 1, NULL);
+    m.ops = ops;
+    m.op_count = 2;
+    assert_int_equal(send_wait(311, &m), ZMARSHALLINGERROR);
+    assert_null(node_on(f, "/mr"));
+    struct zk_request t = zksh_rq(ZOO_CREATE_TTL_OP, 2, "/ttl");
+    t.flags = ZOO_PERSISTENT_WITH_TTL;
+    t.ttl_ms = 1000;
+    assert_int_equal(send_wait(311, &t), ZUNIMPLEMENTED);     /* extended types off */
+    struct zk_request cc = zksh_rq(ZOO_CREATE_CONTAINER_OP, 3, "/cont");
+    cc.flags = ZOO_CONTAINER;
+    assert_int_equal(send_wait(311, &cc), ZOK);
+    const struct zksh_rec *r = zksh_find(H, ZKS_OUT_REPLY, 311, 3);
+    assert_string_equal(r->path, "/cont");
+    assert_true(r->has_stat);
+    assert_int_equal(r->stat.ephemeral_owner, ZK_OWNER_CONTAINER);
+}
+
+static void test_write_from_old_owner_refused(void **state)
+{
+    (void)state;
+    int l = zksh_leader(H), f1 = zksh_follower(H, 0), f2 = zksh_follower(H, f1);
+    zksh_open(H, f1, 321);
+    uint64_t d0 = zk_sm_digest(zks_sm(&H->srv[l]));
+    zksh_hold(H, f1, l, true);               /* the write waits on f1's link */
+    struct zk_request c = zksh_rq(ZOO_CREATE_OP, 1, "/late");
+    zksh_request(H, 321, &c);
+    assert_int_equal(zksh_reconnect(H, 321, f2, 322), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 321, INT32_MIN)->err, ZSESSIONMOVED);
+    uint64_t applied = zks_last_applied(&H->srv[l]);
+    zksh_hold(H, f1, l, false);
+    zksh_settle(H);
+    /* The leader committed it as a SESSIONMOVED error txn: a zxid, no node. */
+    assert_true(zks_last_applied(&H->srv[l]) > applied);
+    for (int i = 1; i <= 3; i++)
+        assert_null(node_on(i, "/late"));
+    assert_int_equal(zk_sm_digest(zks_sm(&H->srv[l])), d0);
+}
+
 /* ---- randomized workload with crashes --------------------------------------------------------- */
 
 #define ST_CLIENTS 6
@@ -1141,6 +1212,9 @@ int main(void)
         cmocka_unit_test(test_codec_round_trip_and_truncation),
         cmocka_unit_test_setup_teardown(test_clone_is_independent, setup, teardown),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_observer_serves_and_forwards),
+        cmocka_unit_test_setup_teardown(test_multi_with_read_op_is_marshalling_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_from_old_owner_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_workload_with_crashes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -320,7 +320,14 @@ bool zksh_all_serving(const struct zksh *h)
 
 bool zksh_init(struct zksh *h, int n)
 {
+    return zksh_init_roles(h, n, NULL);
+}
+
+bool zksh_init_roles(struct zksh *h, int n, const uint8_t *roles)
+{
     memset(h, 0, sizeof *h);
+    for (int i = 1; roles && i <= n; i++)
+        h->cfg.rep.roles[i] = roles[i];
     h->n = n;
     h->now_ms = 1000000;
     h->cfg.rep.n_servers = n;

@@ -88,6 +88,8 @@ struct zksh {
 /* n servers (tick 100 ms, sessions 200..2000 ms); runs until every server
  * serves. False if that does not happen within 20 simulated seconds. */
 bool zksh_init(struct zksh *h, int n);
+/* As zksh_init with roles[id] (enum quorum_role) for ids 1..n. */
+bool zksh_init_roles(struct zksh *h, int n, const uint8_t *roles);
 /* True once every server that is up serves clients. */
 bool zksh_all_serving(const struct zksh *h);
 void zksh_free(struct zksh *h);
