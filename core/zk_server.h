@@ -295,11 +295,17 @@ void zks_on_disk_done(struct zk_server *s, uint64_t now_ms, uint64_t op_id);
 
 /* ---- client inputs ------------------------------------------------------- */
 
-/* A new connection sends its ConnectRequest. ZOK: accepted, a CONNECTED (and
- * maybe a CLOSE) follows in this or a later batch. Otherwise the reason, and
- * a CLOSE is already in the batch: ZCONNECTIONLOSS (not serving, or the
- * client has seen a zxid this server has not applied yet), ZTHROTTLEDOP
- * (conns_max), ZBADARGUMENTS (conn id 0 or already open). */
+/* A new connection sends its ConnectRequest. ZOK: accepted, a CONNECTED
+ * follows in this or a later batch (after the createSession commits, or the
+ * leader revalidates the session) - possibly an expired one (timeout 0)
+ * followed by a CLOSE. Otherwise the outcome is already in the batch:
+ *   ZCONNECTIONLOSS  CLOSE: not serving, or the client has seen a zxid this
+ *                    server has not applied yet (it must try another one)
+ *   ZTHROTTLEDOP     CLOSE: conns_max, forwarded_max or the tracker is full
+ *   ZAUTHFAILED      CLOSE: more than ZK_AUTH_MAX driver ids
+ *   ZSESSIONEXPIRED  CONNECTED(timeout 0) + CLOSE: bad password, or (on the
+ *                    leader) a session that is unknown or closing
+ *   ZBADARGUMENTS    no output: conn id 0 or already open here. */
 int zks_client_connect(struct zk_server *s, uint64_t now_ms, uint64_t conn_id,
                        const struct zks_connect_req *req);
 
