@@ -671,7 +671,7 @@ static bool closes_connection(int32_t err)
 /* Answers from the head of c's queue everything that can be answered now. */
 void zks_conn_flush(struct zk_server *s, struct zks_conn *c)
 {
-    while (c->q_n > 0) {
+    while (c->q_n > 0 && c->state == ZKS_CONN_OPEN) {
         struct zks_pending *e = q_at(c, 0);
         if (e->stage == ZKS_ST_DONE) {
             int32_t err = e->err;
@@ -690,7 +690,7 @@ void zks_conn_flush(struct zk_server *s, struct zks_conn *c)
             q_pop(s, c);
             continue;
         }
-        if (e->stage != ZKS_ST_QUEUED || c->state != ZKS_CONN_OPEN)
+        if (e->stage != ZKS_ST_QUEUED)
             return;
         if (is_submitted_op(e->op)) {
             c->needs_submit = true;
@@ -882,6 +882,27 @@ void zks_on_applied(struct zk_server *s, const struct zk_apply_out *out)
 
 /* ---- client requests ----------------------------------------------------------------------------------- */
 
+/* Pings and auth replies are not in a client's queue of pending requests,
+ * so they need no ordering, except that nothing may precede the
+ * ConnectResponse: before it they wait in the queue as answered entries. */
+static int answer_now_or_queue(struct zk_server *s, struct zks_conn *c, int32_t xid, int32_t op)
+{
+    if (c->state == ZKS_CONN_OPEN) {
+        reply_new(s, c, xid, op, ZOK);
+        return ZOK;
+    }
+    struct zks_pending *e = q_push(s, c);
+    if (e == NULL) {
+        zks_conn_close(s, c, ZTHROTTLEDOP);
+        return ZTHROTTLEDOP;
+    }
+    e->xid = xid;
+    e->op = op;
+    e->stage = ZKS_ST_DONE;
+    e->err = ZOK;
+    return ZOK;
+}
+
 static int do_auth(struct zk_server *s, struct zks_conn *c, const struct zk_request *r)
 {
     char id[ZK_ID_MAX];
@@ -896,10 +917,14 @@ static int do_auth(struct zk_server *s, struct zks_conn *c, const struct zk_requ
         memcpy(d->scheme, "digest", 7);
         memcpy(d->id, id, strnlen(id, ZK_ID_MAX - 1));
     }
-    reply_new(s, c, r->cxid, ZOO_SETAUTH_OP, ok ? ZOK : ZAUTHFAILED);
-    if (!ok)
+    if (!ok) {
+        /* Before the ConnectResponse nothing may be sent but the close. */
+        if (c->state == ZKS_CONN_OPEN)
+            reply_new(s, c, r->cxid, ZOO_SETAUTH_OP, ZAUTHFAILED);
         zks_conn_close(s, c, ZAUTHFAILED);
-    return ok ? ZOK : ZAUTHFAILED;
+        return ZAUTHFAILED;
+    }
+    return answer_now_or_queue(s, c, r->cxid, ZOO_SETAUTH_OP);
 }
 
 static struct zks_pending *enqueue_blob(struct zk_server *s, struct zks_conn *c, int32_t xid,
@@ -926,10 +951,8 @@ static int request_inner(struct zk_server *s, uint64_t conn_id, const struct zk_
     c->touched = true;
     if (c->state == ZKS_CONN_OPEN)
         zks_touch_local(s, c->session_id);
-    if (req->type == ZOO_PING_OP) {
-        reply_new(s, c, req->cxid, ZOO_PING_OP, ZOK);
-        return ZOK;
-    }
+    if (req->type == ZOO_PING_OP)
+        return answer_now_or_queue(s, c, req->cxid, ZOO_PING_OP);
     if (req->type == ZOO_SETAUTH_OP)
         return do_auth(s, c, req);
     struct zk_request r = *req;

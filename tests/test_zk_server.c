@@ -991,6 +991,47 @@ static void test_write_from_old_owner_refused(void **state)
     assert_int_equal(zk_sm_digest(zks_sm(&H->srv[l])), d0);
 }
 
+static void test_nothing_before_connect_response(void **state)
+{
+    (void)state;
+    int f = zksh_follower(H, 0);
+    /* A client primes the connection: connect, auth, setWatches, a read,
+     * a ping, all before the ConnectResponse arrives. */
+    assert_int_equal(zksh_connect(H, f, 331, 0, NULL, 0, 1000), ZOK);
+    struct zk_request au = zksh_rq(ZOO_SETAUTH_OP, -4, "digest");
+    au.data = (const uint8_t *)"bob:pw";
+    au.data_len = 6;
+    zksh_request(H, 331, &au);
+    struct zks_set_watches sw = {.xid = -8};
+    zks_client_set_watches(&H->srv[f], H->now_ms, 331, &sw);
+    struct zk_request g = zksh_rq(ZOO_EXISTS_OP, 1, "/");
+    zksh_request(H, 331, &g);
+    struct zk_request p = zksh_rq(ZOO_PING_OP, -2, NULL);
+    zksh_request(H, 331, &p);
+    assert_null(zksh_find(H, ZKS_OUT_REPLY, 331, INT32_MIN));
+    zksh_settle(H);
+    const struct zksh_rec *con = zksh_find(H, ZKS_OUT_CONNECTED, 331, INT32_MIN);
+    assert_non_null(con);
+    int32_t xids[] = {-4, -8, 1, -2};
+    int prev = zksh_index(H, con);
+    for (int i = 0; i < 4; i++) {
+        const struct zksh_rec *r = zksh_find(H, ZKS_OUT_REPLY, 331, xids[i]);
+        assert_non_null(r);
+        assert_int_equal(r->err, ZOK);
+        assert_true(zksh_index(H, r) > prev);
+        prev = zksh_index(H, r);
+    }
+    /* A bad auth before the response: just the close. */
+    assert_int_equal(zksh_connect(H, f, 332, 0, NULL, 0, 1000), ZOK);
+    struct zk_request bad = zksh_rq(ZOO_SETAUTH_OP, -4, "ip");
+    zksh_request(H, 332, &bad);
+    assert_null(zksh_find(H, ZKS_OUT_REPLY, 332, INT32_MIN));
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 332, INT32_MIN)->err, ZAUTHFAILED);
+    zksh_settle(H);
+    assert_null(zksh_find(H, ZKS_OUT_CONNECTED, 332, INT32_MIN));
+    assert_int_equal(H->srv[f].forwarded, 0);
+}
+
 /* ---- randomized workload with crashes --------------------------------------------------------- */
 
 #define ST_CLIENTS 6
@@ -1215,6 +1256,7 @@ int main(void)
         cmocka_unit_test(test_observer_serves_and_forwards),
         cmocka_unit_test_setup_teardown(test_multi_with_read_op_is_marshalling_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_from_old_owner_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_before_connect_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_workload_with_crashes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
