@@ -517,6 +517,35 @@ void zks_session_password(const struct zk_server *s, int64_t session_id,
     session_password(session_id, s->cfg.secret, s->cfg.secret_len, out);
 }
 
+char *zks_out_describe(const struct zks_out *o, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return buf;
+    int n = snprintf(buf, cap, "%s conn=%llu", zks_out_kind_name(o->kind), (unsigned long long)o->conn);
+    size_t used = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    switch (o->kind) {
+    case ZKS_OUT_CONNECTED:
+        snprintf(buf + used, cap - used, " session=0x%llx timeout=%d",
+                 (unsigned long long)o->session_id, o->timeout_ms);
+        break;
+    case ZKS_OUT_REPLY:
+        snprintf(buf + used, cap - used, " xid=%d op=%d err=%s zxid=0x%llx%s%.*s", o->xid, o->op,
+                 zk_err_name(o->err), (unsigned long long)o->zxid, o->path.len ? " path=" : "",
+                 (int)o->path.len, o->path.len ? o->path.s : "");
+        break;
+    case ZKS_OUT_WATCH:
+        snprintf(buf + used, cap - used, " event=%d zxid=0x%llx path=%.*s", o->event,
+                 (unsigned long long)o->zxid, (int)o->path.len, o->path.len ? o->path.s : "");
+        break;
+    case ZKS_OUT_CLOSE:
+        snprintf(buf + used, cap - used, " reason=%s", zk_err_name(o->err));
+        break;
+    default:
+        break;
+    }
+    return buf;
+}
+
 const char *zks_out_kind_name(int kind)
 {
     static const char *const names[] = {"?", "CONNECTED", "REPLY", "WATCH", "CLOSE"};

@@ -281,7 +281,8 @@ struct zk_server {
 /* 0, or a REP_ERR_* / -1 with a message. Must be freed with zks_free. */
 int zks_init(struct zk_server *s, const struct zks_config *cfg, char *err, size_t errlen);
 void zks_free(struct zk_server *s);
-/* Deep copy (the explorer copies whole servers); dst uninitialised. 0 or -1. */
+/* Deep copy (the explorer copies whole servers); dst uninitialised. 0 or -1.
+ * The copy starts with an empty output batch: copy between batches. */
 int zks_clone(struct zk_server *dst, const struct zk_server *src);
 /* As replica_start; every connection is forgotten (a restart). */
 int zks_start(struct zk_server *s, uint64_t now_ms, const struct replica_durable *d,
@@ -354,5 +355,8 @@ uint32_t zks_conn_outstanding(const struct zk_server *s, uint64_t conn_id);
 void zks_session_password(const struct zk_server *s, int64_t session_id,
                           uint8_t out[SESSION_PASSWD_LEN]);
 const char *zks_out_kind_name(int kind);
+/* One line for traces, e.g. "REPLY conn=11 xid=1 op=1 err=OK zxid=0x100000002
+ * path=/a"; always NUL-terminates; call after zks_output (pointers resolved). */
+char *zks_out_describe(const struct zks_out *o, char *buf, size_t cap);
 
 #endif

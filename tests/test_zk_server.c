@@ -82,6 +82,13 @@ static void test_create_on_follower_forwarded(void **state)
         assert_int_equal(n->stat.czxid, rep->zxid);
     }
     assert_int_equal(zks_last_applied(&H->srv[f]), (uint64_t)rep->zxid);
+    /* The trace line of a reply. */
+    struct zks_out o = {.kind = ZKS_OUT_REPLY, .conn = 11, .xid = 1, .op = 15, .err = ZNODEEXISTS,
+                        .zxid = 0x100000002, .path = {"/a", 2, 0}};
+    char line[128];
+    assert_string_equal(zks_out_describe(&o, line, sizeof line),
+                        "REPLY conn=11 xid=1 op=15 err=NODEEXISTS zxid=0x100000002 path=/a");
+    assert_string_equal(zks_out_describe(&o, line, 6), "REPLY");
 }
 
 static void test_read_local_and_results(void **state)
