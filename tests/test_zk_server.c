@@ -1063,6 +1063,32 @@ static uint32_t st_rand(uint32_t n)
     return (uint32_t)(st_rng % n);
 }
 
+/* A session never sees an older state than it already saw (replies carry
+ * the server's applied zxid; reconnects to a server behind are refused). */
+#define ST_SESSIONS 512
+static struct { int64_t session; int64_t zxid; } st_seen[ST_SESSIONS];
+static int st_n_seen;
+
+static bool st_zxid_monotonic(const struct zksh_rec *r)
+{
+    struct zksh_client *zc = zksh_client(H, r->conn);
+    if (zc == NULL || zc->session == 0)
+        return true;
+    for (int i = 0; i < st_n_seen; i++) {
+        if (st_seen[i].session == zc->session) {
+            if (r->zxid < st_seen[i].zxid)
+                return false;
+            st_seen[i].zxid = r->zxid;
+            return true;
+        }
+    }
+    if (st_n_seen < ST_SESSIONS) {
+        st_seen[st_n_seen].session = zc->session;
+        st_seen[st_n_seen++].zxid = r->zxid;
+    }
+    return true;
+}
+
 /* Checks every new record: a connection's replies come back in the order
  * the requests were sent (what ZooKeeper clients require), nothing after a
  * CLOSE. */
@@ -1079,7 +1105,11 @@ static void st_check(struct st_client *cl, uint32_t *seen)
         assert_false(c->closed);
         if (r->kind == ZKS_OUT_CLOSE) {
             c->closed = true;
-        } else if (r->kind == ZKS_OUT_REPLY && r->xid > 0) {
+        } else if (r->kind == ZKS_OUT_REPLY && r->xid != -4 && !st_zxid_monotonic(r)) {
+            fail_msg("session of conn %llu went back in time: zxid 0x%llx", (unsigned long long)r->conn,
+                     (unsigned long long)r->zxid);
+        }
+        if (r->kind == ZKS_OUT_REPLY && r->xid > 0) {
             assert_true(c->n_pending > 0);
             assert_int_equal(r->xid, c->pending[0]);
             memmove(c->pending, c->pending + 1, (size_t)(c->n_pending - 1) * sizeof c->pending[0]);
@@ -1131,7 +1161,9 @@ static void st_step(struct st_client *cl, uint64_t *next_conn, int *down)
     struct st_client *c = &cl[st_rand(ST_CLIENTS)];
     if (c->conn && !c->closed && st_gone(c))
         c->closed = true;
-    if (c->closed || c->conn == 0) {
+    bool move = c->conn && !c->closed && zksh_client(H, c->conn) && zksh_client(H, c->conn)->open &&
+                st_rand(25) == 0;
+    if (c->closed || c->conn == 0 || move) {
         int srv = st_serving_server();
         if (srv) {
             uint64_t old = c->conn;
@@ -1154,11 +1186,11 @@ static void st_step(struct st_client *cl, uint64_t *next_conn, int *down)
     } else if (roll == 1 && *down != 0) {
         zksh_restart(H, *down);
         *down = 0;
-    } else if (roll == 2) {
+    } else if (roll < 5) {
         int a = (int)(1 + st_rand(3)), b = (int)(1 + st_rand(3));
         if (a != b)
             zksh_hold(H, a, b, true);
-    } else if (roll < 6) {
+    } else if (roll < 7) {
         for (int a = 1; a <= 3; a++)
             for (int b = 1; b <= 3; b++)
                 zksh_hold(H, a, b, false);
@@ -1172,6 +1204,7 @@ static void st_step(struct st_client *cl, uint64_t *next_conn, int *down)
 static void st_run(uint64_t seed)
 {
     st_rng = seed;
+    st_n_seen = 0;
     struct st_client cl[ST_CLIENTS];
     memset(cl, 0, sizeof cl);
     uint64_t next_conn = 1000;
