@@ -193,6 +193,13 @@ static void test_error_codes(void **state)
     sa.version = 0;
     assert_int_equal(send_wait(41, &sa), ZOK);
     assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 41, 18)->stat.aversion, 1);
+    /* A txn over the replica's payload bound (64 KiB by default). */
+    static uint8_t big[70000];
+    struct zk_request bg = zksh_rq(ZOO_CREATE_OP, 19, "/big");
+    bg.data = big;
+    bg.data_len = sizeof big;
+    assert_int_equal(send_wait(41, &bg), ZBADARGUMENTS);
+    assert_null(node_on(1, "/big"));
     /* Every server applied the same txns: equal digests. */
     for (int i = 2; i <= 3; i++)
         assert_int_equal(zk_sm_digest(zks_sm(&H->srv[1])), zk_sm_digest(zks_sm(&H->srv[i])));
