@@ -517,6 +517,38 @@ void zks_session_password(const struct zk_server *s, int64_t session_id,
     session_password(session_id, s->cfg.secret, s->cfg.secret_len, out);
 }
 
+static uint64_t fold(uint64_t h, uint64_t v)
+{
+    return sm_digest_fold(h, v, 0);
+}
+
+static uint64_t conn_hash(uint64_t h, const struct zks_conn *c)
+{
+    h = fold(fold(fold(h, c->id), c->state), (uint64_t)c->session_id);
+    h = fold(fold(h, (uint64_t)c->timeout_ms), c->auth_count);
+    for (uint32_t k = 0; k < c->q_n; k++) {
+        const struct zks_pending *e = &c->q[(c->q_head + k) % c->q_cap];
+        h = fold(fold(fold(h, (uint64_t)(uint32_t)e->xid), (uint64_t)(uint32_t)e->op), e->stage);
+        h = fold(fold(h, (uint64_t)(uint32_t)e->err), e->wait_zxid);
+    }
+    return h;
+}
+
+uint64_t zks_state_hash(const struct zk_server *s)
+{
+    uint64_t h = fold(replica_digest(&s->rep), s->rep.zxid_applied);
+    h = fold(fold(h, replica_last_zxid(&s->rep)), s->serving);
+    h = fold(fold(h, (uint64_t)s->next_session_id), s->forwarded);
+    for (uint32_t i = 0; i < s->conn_high; i++)
+        h = s->conns[i].id ? conn_hash(fold(h, i), &s->conns[i]) : h;
+    for (uint32_t i = 0; s->tracker_live && i < s->tracker.count; i++) {
+        const struct session *t = &s->tracker.s[i];
+        h = fold(fold(fold(h, (uint64_t)t->id), (uint64_t)t->expiry_ms), t->owner);
+        h = fold(h, t->closing);
+    }
+    return h;
+}
+
 char *zks_out_describe(const struct zks_out *o, char *buf, size_t cap)
 {
     if (cap == 0)

@@ -355,6 +355,11 @@ uint32_t zks_conn_outstanding(const struct zk_server *s, uint64_t conn_id);
 void zks_session_password(const struct zk_server *s, int64_t session_id,
                           uint8_t out[SESSION_PASSWD_LEN]);
 const char *zks_out_kind_name(int kind);
+/* A hash of this layer's state plus the replica's digest and zxids, for an
+ * explorer's visited set: connections and their queues (ids, stages,
+ * xids), the leader's tracker (ids, expiries, owners, closing), counters.
+ * Equal states give equal hashes on every host. */
+uint64_t zks_state_hash(const struct zk_server *s);
 /* One line for traces, e.g. "REPLY conn=11 xid=1 op=1 err=OK zxid=0x100000002
  * path=/a"; always NUL-terminates; call after zks_output (pointers resolved). */
 char *zks_out_describe(const struct zks_out *o, char *buf, size_t cap);

@@ -885,6 +885,7 @@ static void test_clone_is_independent(void **state)
     zksh_request(H, 281, &c);        /* in flight when copied */
     struct zk_server *copy = calloc(1, sizeof *copy);
     assert_int_equal(zks_clone(copy, &H->srv[f]), 0);
+    assert_int_equal(zks_state_hash(copy), zks_state_hash(&H->srv[f]));
     assert_int_equal(zk_sm_digest(zks_sm(copy)), zk_sm_digest(zks_sm(&H->srv[f])));
     assert_int_equal(zks_conn_count(copy), 1);
     assert_int_equal(zks_conn_outstanding(copy, 281), 1);
@@ -892,6 +893,7 @@ static void test_clone_is_independent(void **state)
     zksh_settle(H);
     assert_int_equal(zksh_find(H, ZKS_OUT_REPLY, 281, 3)->err, ZOK);
     assert_int_equal(zks_conn_outstanding(copy, 281), 1);   /* the copy did not move */
+    assert_int_not_equal(zks_state_hash(copy), zks_state_hash(&H->srv[f]));
     zksh_disconnect(H, 281);
     assert_int_equal(zks_conn_count(copy), 1);
     zks_free(copy);
