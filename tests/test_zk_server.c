@@ -1048,6 +1048,50 @@ static void test_nothing_before_connect_response(void **state)
     assert_int_equal(H->srv[f].forwarded, 0);
 }
 
+static void isolate(int srv, bool on)
+{
+    for (int p = 1; p <= H->n; p++) {
+        if (p != srv) {
+            zksh_hold(H, srv, p, on);
+            zksh_hold(H, p, srv, on);
+        }
+    }
+}
+
+static void test_partitioned_leader_stops_serving(void **state)
+{
+    (void)state;
+    int l = zksh_leader(H), f1 = zksh_follower(H, 0);
+    int64_t sid = zksh_open(H, l, 341);
+    zksh_open(H, f1, 342);
+    assert_int_equal(zksh_create(H, 341, 1, "/p", "", ZOO_EPHEMERAL), ZOK);
+    isolate(l, true);
+    struct zk_request c = zksh_rq(ZOO_CREATE_OP, 2, "/minority");
+    zksh_request(H, 341, &c);                /* cannot commit without a quorum */
+    for (int k = 0; k < 40 && !(zksh_leader(H) && zksh_leader(H) != l); k++)
+        zksh_advance(H, 100);
+    int nl = zksh_leader(H);
+    assert_int_not_equal(nl, 0);
+    assert_int_not_equal(nl, l);
+    assert_false(zks_serving(&H->srv[l]));
+    assert_int_equal(zksh_find(H, ZKS_OUT_CLOSE, 341, INT32_MIN)->err, ZCONNECTIONLOSS);
+    assert_null(zksh_find(H, ZKS_OUT_REPLY, 341, 2));
+    /* The majority goes on; the session is still there (fresh timeout). */
+    assert_int_equal(zksh_reconnect(H, 341, nl, 343), ZOK);
+    assert_int_equal(zksh_find(H, ZKS_OUT_CONNECTED, 343, INT32_MIN)->session_id, sid);
+    assert_int_equal(zksh_create(H, 343, 1, "/majority", "", ZOO_PERSISTENT), ZOK);
+    isolate(l, false);
+    for (int k = 0; k < 60 && !zksh_all_serving(H); k++)
+        zksh_advance(H, 100);
+    assert_true(zksh_all_serving(H));
+    zksh_settle(H);
+    for (int i = 1; i <= 3; i++) {
+        assert_non_null(node_on(i, "/majority"));
+        assert_null(node_on(i, "/minority"));
+        assert_non_null(node_on(i, "/p"));
+    }
+}
+
 /* ---- randomized workload with crashes --------------------------------------------------------- */
 
 #define ST_CLIENTS 6
@@ -1306,6 +1350,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multi_with_read_op_is_marshalling_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_from_old_owner_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_before_connect_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partitioned_leader_stops_serving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_workload_with_crashes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
