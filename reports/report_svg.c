@@ -152,23 +152,28 @@ static void draw_arrow(FILE *f, const struct geo *g, const struct rmod *m, const
             msg->t_recv_ns >= 0 ? "</line>" : "</path>");
 }
 
-/* One dense column: a band per directed link whose width grows with the count. */
-static void flush_bin(FILE *f, const struct geo *g, int bin, uint32_t *counts, uint8_t *cls)
+/* One dense column: a strip per sender under its lane, darker with more
+ * messages; the hover lists the links. */
+static void flush_bin(FILE *f, const struct geo *g, int bin, uint32_t *counts, uint8_t *cls, uint32_t peak)
 {
-    int n = g->n_servers;
-    double x = g->left + bin * RSVG_BIN_PX + 1;
+    int n = g->n_servers, dim = TRD_SERVERS_MAX + 1;
+    double x = g->left + bin * RSVG_BIN_PX;
     for (int a = 1; a <= n; a++) {
-        for (int b = 1; b <= n; b++) {
-            uint32_t c = counts[a * (TRD_SERVERS_MAX + 1) + b];
-            if (!c)
-                continue;
-            fprintf(f, "<line class=\"agg mc%d\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                       "stroke-width=\"%.1f\"><title>%u messages s%d&#8594;s%d in this column</title></line>",
-                    cls[a * (TRD_SERVERS_MAX + 1) + b], x, lane_y(a), x + RSVG_BIN_PX - 2, lane_y(b),
-                    1.0 + log2((double)c), c, a, b);
-        }
+        uint32_t total = 0;
+        for (int b = 1; b <= n; b++)
+            total += counts[a * dim + b];
+        if (!total)
+            continue;
+        double op = 0.25 + 0.75 * fmin(1.0, log(1.0 + total) / log(1.0 + peak));
+        fprintf(f, "<rect class=\"agg mf%d\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\" "
+                   "fill-opacity=\"%.2f\"><title>s%d sent %u messages in this column:", cls[a * dim], x,
+                lane_y(a) + 10, RSVG_BIN_PX - 0.5, op, a, total);
+        for (int b = 1; b <= n; b++)
+            if (counts[a * dim + b])
+                fprintf(f, " to s%d %u", b, counts[a * dim + b]);
+        fprintf(f, "</title></rect>");
     }
-    memset(counts, 0, (TRD_SERVERS_MAX + 1) * (TRD_SERVERS_MAX + 1) * sizeof *counts);
+    memset(counts, 0, (size_t)dim * dim * sizeof *counts);
 }
 
 static int bin_of(const struct geo *g, int64_t t, int n_bins)
@@ -187,8 +192,11 @@ static void draw_messages(FILE *f, const struct geo *g, const struct rmod *m)
     uint8_t *cls = calloc((TRD_SERVERS_MAX + 1) * (TRD_SERVERS_MAX + 1), 1);
     if (!per_bin || !counts || !cls)
         goto out;
-    for (uint32_t i = 0; i < m->n_msgs; i++)
-        per_bin[bin_of(g, m->msgs[i].t_send_ns, n_bins)]++;
+    uint32_t peak = 1;
+    for (uint32_t i = 0; i < m->n_msgs; i++) {
+        uint32_t c = ++per_bin[bin_of(g, m->msgs[i].t_send_ns, n_bins)];
+        peak = c > peak ? c : peak;
+    }
     fprintf(f, "<g class=\"msgs\">");
     int cur = -1;
     for (uint32_t i = 0; i < m->n_msgs; i++) {
@@ -197,17 +205,17 @@ static void draw_messages(FILE *f, const struct geo *g, const struct rmod *m)
             continue;
         int b = bin_of(g, msg->t_send_ns, n_bins);
         if (b != cur && cur >= 0 && per_bin[cur] > RSVG_ARROWS_PER_BIN)
-            flush_bin(f, g, cur, counts, cls);
+            flush_bin(f, g, cur, counts, cls, peak);
         cur = b;
         if (per_bin[b] <= RSVG_ARROWS_PER_BIN) {
             draw_arrow(f, g, m, msg);
         } else {
             counts[msg->from * (TRD_SERVERS_MAX + 1) + msg->to]++;
-            cls[msg->from * (TRD_SERVERS_MAX + 1) + msg->to] = msg->cls;
+            cls[msg->from * (TRD_SERVERS_MAX + 1)] = msg->cls; /* the sender's latest kind */
         }
     }
     if (cur >= 0 && per_bin[cur] > RSVG_ARROWS_PER_BIN)
-        flush_bin(f, g, cur, counts, cls);
+        flush_bin(f, g, cur, counts, cls, peak);
     fprintf(f, "</g>\n");
 out:
     free(per_bin), free(counts), free(cls);
@@ -282,8 +290,8 @@ void rsvg_write(FILE *f, const struct rmod *m, const struct rhist *h, const stru
     }
     draw_axis(f, &g);
     draw_lanes(f, &g, v);
-    draw_segs(f, &g, m);
     draw_faults(f, &g, m);
+    draw_segs(f, &g, m);
     draw_messages(f, &g, m);
     if (g.n_clients)
         draw_clients(f, &g, h, v);
