@@ -18,12 +18,14 @@
 #include "reports/trace_read.h"
 
 enum role { R_NONE = 0, R_LOOKING, R_FOLLOWING, R_LEADING, R_OBSERVING, R_DOWN };
-enum group_tmpl { G_NONE = 0, G_START_EMPTY, G_LOOKING, G_FOLLOW, G_OBSERVE };
+enum group_tmpl { G_NONE = 0, G_BOOT, G_LOOKING, G_FOLLOW, G_OBSERVE };
 
 struct server {
     enum role role;
     int leader;
     bool established, restarting;
+    bool boot_pending;             /* STARTED seen, its first LOOKING not yet */
+    uint64_t boot_zxid; int64_t boot_epoch;
     char quit_reason[64];          /* FOLLOWER_QUIT or STEP_DOWN seen, LOOKING not yet */
     bool stepped_down;
 };
@@ -102,7 +104,10 @@ static void group_flush(struct narr *n)
     bool one = n->g_n == 1;
     double t = (double)n->g_t / 1e9;
     switch (n->g_tmpl) {
-    case G_START_EMPTY: emit_raw(n, "t=%.3fs %s start%s with an empty log", t, who, one ? "s" : ""); break;
+    case G_BOOT:
+        emit_raw(n, "t=%.3fs %s start%s with an empty log and begin%s an election (LOOKING, round %" PRId64 ")",
+                 t, who, one ? "s" : "", one ? "s" : "", n->g_k1);
+        break;
     case G_LOOKING:
         emit_raw(n, "t=%.3fs %s start%s an election: LOOKING in round %" PRId64 ", voting for %s", t, who,
                  one ? "s" : "", n->g_k1, one ? "itself" : "themselves");
@@ -202,7 +207,13 @@ static void leader_gone(struct narr *n, int node, int64_t t)
 static void on_looking(struct narr *n, const struct trd_rec *r)
 {
     struct server *s = &n->s[r->node];
-    if (s->quit_reason[0] && s->stepped_down)
+    if (s->boot_pending && !s->restarting && s->boot_zxid == 0 && s->boot_epoch == 0)
+        group_add(n, r->t_ns, G_BOOT, r->a, 0, r->node);
+    else if (s->boot_pending)
+        say(n, r->t_ns, "s%d %s from its disk (last logged zxid 0x%" PRIx64 ", currentEpoch %" PRId64
+                        ") and starts an election (round %" PRId64 ")", r->node,
+            s->restarting ? "restarts and recovers" : "starts", s->boot_zxid, s->boot_epoch, r->a);
+    else if (s->quit_reason[0] && s->stepped_down)
         say(n, r->t_ns, "s%d stops leading (%s) and starts an election (round %" PRId64 ")", r->node,
             s->quit_reason, r->a);
     else if (s->quit_reason[0])
@@ -211,6 +222,7 @@ static void on_looking(struct narr *n, const struct trd_rec *r)
     else
         group_add(n, r->t_ns, G_LOOKING, r->a, 0, r->node);
     s->quit_reason[0] = 0, s->stepped_down = false;
+    s->boot_pending = s->restarting = false;
     leader_gone(n, r->node, r->t_ns);
     s->role = R_LOOKING;
     n->elections++;
@@ -266,15 +278,12 @@ static void on_established(struct narr *n, const struct trd_rec *r)
     }
 }
 
+/* Told together with the election it starts (the next LOOKING). */
 static void on_started(struct narr *n, const struct trd_rec *r)
 {
     struct server *s = &n->s[r->node];
-    if (!s->restarting && r->a == 0 && r->b == 0)
-        group_add(n, r->t_ns, G_START_EMPTY, 0, 0, r->node);
-    else
-        say(n, r->t_ns, "s%d %s from its disk: last logged zxid 0x%" PRIx64 ", currentEpoch %" PRId64, r->node,
-            s->restarting ? "restarts and recovers" : "starts", (uint64_t)r->a, r->b);
-    s->restarting = false;
+    s->boot_pending = true;
+    s->boot_zxid = (uint64_t)r->a, s->boot_epoch = r->b;
     s->role = R_NONE;
 }
 

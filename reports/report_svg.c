@@ -232,8 +232,9 @@ static bool op_in_violation(const struct rep_violation *v, uint32_t i)
 static void draw_clients(FILE *f, const struct geo *g, const struct rhist *h, const struct rep_violation *v)
 {
     for (int l = 0; l < g->n_clients; l++)
-        fprintf(f, "<g class=\"lane client-lane\"><text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\">c%" PRId64
-                   "</text></g>", g->left - 10, client_y(g, l) + 4, h->procs[l]);
+        fprintf(f, "<g class=\"lane client-lane\" data-client=\"%" PRId64 "\"><text class=\"lane-label\" "
+                   "x=\"%.1f\" y=\"%.1f\">c%" PRId64 "</text></g>", h->procs[l], g->left - 10, client_y(g, l) + 4,
+                h->procs[l]);
     fprintf(f, "<g class=\"ops\">");
     for (uint32_t i = 0; i < h->n_ops; i++) {
         const struct rhist_op *op = &h->ops[i];
@@ -257,8 +258,8 @@ static void draw_violation(FILE *f, const struct geo *g, const struct rep_violat
     if (!v || v->t_ns < 0)
         return;
     double x = gx(g, v->t_ns);
-    fprintf(f, "<g class=\"violation\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\">", x, TOP_PX - 4, x, g->height - 4, x + 4, TOP_PX + 10);
+    fprintf(f, "<g class=\"violation\" data-t-ns=\"%lld\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+               "<text x=\"%.1f\" y=\"%.1f\">", (long long)v->t_ns, x, TOP_PX - 4, x, g->height - 4, x + 4, TOP_PX + 10);
     rep_esc(f, v->property ? v->property : "violation");
     fprintf(f, "</text><title>");
     rep_esc(f, v->detail ? v->detail : "");
