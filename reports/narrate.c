@@ -412,8 +412,16 @@ static void explain_violation(struct narr *n)
     if (!v)
         return;
     char who[256] = "";
-    if (v->n_nodes > 0)
-        names_list(who, sizeof who, v->nodes, v->n_nodes < REP_VIOLATION_NODES_MAX ? v->n_nodes : REP_VIOLATION_NODES_MAX);
+    int nodes[REP_VIOLATION_NODES_MAX], k = 0;
+    for (int i = 0; i < v->n_nodes && i < REP_VIOLATION_NODES_MAX; i++) {
+        bool dup = false;
+        for (int j = 0; j < k; j++)
+            dup |= nodes[j] == v->nodes[i];
+        if (!dup && v->nodes[i] > 0)
+            nodes[k++] = v->nodes[i];
+    }
+    if (k > 0)
+        names_list(who, sizeof who, nodes, k);
     emit_raw(n, "VIOLATION of %s%s%s: %s.", v->property ? v->property : "a property",
              who[0] ? " involving " : "", who, rep_property_explained(v->property));
     if (v->t_ns >= 0)

@@ -126,8 +126,13 @@ static void write_violation(FILE *f, const struct page *p)
         rep_fmt_time(t, sizeof t, v->t_ns);
         fprintf(f, "at <a href=\"#\" data-goto=\"%lld\" data-span=\"2000000\">t=%s</a> ", (long long)(v->t_ns / 1000), t);
     }
-    for (int i = 0; i < v->n_nodes && i < REP_VIOLATION_NODES_MAX; i++)
-        fprintf(f, "%s s%d", i ? "," : "on", v->nodes[i]);
+    for (int i = 0, shown = 0; i < v->n_nodes && i < REP_VIOLATION_NODES_MAX; i++) {
+        bool dup = false;
+        for (int k = 0; k < i; k++)
+            dup |= v->nodes[k] == v->nodes[i];
+        if (!dup && v->nodes[i] > 0)
+            fprintf(f, "%s s%d", shown++ ? "," : "on", v->nodes[i]);
+    }
     fprintf(f, "</p>\n");
     write_violation_ops(f, p, v);
     fprintf(f, "</section>\n");
@@ -226,8 +231,8 @@ static int write_page(FILE *f, const struct page *p)
 {
     write_header(f, p);
     write_violation(f, p);
-    write_verdicts(f, p->in);
     write_diagram(f, p);
+    write_verdicts(f, p->in);
     write_history(f, p);
     rep_metrics_write(f, &p->m, p->has_hist ? &p->h : NULL);
     write_narration(f, p);

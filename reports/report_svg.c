@@ -258,10 +258,12 @@ static void draw_violation(FILE *f, const struct geo *g, const struct rep_violat
     if (!v || v->t_ns < 0)
         return;
     double x = gx(g, v->t_ns);
+    bool right = x > g->left + g->plot_w - 160;
     fprintf(f, "<g class=\"violation\" data-t-ns=\"%lld\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\">", (long long)v->t_ns, x, TOP_PX - 4, x, g->height - 4, x + 4, TOP_PX + 10);
+               "<text x=\"%.1f\" y=\"%.1f\"%s>", (long long)v->t_ns, x, TOP_PX - 4, x, g->height - 4,
+            right ? x - 4 : x + 4, TOP_PX + 10, right ? " text-anchor=\"end\"" : "");
     rep_esc(f, v->property ? v->property : "violation");
-    fprintf(f, "</text><title>");
+    fprintf(f, " violated</text><title>");
     rep_esc(f, v->detail ? v->detail : "");
     fprintf(f, "</title></g>\n");
 }

@@ -446,8 +446,54 @@ static void histories_pair_and_reject(void **st)
     expect_history_error("{\"type\":\"invoke\",\"process\":1,\"time\":1", "h.jsonl:1:");
 }
 
-int main(void)
+/* `test_report write DIR`: a report of a planted-bug run with a client
+ * history, for tests/report_browser.sh to open in a browser. */
+static int write_sample(const char *dir)
 {
+    char trace[512];
+    snprintf(trace, sizeof trace, "%s.trace.jsonl", dir);
+    struct chk_violation cv;
+    if (!simulate(trace, 3, 21, ZAB_BUG_BIT(ZAB_BUG_ACK_BEFORE_FSYNC), 12 * S, &cv))
+        return 1;
+    /* a small client history around the violation, ops 1 and 2 in it */
+    char hist[520];
+    snprintf(hist, sizeof hist, "%s.history.jsonl", dir);
+    FILE *h = fopen(hist, "w");
+    if (!h)
+        return 1;
+    long long t = (long long)cv.t_ns - 1000000000LL;
+    fprintf(h, "{\"type\":\"invoke\",\"process\":1,\"f\":\"create\",\"path\":\"/k\",\"data\":\"1\",\"time\":%lld}\n"
+               "{\"type\":\"ok\",\"process\":1,\"f\":\"create\",\"path\":\"/k\",\"time\":%lld}\n"
+               "{\"type\":\"invoke\",\"process\":2,\"f\":\"setData\",\"path\":\"/k\",\"data\":\"2\",\"time\":%lld}\n"
+               "{\"type\":\"ok\",\"process\":2,\"f\":\"setData\",\"path\":\"/k\",\"time\":%lld}\n"
+               "{\"type\":\"invoke\",\"process\":1,\"f\":\"getData\",\"path\":\"/k\",\"time\":%lld}\n"
+               "{\"type\":\"ok\",\"process\":1,\"f\":\"getData\",\"path\":\"/k\",\"data\":\"1\",\"time\":%lld}\n"
+               "{\"type\":\"invoke\",\"process\":3,\"f\":\"setData\",\"path\":\"/k\",\"data\":\"3\",\"time\":%lld}\n"
+               "{\"type\":\"info\",\"process\":3,\"f\":\"setData\",\"path\":\"/k\",\"time\":%lld}\n",
+            t, t + 30000000, t + 200000000, t + 260000000, t + 600000000, t + 640000000, t + 700000000,
+            t + 1200000000);
+    fclose(h);
+    static const uint32_t ops[] = {1, 2};
+    struct rep_violation v = {.property = cv.property, .t_ns = (int64_t)cv.t_ns, .nodes = {cv.nodes[0], cv.nodes[1]},
+                              .n_nodes = cv.nodes[1] ? 2 : 1, .detail = cv.detail, .ops = ops, .n_ops = 2};
+    struct rep_verdict verdicts[] = {{"safety", false, cv.detail}, {"liveness", true, NULL}};
+    struct rep_html_input in = {.trace_path = trace, .history_path = hist,
+                                .scenario = "power-loss-3 + ACK_BEFORE_FSYNC", .seed = 21, .verdicts = verdicts,
+                                .n_verdicts = 2, .violation = &v, .svg = true,
+                                .replay_command = "build/tests/test_sim_zab replay power-loss-3 21 ACK_BEFORE_FSYNC"};
+    char err[256];
+    if (rep_html_write(&in, dir, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%s/index.html\n", dir);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "write"))
+        return write_sample(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(real_run_report_is_self_contained),
         cmocka_unit_test(planted_bug_report_highlights_violation),
