@@ -80,7 +80,8 @@ static const char svg_css[] =
     ".mcl0{color:#8e6cc0}.mcl1{color:#e08a2c}.mcl2{color:#2a9d8f}.mcl3{color:#3b6fd6}.mcl4{color:#8b93a3}.mcl5{color:#d6457a}\n"
     ".mh0{fill:#8e6cc0}.mh1{fill:#e08a2c}.mh2{fill:#2a9d8f}.mh3{fill:#3b6fd6}.mh4{fill:#b4b9c4}.mh5{fill:#d6457a}.mh6{fill:#666}\n"
     ".agg{stroke:none}.mf0{fill:#8e6cc0}.mf1{fill:#e08a2c}.mf2{fill:#2a9d8f}.mf3{fill:#3b6fd6}.mf4{fill:#b4b9c4}.mf5{fill:#d6457a}.mf6{fill:#666}\n"
-    ".fk3{fill:#e74c3c;opacity:.08}\n";
+    ".fk3{fill:#e74c3c;opacity:.08}\n"
+    ".violation text{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n";
 
 static const char page_js[] =
     "(function () {\n"
