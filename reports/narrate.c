@@ -248,7 +248,7 @@ static void on_elected(struct narr *n, const struct trd_rec *r)
 static void on_sync(struct narr *n, const struct trd_rec *r)
 {
     switch (r->a) {
-    case 0: say(n, r->t_ns, "s%d is synced by DIFF from zxid 0x%" PRIx64 ": s%d sends the txns it is missing",
+    case 0: say(n, r->t_ns, "s%d is synced by DIFF up to zxid 0x%" PRIx64 ": s%d sends the txns it is missing",
                 r->node, (uint64_t)r->b, r->peer); break;
     case 1: say(n, r->t_ns, "s%d is told to TRUNC its log back to zxid 0x%" PRIx64 ": it holds txns the new "
                             "leader s%d does not have, which were never committed", r->node, (uint64_t)r->b, r->peer); break;

@@ -301,7 +301,7 @@ static void narration_of_known_trace(void **st)
         "t=1.204s s3 has the highest (epoch, zxid) among the votes it received and becomes LEADING in round 2",
         "t=1.204s s1 and s2 follow s3 (round 2)",
         "t=1.210s s3 proposes epoch 2 to its followers",
-        "t=1.230s s1 is synced by DIFF from zxid 0x100000005",
+        "t=1.230s s1 is synced by DIFF up to zxid 0x100000005",
         "t=1.231s s2 is too far behind for a DIFF: s3 sends a full SNAP up to zxid 0x100000006",
         "t=1.240s s3 is established as leader of epoch 2 (a quorum acknowledged NEWLEADER)",
         "t=1.300-1.530s s3 commits 3 txns (zxid 0x200000001..0x200000003)",
