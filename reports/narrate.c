@@ -17,6 +17,9 @@
 
 #include "reports/trace_read.h"
 
+#define SHAPES 16                 /* recent line shapes remembered for loop folding */
+#define REPEAT_WINDOW_NS 60000000 /* the same step again within 60 ms is a loop */
+
 enum role { R_NONE = 0, R_LOOKING, R_FOLLOWING, R_LEADING, R_OBSERVING, R_DOWN };
 enum group_tmpl { G_NONE = 0, G_BOOT, G_LOOKING, G_FOLLOW, G_OBSERVE };
 
@@ -44,6 +47,10 @@ struct narr {
     uint64_t commits, elections;
     uint32_t max_epoch;
     bool violation_marked;
+    /* loop folding: a line whose shape (zxids and rounds left out) was said
+     * moments ago is counted, not printed */
+    uint64_t shape[SHAPES]; int64_t shape_t[SHAPES]; int shape_next;
+    uint64_t folded; int64_t fold_t0, fold_t1;
 };
 
 const char *rep_property_explained(const char *p)
@@ -95,45 +102,118 @@ static void names_list(char *buf, size_t cap, const int *nodes, int count)
                                 i == 0 ? "" : i == count - 1 ? " and " : ", ", nodes[i]);
 }
 
+static void fold_flush(struct narr *n);
+
+static bool folds(struct narr *n, int64_t t, const char *line);
+static void commits_flush(struct narr *n);
+
 static void group_flush(struct narr *n)
 {
     if (n->g_tmpl == G_NONE)
         return;
-    char who[256];
+    char who[256], line[512] = "";
     names_list(who, sizeof who, n->g_nodes, n->g_n);
-    bool one = n->g_n == 1;
-    double t = (double)n->g_t / 1e9;
+    const char *s = n->g_n == 1 ? "s" : "";
     switch (n->g_tmpl) {
     case G_BOOT:
-        emit_raw(n, "t=%.3fs %s start%s with an empty log and begin%s an election (LOOKING, round %" PRId64 ")",
-                 t, who, one ? "s" : "", one ? "s" : "", n->g_k1);
+        snprintf(line, sizeof line, "%s start%s with an empty log and begin%s an election (LOOKING, round %" PRId64 ")",
+                 who, s, s, n->g_k1);
         break;
     case G_LOOKING:
-        emit_raw(n, "t=%.3fs %s start%s an election: LOOKING in round %" PRId64 ", voting for %s", t, who,
-                 one ? "s" : "", n->g_k1, one ? "itself" : "themselves");
+        snprintf(line, sizeof line, "%s start%s an election: LOOKING in round %" PRId64 ", voting for %s", who, s,
+                 n->g_k1, n->g_n == 1 ? "itself" : "themselves");
         break;
-    case G_FOLLOW:
-        emit_raw(n, "t=%.3fs %s follow%s s%" PRId64 " (round %" PRId64 ")", t, who, one ? "s" : "", n->g_k1, n->g_k2);
-        break;
-    case G_OBSERVE: emit_raw(n, "t=%.3fs %s observe%s s%" PRId64, t, who, one ? "s" : "", n->g_k1); break;
+    case G_FOLLOW: snprintf(line, sizeof line, "%s follow%s s%" PRId64 " (round %" PRId64 ")", who, s, n->g_k1, n->g_k2); break;
+    case G_OBSERVE: snprintf(line, sizeof line, "%s observe%s s%" PRId64, who, s, n->g_k1); break;
     default: break;
     }
+    int64_t t = n->g_t;
     n->g_tmpl = G_NONE, n->g_n = 0;
+    if (folds(n, t, line))
+        return;
+    commits_flush(n);
+    fold_flush(n);
+    emit_raw(n, "t=%.3fs %s", (double)t / 1e9, line);
 }
 
-static void commits_flush(struct narr *n)
+/* Proposals that have not committed yet are only told when the window
+ * ends (force): between two other lines they keep accumulating. */
+static void commits_flush_when(struct narr *n, bool force)
 {
-    if (!n->c_commits && !n->c_proposals)
+    if (!n->c_commits && (!n->c_proposals || !force))
         return;
+    fold_flush(n);
+    char when[64], zx[64];
+    if (n->c_t0 == n->c_t1)
+        snprintf(when, sizeof when, "t=%.3fs", (double)n->c_t0 / 1e9);
+    else
+        snprintf(when, sizeof when, "t=%.3f-%.3fs", (double)n->c_t0 / 1e9, (double)n->c_t1 / 1e9);
+    if (n->c_zxid0 == n->c_zxid1)
+        snprintf(zx, sizeof zx, "zxid 0x%" PRIx64, n->c_zxid0);
+    else
+        snprintf(zx, sizeof zx, "zxid 0x%" PRIx64 "..0x%" PRIx64, n->c_zxid0, n->c_zxid1);
     if (n->c_commits)
-        emit_raw(n, "t=%.3f-%.3fs s%d commits %" PRIu64 " txn%s (zxid 0x%" PRIx64 "..0x%" PRIx64 ")%s",
-                 (double)n->c_t0 / 1e9, (double)n->c_t1 / 1e9, n->c_leader, n->c_commits,
-                 n->c_commits == 1 ? "" : "s", n->c_zxid0, n->c_zxid1,
+        emit_raw(n, "%s s%d commits %" PRIu64 " txn%s (%s)%s", when, n->c_leader, n->c_commits,
+                 n->c_commits == 1 ? "" : "s", zx,
                  n->c_proposals > n->c_commits ? "; more are proposed and waiting for a quorum" : "");
     else
-        emit_raw(n, "t=%.3f-%.3fs s%d proposes %" PRIu64 " txns but none commits yet", (double)n->c_t0 / 1e9,
-                 (double)n->c_t1 / 1e9, n->c_leader, n->c_proposals);
+        emit_raw(n, "%s s%d proposes %" PRIu64 " txn%s but none commits yet", when, n->c_leader, n->c_proposals,
+                 n->c_proposals == 1 ? "" : "s");
     n->c_commits = n->c_proposals = 0;
+}
+
+static void commits_flush(struct narr *n) { commits_flush_when(n, false); }
+
+/* FNV-1a over the line without its zxids and round numbers. */
+static uint64_t shape_of(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        if (s[0] == '0' && s[1] == 'x') {
+            s++;
+            while (s[1] && strchr("0123456789abcdef", s[1]))
+                s++;
+            continue;
+        }
+        if (!strncmp(s, "round ", 6)) {
+            s += 5;
+            while (s[1] >= '0' && s[1] <= '9')
+                s++;
+            continue;
+        }
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    }
+    return h;
+}
+
+static void fold_flush(struct narr *n)
+{
+    if (!n->folded)
+        return;
+    if (n->folded == 1)
+        emit_raw(n, "t=%.3fs (1 more line like one just above)", (double)n->fold_t0 / 1e9);
+    else
+        emit_raw(n, "t=%.3f-%.3fs (%" PRIu64 " more lines like the ones just above: the same steps repeating)",
+                 (double)n->fold_t0 / 1e9, (double)n->fold_t1 / 1e9, n->folded);
+    n->folded = 0;
+}
+
+/* true when this line repeats one said within REPEAT_WINDOW_NS. */
+static bool folds(struct narr *n, int64_t t, const char *line)
+{
+    uint64_t h = shape_of(line);
+    for (int i = 0; i < SHAPES; i++) {
+        if (n->shape[i] == h && n->shape_t[i] >= 0 && t - n->shape_t[i] <= REPEAT_WINDOW_NS) {
+            n->shape_t[i] = t;
+            if (!n->folded++)
+                n->fold_t0 = t;
+            n->fold_t1 = t;
+            return true;
+        }
+    }
+    n->shape[n->shape_next] = h, n->shape_t[n->shape_next] = t;
+    n->shape_next = (n->shape_next + 1) % SHAPES;
+    return false;
 }
 
 /* Every ordinary line goes through here: pending summaries first. */
@@ -141,12 +221,15 @@ static void say(struct narr *n, int64_t t, const char *fmt, ...) __attribute__((
 static void say(struct narr *n, int64_t t, const char *fmt, ...)
 {
     group_flush(n);
-    commits_flush(n);
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    if (folds(n, t, buf))
+        return;
+    commits_flush(n);
+    fold_flush(n);
     emit_raw(n, "t=%.3fs %s", (double)t / 1e9, buf);
 }
 
@@ -154,7 +237,6 @@ static void group_add(struct narr *n, int64_t t, enum group_tmpl g, int64_t k1, 
 {
     if (n->g_tmpl != g || n->g_t != t || n->g_k1 != k1 || n->g_k2 != k2 || n->g_n >= TRD_SERVERS_MAX) {
         group_flush(n);
-        commits_flush(n);
         n->g_tmpl = g, n->g_t = t, n->g_k1 = k1, n->g_k2 = k2;
     }
     n->g_nodes[n->g_n++] = node;
@@ -163,7 +245,7 @@ static void group_add(struct narr *n, int64_t t, enum group_tmpl g, int64_t k1, 
 static void commit_add(struct narr *n, const struct trd_rec *r, bool commit)
 {
     if (n->c_commits + n->c_proposals > 0 && (r->t_ns >= n->c_window_end || n->c_leader != r->node))
-        commits_flush(n);
+        commits_flush_when(n, true);
     group_flush(n);
     if (n->c_commits + n->c_proposals == 0) {
         int64_t w = n->o && n->o->commit_window_ns > 0 ? n->o->commit_window_ns : 1000000000;
@@ -344,6 +426,19 @@ static void on_fault(struct narr *n, const struct trd_rec *r)
     }
 }
 
+static void on_protocol_error(struct narr *n, const struct trd_rec *r)
+{
+    static const char *const kinds[] = {"?", "NOTIFICATION", "FOLLOWERINFO", "LEADERINFO", "ACKEPOCH", "DIFF",
+                                        "TRUNC", "SNAP", "PROPOSAL", "ACK", "COMMIT", "NEWLEADER", "UPTODATE",
+                                        "PING", "INFORM"};
+    const char *k = r->a > 0 && r->a < (int64_t)(sizeof kinds / sizeof kinds[0]) ? kinds[r->a] : "message";
+    if (r->a == 10)
+        say(n, r->t_ns, "s%d gets a COMMIT for zxid 0x%" PRIx64 ", a proposal it does not have, and refuses it",
+            r->node, (uint64_t)r->b);
+    else
+        say(n, r->t_ns, "s%d refuses a %s it did not expect at this point", r->node, k);
+}
+
 static void on_replica(struct narr *n, const struct trd_rec *r)
 {
     struct server *s = &n->s[r->node];
@@ -374,7 +469,7 @@ static void on_replica(struct narr *n, const struct trd_rec *r)
         say(n, r->t_ns, "s%d drops its follower s%d (%s)", r->node, r->peer, why);
         break;
     }
-    case TRD_PROTOCOL_ERROR: say(n, r->t_ns, "s%d ignores a message it did not expect (%s)", r->node, r->text); break;
+    case TRD_PROTOCOL_ERROR: on_protocol_error(n, r); break;
     default: break;
     }
 }
@@ -435,7 +530,8 @@ static void explain_violation(struct narr *n)
 static void finish(struct narr *n)
 {
     group_flush(n);
-    commits_flush(n);
+    commits_flush_when(n, true);
+    fold_flush(n);
     if (n->leaderless_since >= 0)
         n->leaderless_ns += n->t_end - n->leaderless_since;
     emit_raw(n, "t=%.3fs the run ends: %" PRIu64 " txns committed; highest epoch %u; %" PRIu64
@@ -458,6 +554,8 @@ int rep_narrate(FILE *trace, FILE *out, const struct rep_narrate_opts *opts, cha
     n->out = out, n->o = opts;
     n->max_lines = opts && opts->max_lines ? opts->max_lines : 20000;
     n->leaderless_since = 0;
+    for (int i = 0; i < SHAPES; i++)
+        n->shape_t[i] = -1;
     trd_init(rd, trace, opts && opts->trace_name ? opts->trace_name : "trace");
     struct trd_rec rec;
     int rc;
