@@ -46,6 +46,8 @@ struct narr {
     int64_t t_end, leaderless_since, leaderless_ns;
     uint64_t commits, elections;
     uint32_t max_epoch;
+    int voters;
+    int leader;                    /* the established leader the ensemble follows, 0 = none */
     bool violation_marked;
     /* loop folding: a line whose shape (zxids and rounds left out) was said
      * moments ago is counted, not printed */
@@ -281,9 +283,24 @@ static void reason_of(const char *text, char *dst, size_t cap)
 
 static void leader_gone(struct narr *n, int node, int64_t t)
 {
-    if (n->s[node].role == R_LEADING && n->s[node].established && n->leaderless_since < 0)
+    if (n->leader == node && n->leaderless_since < 0)
         n->leaderless_since = t;
+    if (n->leader == node)
+        n->leader = 0;
     n->s[node].established = false;
+}
+
+/* The ensemble is without a leader once a quorum of voters is looking or
+ * down, even if the old leader has not noticed yet (it may be paused). */
+static void quorum_looking(struct narr *n, int64_t t)
+{
+    int voters = n->voters > 0 ? n->voters : 0, away = 0;
+    for (int s = 1; s <= voters && s <= TRD_SERVERS_MAX; s++)
+        away += n->s[s].role == R_LOOKING || n->s[s].role == R_DOWN || n->s[s].role == R_NONE;
+    if (voters > 0 && away >= voters / 2 + 1 && n->leaderless_since < 0) {
+        n->leaderless_since = t;
+        n->leader = 0;
+    }
 }
 
 static void on_looking(struct narr *n, const struct trd_rec *r)
@@ -308,6 +325,7 @@ static void on_looking(struct narr *n, const struct trd_rec *r)
     leader_gone(n, r->node, r->t_ns);
     s->role = R_LOOKING;
     n->elections++;
+    quorum_looking(n, r->t_ns);
 }
 
 static void on_elected(struct narr *n, const struct trd_rec *r)
@@ -346,6 +364,7 @@ static void on_established(struct narr *n, const struct trd_rec *r)
 {
     struct server *s = &n->s[r->node];
     s->established = true;
+    n->leader = r->node;
     if ((uint32_t)r->a > n->max_epoch)
         n->max_epoch = (uint32_t)r->a;
     if (n->leaderless_since >= 0) {
@@ -380,6 +399,7 @@ static void on_crash(struct narr *n, const struct trd_rec *r)
     say(n, r->t_ns, "s%d crashes; %s%s", r->node, what, was_leader ? "; it was the leader" : "");
     s->role = R_DOWN;
     s->quit_reason[0] = 0;
+    quorum_looking(n, r->t_ns);
 }
 
 static void on_partition(struct narr *n, const struct trd_rec *r)
@@ -490,6 +510,7 @@ static void on_record(struct narr *n, const struct trd_rec *r)
         n->t_end = r->t_ns;
     mark_violation(n, r->t_ns);
     if (r->kind == TRD_START) {
+        n->voters = r->b > 0 && r->b <= TRD_SERVERS_MAX ? (int)r->b : 0;
         say(n, r->t_ns, "the run starts: %" PRId64 " voting server%s%s, seed %" PRId64 ", tick %" PRId64 " ms",
             r->b, r->b == 1 ? "" : "s", r->c ? " plus observers" : "", r->a, r->d);
         return;

@@ -76,6 +76,8 @@ static void set_state(struct rmod *m, int node, int64_t t, enum rmod_state st, u
 
 /* ---- faults ---- */
 
+static void quorum_looking(struct rmod *m, int64_t t);
+
 static struct rmod_fault *fault_add(struct rmod *m, int64_t t0, int64_t t1, int node, int peer,
                                     enum rmod_fault_kind k)
 {
@@ -127,6 +129,7 @@ static void on_crash(struct rmod *m, const struct trd_rec *r)
     }
     set_state(m, r->node, r->t_ns, RMOD_ST_DOWN, 0);
     m->crashes++;
+    quorum_looking(m, r->t_ns);
     if (m->leader == r->node) {
         m->leader = 0;
         m->leaderless_since_ns = r->t_ns;
@@ -255,6 +258,21 @@ static void leader_lost(struct rmod *m, int node, int64_t t)
     }
 }
 
+/* A leader is gone for the ensemble once a quorum of voters is looking or
+ * down, even if the old leader has not noticed yet (it may be paused). */
+static void quorum_looking(struct rmod *m, int64_t t)
+{
+    int voters = m->voters > 0 ? m->voters : m->n_servers, away = 0;
+    for (int s = 1; s <= voters && s <= TRD_SERVERS_MAX; s++) {
+        int st = m->cur_state[s];
+        away += st == RMOD_ST_LOOKING || st == RMOD_ST_DOWN || st == RMOD_ST_BOOT;
+    }
+    if (away >= voters / 2 + 1 && m->leaderless_since_ns < 0) {
+        m->leader = 0;
+        m->leaderless_since_ns = t;
+    }
+}
+
 static void on_established(struct rmod *m, const struct trd_rec *r)
 {
     uint32_t epoch = (uint32_t)r->a;
@@ -334,6 +352,7 @@ static int on_replica_event(struct rmod *m, const struct trd_rec *r)
         m->n_looking++;
         leader_lost(m, n, r->t_ns);
         set_state(m, n, r->t_ns, RMOD_ST_LOOKING, m->cur_epoch[n]);
+        quorum_looking(m, r->t_ns);
         break;
     case TRD_ELECTED: on_elected(m, r); break;
     case TRD_EPOCH_ACCEPTED: case TRD_EPOCH_CURRENT:

@@ -280,6 +280,47 @@ static void model_pairs_messages_and_derives_states(void **st)
     rmod_free(&m);
 }
 
+/* A paused leader still believes it leads; the ensemble has no leader as
+ * soon as a quorum of voters is looking. Model and narration agree. */
+static void stale_leader_counts_as_leaderless(void **st)
+{
+    (void)st;
+    static const char trace[] =
+        "{\"t_ns\":0,\"node\":-1,\"kind\":\"start\",\"seed\":1,\"voters\":3,\"observers\":0,\"tick_ms\":50}\n"
+        "{\"t_ns\":0,\"node\":3,\"kind\":\"ELECTED\",\"peer\":3,\"a\":1,\"b\":2,\"text\":\"\"}\n"
+        "{\"t_ns\":100000000,\"node\":3,\"kind\":\"ESTABLISHED\",\"peer\":0,\"a\":1,\"b\":0,\"text\":\"\"}\n"
+        "{\"t_ns\":1000000000,\"node\":3,\"kind\":\"pause\",\"ms\":2000}\n"
+        "{\"t_ns\":1300000000,\"node\":1,\"kind\":\"LOOKING\",\"peer\":0,\"a\":2,\"b\":0,\"text\":\"\"}\n"
+        "{\"t_ns\":1300000000,\"node\":2,\"kind\":\"LOOKING\",\"peer\":0,\"a\":2,\"b\":0,\"text\":\"\"}\n"
+        "{\"t_ns\":1500000000,\"node\":2,\"kind\":\"ELECTED\",\"peer\":2,\"a\":2,\"b\":2,\"text\":\"\"}\n"
+        "{\"t_ns\":1500000000,\"node\":1,\"kind\":\"ELECTED\",\"peer\":2,\"a\":2,\"b\":1,\"text\":\"\"}\n"
+        "{\"t_ns\":1600000000,\"node\":2,\"kind\":\"ESTABLISHED\",\"peer\":0,\"a\":2,\"b\":0,\"text\":\"\"}\n"
+        "{\"t_ns\":3000000000,\"node\":3,\"kind\":\"LOOKING\",\"peer\":0,\"a\":2,\"b\":0,\"text\":\"\"}\n";
+    FILE *f = fmemopen((void *)trace, sizeof trace - 1, "r");
+    struct rmod m;
+    char err[256];
+    assert_int_equal(rmod_build(&m, f, "stale", err, sizeof err), 0);
+    fclose(f);
+    assert_int_equal(m.n_elections, 2);
+    assert_int_equal(m.elections[1].t0_ns, 1300000000);
+    assert_int_equal(m.elections[1].t1_ns, 1600000000);
+    assert_int_equal(m.elections[1].leader, 2);
+    /* the stale leader going LOOKING at 3s is not a new leaderless stretch */
+    assert_int_equal(m.leaderless_ns, 100000000 + 300000000);
+    rmod_free(&m);
+    f = fmemopen((void *)trace, sizeof trace - 1, "r");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(rep_narrate(f, out, NULL, err, sizeof err), 0);
+    fclose(out);
+    fclose(f);
+    assert_non_null(strstr(buf, "s2 is established as leader of epoch 2 (a quorum acknowledged NEWLEADER); "
+                                "the ensemble was without a leader for 300 ms"));
+    assert_non_null(strstr(buf, "0.400s in all without an established leader"));
+    free(buf);
+}
+
 static char *narrate_file(const char *path, const struct rep_narrate_opts *o)
 {
     FILE *f = fopen(path, "r");
@@ -499,6 +540,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(planted_bug_report_highlights_violation),
         cmocka_unit_test(dense_runs_are_aggregated),
         cmocka_unit_test(model_pairs_messages_and_derives_states),
+        cmocka_unit_test(stale_leader_counts_as_leaderless),
         cmocka_unit_test(narration_of_known_trace),
         cmocka_unit_test(narration_explains_violation_and_bounds_lines),
         cmocka_unit_test(narration_of_real_run_is_summarized),
