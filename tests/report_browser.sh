@@ -65,6 +65,23 @@ else
 fi
 if grep -E 'http://|https://|<link' "$OUT/index.html" >/dev/null; then bad "page references the outside"; else ok "self-contained"; fi
 
+# Zoomed in to 4 ms before the violation (the page takes its view from the
+# address): the count strips give way to individual arrows.
+vt=$(grep -o '"viol":{"t":[0-9]*' "$OUT/index.html" | grep -o '[0-9]*$')
+if [ -n "$vt" ] && [ "$vt" -gt 4000 ]; then
+    chrome --dump-dom "$PAGE#view=$((vt - 4000))-$vt" >"$OUT/dom-zoom.html"
+    awk 'BEGIN{RS="</svg>"} /<svg id="st"/ {sub(/.*<svg id="st"/, "<svg id=\"st\""); print; exit}' \
+        "$OUT/dom-zoom.html" >"$OUT/st-zoom.svg"
+    za=$(count 'class="arrow' "$OUT/st-zoom.svg")
+    zs=$(count 'class="agg' "$OUT/st-zoom.svg")
+    [ "$za" -gt 0 ] && [ "$zs" -eq 0 ] && ok "zoomed in: $za arrows, no count strips" \
+        || bad "zoomed in: $za arrows, $zs count strips"
+    grep -q '<title>[A-Z]* *s[0-9] → s[0-9]' "$OUT/st-zoom.svg" && ok "arrows carry their message fields" \
+        || bad "arrows have no hover text"
+else
+    bad "no violation time in the page data"
+fi
+
 chrome --screenshot="$OUT/screenshot.png" --window-size=1400,900 "$PAGE" >/dev/null
 size=$(wc -c <"$OUT/screenshot.png" 2>/dev/null || echo 0)
 [ "$size" -gt 20000 ] && ok "screenshot $OUT/screenshot.png ($size bytes)" || bad "no screenshot"
