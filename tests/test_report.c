@@ -422,6 +422,39 @@ static void expect_trace_error(const char *text, const char *want)
     assert_non_null(strstr(err, want));
 }
 
+/* Degenerate runs still give a page: an empty trace, a start line only, an
+ * empty history. */
+static void empty_runs_render(void **st)
+{
+    (void)st;
+    static const char *const traces[] = {
+        "",
+        "{\"t_ns\":0,\"node\":-1,\"kind\":\"start\",\"seed\":1,\"voters\":3,\"observers\":0,\"tick_ms\":50}\n",
+        "{\"t_ns\":5,\"node\":2,\"kind\":\"mystery\"}\n{\"t_ns\":6,\"node\":1,\"kind\":\"recv\",\"from\":2,"
+        "\"msg\":\"PING\",\"seq\":9,\"len\":1}\n",
+    };
+    for (size_t i = 0; i < sizeof traces / sizeof traces[0]; i++) {
+        char trace[128], hist[128], dir[128], path[160];
+        snprintf(trace, sizeof trace, "%s/empty%zu.jsonl", tmpdir, i);
+        snprintf(hist, sizeof hist, "%s/empty%zu.history", tmpdir, i);
+        snprintf(dir, sizeof dir, "%s/empty%zu", tmpdir, i);
+        FILE *f = fopen(trace, "w");
+        fputs(traces[i], f);
+        fclose(f);
+        f = fopen(hist, "w");
+        fclose(f);
+        struct rep_html_input in = {.trace_path = trace, .history_path = hist, .svg = true};
+        char err[256];
+        assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
+        snprintf(path, sizeof path, "%s/index.html", dir);
+        char *html = slurp(path, NULL);
+        assert_non_null(html);
+        assert_non_null(strstr(html, "</html>"));
+        assert_self_contained(html);
+        free(html);
+    }
+}
+
 static void bad_traces_give_positions(void **st)
 {
     (void)st;
@@ -544,6 +577,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(narration_of_known_trace),
         cmocka_unit_test(narration_explains_violation_and_bounds_lines),
         cmocka_unit_test(narration_of_real_run_is_summarized),
+        cmocka_unit_test(empty_runs_render),
         cmocka_unit_test(bad_traces_give_positions),
         cmocka_unit_test(histories_pair_and_reject),
     };
