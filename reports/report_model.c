@@ -370,7 +370,12 @@ static int on_replica_event(struct rmod *m, const struct trd_rec *r)
             set_state(m, n, r->t_ns, RMOD_ST_FOLLOWING, (uint32_t)r->a);
         break;
     case TRD_ESTABLISHED: on_established(m, r); break;
-    case TRD_STEP_DOWN: leader_lost(m, n, r->t_ns); break;
+    case TRD_STEP_DOWN: case TRD_FOLLOWER_QUIT:
+        /* back to LOOKING (the LOOKING record that follows changes nothing) */
+        leader_lost(m, n, r->t_ns);
+        set_state(m, n, r->t_ns, RMOD_ST_LOOKING, m->cur_epoch[n]);
+        quorum_looking(m, r->t_ns);
+        break;
     case TRD_PROPOSED: return on_proposed(m, r);
     case TRD_COMMITTED: return on_committed(m, r);
     default: break;
