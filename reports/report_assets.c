@@ -81,7 +81,9 @@ static const char svg_css[] =
     ".mh0{fill:#8e6cc0}.mh1{fill:#e08a2c}.mh2{fill:#2a9d8f}.mh3{fill:#3b6fd6}.mh4{fill:#b4b9c4}.mh5{fill:#d6457a}.mh6{fill:#666}\n"
     ".agg{stroke:none}.mf0{fill:#8e6cc0}.mf1{fill:#e08a2c}.mf2{fill:#2a9d8f}.mf3{fill:#3b6fd6}.mf4{fill:#b4b9c4}.mf5{fill:#d6457a}.mf6{fill:#666}\n"
     ".fk3{fill:#e74c3c;opacity:.08}\n"
-    ".violation text{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n";
+    ".violation text{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
+    ".st-label{paint-order:stroke;stroke:rgba(255,255,255,.75);stroke-width:2.5px;stroke-linejoin:round}\n"
+    ".st-label.dark{stroke:rgba(40,70,140,.8)}\n";
 
 static const char page_js[] =
     "(function () {\n"
@@ -175,8 +177,12 @@ static const char page_js[] =
     "    return s;\n"
     "  }\n"
     "\n"
+    "  /* State labels are drawn after the arrows so that dense traffic does not\n"
+    "     hide which state a server is in. */\n"
+    "  var labels = '';\n"
     "  function states() {\n"
     "    var s = '<g class=\"states\">', g = D.segs;\n"
+    "    labels = '';\n"
     "    for (var i = 0; i < g.length; i += 5) {\n"
     "      var a = g[i + 1], b = g[i + 2];\n"
     "      if (b < v0 || a > v1) continue;\n"
@@ -186,7 +192,7 @@ static const char page_js[] =
     "        '\" height=\"18\"><title>s' + g[i] + ' ' + name + (st === 1 ? '' : ', epoch ' + ep) + '\\n' + fmt(a) + ' to ' + fmt(b) + '</title></rect>';\n"
     "      if (x1 - x0 > 64) {\n"
     "        var lab = st === 1 ? 'LOOKING' : name.replace(' (syncing)', ' sync').replace(' (discovery)', ' disc.') + ' e' + ep;\n"
-    "        s += '<text class=\"st-label' + (st === 5 ? ' dark' : '') + '\" x=\"' + (x0 + 4) + '\" y=\"' + (y + 4) + '\">' + esc(lab) + '</text>';\n"
+    "        labels += '<text class=\"st-label' + (st === 5 ? ' dark' : '') + '\" x=\"' + (x0 + 4) + '\" y=\"' + (y + 4) + '\">' + esc(lab) + '</text>';\n"
     "      }\n"
     "    }\n"
     "    return s + '</g>';\n"
@@ -313,7 +319,8 @@ static const char page_js[] =
     "    W = Math.max(600, wrap.clientWidth || 1200);\n"
     "    var H = height(), mres = messages();\n"
     "    wrap.innerHTML = '<svg id=\"st\" class=\"spacetime\" width=\"' + W + '\" height=\"' + H + '\" viewBox=\"0 0 ' + W + ' ' + H + '\">' +\n"
-    "      defs() + axis(H) + leaderStrip() + lanes() + faults() + states() + mres.svg + ops() + violation(H) + '</svg>';\n"
+    "      defs() + axis(H) + leaderStrip() + lanes() + faults() + states() + mres.svg + '<g class=\"labels\">' + labels + '</g>' +\n"
+    "      ops() + violation(H) + '</svg>';\n"
     "    rangeEl.textContent = fmt(v0) + ' \\u2013 ' + fmt(v1) + '  (' + ((v1 - v0) / 1e3).toFixed(3) + ' ms)  \\u00b7  ' +\n"
     "      mres.shown + ' arrows' + (mres.agg ? ', ' + mres.agg + ' messages in count bands (zoom in to separate them)' : '');\n"
     "    brush();\n"
