@@ -1,0 +1,88 @@
+#!/bin/sh
+# Opens a generated HTML report in headless Chromium and checks what a
+# reader sees after the page's script ran: the interactive diagram with a
+# lane per server, arrows (or count strips), the violation line and the
+# violation's client operations outlined; no script error on the console;
+# then saves a screenshot. Installs nothing: Chromium comes from the
+# Makefile's Debian package list.
+#
+# usage: tests/report_browser.sh [OUT_DIR]   (default build/report-browser)
+# Prints one "N passed, N failed" line; exits 0 when nothing failed.
+set -u
+OUT=${1:-build/report-browser}
+BIN=${TEST_REPORT_BIN:-build/tests/test_report}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
+
+CHROME=""
+for c in chromium chromium-browser google-chrome; do
+    if command -v "$c" >/dev/null 2>&1; then CHROME=$c; break; fi
+done
+if [ -z "$CHROME" ]; then bad "chromium is not installed"; finish; fi
+if [ ! -x "$BIN" ]; then bad "$BIN missing (make all first)"; finish; fi
+
+rm -rf "$OUT"
+mkdir -p "$(dirname "$OUT")"
+if "$BIN" write "$OUT" >/dev/null; then ok "report written"; else bad "report not written"; finish; fi
+PAGE="file://$(cd "$OUT" && pwd)/index.html"
+PROFILE=$(mktemp -d)
+trap 'rm -rf "$PROFILE"' EXIT
+chrome() {
+    timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$PROFILE" --enable-logging=stderr --v=0 "$@" 2>>"$OUT/chromium.log"
+}
+chrome --dump-dom "$PAGE" >"$OUT/dom.html"
+[ -s "$OUT/dom.html" ] && ok "DOM dumped" || bad "no DOM from chromium"
+
+# The part of the DOM the script drew: the interactive SVG (#st).
+awk 'BEGIN{RS="</svg>"} /<svg id="st"/ {sub(/.*<svg id="st"/, "<svg id=\"st\""); print; exit}' \
+    "$OUT/dom.html" >"$OUT/st.svg"
+servers=$(grep -o '"n":[0-9]*' "$OUT/index.html" | head -1 | cut -d: -f2)
+count() { grep -o "$1" "$2" | wc -l | tr -d ' '; }
+
+grep -q 'data-rendered="1"' "$OUT/dom.html" && ok "script ran to the end" || bad "script did not finish"
+[ -s "$OUT/st.svg" ] && ok "interactive diagram drawn" || bad "no interactive diagram (#st)"
+lanes=$(count '<g class="lane[^"]*" data-node="' "$OUT/st.svg")
+[ "${servers:-0}" -gt 0 ] && [ "$lanes" -eq "$servers" ] && ok "a lane per server ($lanes)" \
+    || bad "lanes: $lanes for ${servers:-?} servers"
+arrows=$(count 'class="arrow' "$OUT/st.svg")
+strips=$(count 'class="agg' "$OUT/st.svg")
+[ $((arrows + strips)) -gt 0 ] && ok "messages drawn ($arrows arrows, $strips count strips)" || bad "no messages drawn"
+[ "$(count 'class="st st' "$OUT/st.svg")" -gt 0 ] && ok "state bands" || bad "no state bands"
+grep -q '<g class="violation"><line' "$OUT/st.svg" && ok "violation line in view" || bad "violation not shown"
+[ "$(count 'class="op os[0-9] viol"' "$OUT/st.svg")" -ge 1 ] && ok "violation ops outlined" \
+    || bad "violation ops not outlined"
+grep -q 'class="lane lane-hot"' "$OUT/st.svg" && ok "violation servers marked" || bad "violation servers not marked"
+grep -q 'id="st-range">[0-9]' "$OUT/dom.html" && ok "time range shown" || bad "no time range"
+if grep -E 'Uncaught|SyntaxError|TypeError|ReferenceError' "$OUT/chromium.log" >/dev/null; then
+    bad "script errors on the console (see $OUT/chromium.log)"
+else
+    ok "no script errors"
+fi
+if grep -E 'http://|https://|<link' "$OUT/index.html" >/dev/null; then bad "page references the outside"; else ok "self-contained"; fi
+
+# Zoomed in to 4 ms before the violation (the page takes its view from the
+# address): the count strips give way to individual arrows.
+vt=$(grep -o '"viol":{"t":[0-9]*' "$OUT/index.html" | grep -o '[0-9]*$')
+if [ -n "$vt" ] && [ "$vt" -gt 4000 ]; then
+    chrome --dump-dom "$PAGE#view=$((vt - 4000))-$vt" >"$OUT/dom-zoom.html"
+    awk 'BEGIN{RS="</svg>"} /<svg id="st"/ {sub(/.*<svg id="st"/, "<svg id=\"st\""); print; exit}' \
+        "$OUT/dom-zoom.html" >"$OUT/st-zoom.svg"
+    za=$(count 'class="arrow' "$OUT/st-zoom.svg")
+    zs=$(count 'class="agg' "$OUT/st-zoom.svg")
+    [ "$za" -gt 0 ] && [ "$zs" -eq 0 ] && ok "zoomed in: $za arrows, no count strips" \
+        || bad "zoomed in: $za arrows, $zs count strips"
+    grep -q '<title>[A-Z]* *s[0-9] → s[0-9]' "$OUT/st-zoom.svg" && ok "arrows carry their message fields" \
+        || bad "arrows have no hover text"
+else
+    bad "no violation time in the page data"
+fi
+
+chrome --screenshot="$OUT/screenshot.png" --window-size=1400,900 "$PAGE" >/dev/null
+size=$(wc -c <"$OUT/screenshot.png" 2>/dev/null || echo 0)
+[ "$size" -gt 20000 ] && ok "screenshot $OUT/screenshot.png ($size bytes)" || bad "no screenshot"
+finish
