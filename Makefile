@@ -21,7 +21,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 DEBS := build-essential libcmocka-dev libgsl-dev libsqlite3-dev libjansson-dev \
-        libxxhash-dev sqlite3
+        libxxhash-dev sqlite3 chromium
 
 LIB_SRC    := $(sort $(wildcard core/*.c net-model/*.c sim/*.c check/*.c reports/*.c))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
@@ -44,7 +44,7 @@ LIB        := $(BUILD)/libzablab.a
 ZABLAB     := $(if $(filter build,$(BUILD)),bin/zablab,$(BUILD)/bin/zablab)
 ZABD       := $(if $(filter build,$(BUILD)),bin/zabd,$(BUILD)/bin/zabd)
 
-.PHONY: all deps test unit-tests demo bench clean layout-check soak fuzz
+.PHONY: all deps test unit-tests demo bench clean layout-check soak fuzz report-browser
 all: $(ZABLAB) $(if $(SRV_MAIN),$(ZABD)) $(TEST_BIN) $(BENCH_BIN)
 
 # Installs what the build and tests need; skips packages already present.
@@ -87,7 +87,12 @@ unit-tests: $(TEST_BIN) $(ZABLAB) $(if $(SRV_MAIN),$(ZABD))
 test: deps layout-check
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory unit-tests
+	$(MAKE) --no-print-directory report-browser
 	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT=-O1 unit-tests
+
+# The HTML report in a real browser (headless Chromium): DOM and screenshot.
+report-browser: all
+	bash tests/report_browser.sh build/report-browser
 
 bench: deps
 	$(MAKE) --no-print-directory all
@@ -95,7 +100,7 @@ bench: deps
 
 demo: deps
 	$(MAKE) --no-print-directory $(ZABLAB)
-	./$(ZABLAB) run scenarios/demo.scn --report out/demo
+	./$(ZABLAB) run scenarios/demo.scn --report out/demo --svg
 
 # Coverage-guided fuzzing of the client-packet decoder and config parser
 # (libFuzzer; needs clang). Not part of `make test`.

@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/run_common.h"
 #include "cli/swarm.h"
+#include "reports/narrate.h"
+#include "reports/report_html.h"
 
 struct run_args {
     const char *file, *trace, *report;
     uint64_t seed;
-    bool seed_given, json, replay, swarm;
+    bool seed_given, json, replay, swarm, svg, narrate;
     uint32_t bugs;
 };
 
@@ -22,11 +25,13 @@ static void usage(FILE *out, bool replay)
 {
     if (replay)
         fprintf(out, "usage: zablab replay FILE --seed N [--trace OUT.jsonl|-] [--report DIR]\n"
-                     "                      [--bug NAME]... [--swarm] [--format text|json]\n"
+                     "                      [--bug NAME]... [--swarm] [--narrate] [--svg]\n"
+                     "                      [--format text|json]\n"
                      "Runs FILE again with seed N, exactly as before, with its full trace.\n");
     else
         fprintf(out, "usage: zablab run FILE [--seed N] [--trace OUT.jsonl|-] [--report DIR]\n"
-                     "                   [--bug NAME]... [--swarm] [--format text|json]\n"
+                     "                   [--bug NAME]... [--swarm] [--narrate] [--svg]\n"
+                     "                   [--format text|json]\n"
                      "One deterministic simulated run of a scenario file (docs/scenarios.md).\n");
     fprintf(out, "exit: 0 every expectation holds, 1 a property was violated, 2 bad usage or\n"
                  "input, 3 internal error.\n");
@@ -49,8 +54,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
             return 1;
-        if (!strcmp(arg, "--swarm")) {
-            a->swarm = true;
+        if (!strcmp(arg, "--swarm") || !strcmp(arg, "--svg") || !strcmp(arg, "--narrate")) {
+            a->swarm |= !strcmp(arg, "--swarm");
+            a->svg |= !strcmp(arg, "--svg");
+            a->narrate |= !strcmp(arg, "--narrate");
             continue;
         }
         if (arg[0] != '-' && !a->file) {
@@ -105,12 +112,75 @@ static FILE *open_trace(const struct run_args *a, char *path, size_t cap)
         snprintf(path, cap, "%s", a->trace);
     else if (a->report)
         snprintf(path, cap, "%s/trace.jsonl", a->report);
+    else if (a->narrate)
+        snprintf(path, cap, "/tmp/zablab-narrate-%d.jsonl", (int)getpid());
     else
         return NULL;
     FILE *f = fopen(path, "w");
     if (!f)
         fprintf(stderr, "zablab: cannot write %s: %s\n", path, strerror(errno));
     return f;
+}
+
+/* mkdir -p: the report folder and its parents. */
+static int mkdir_p(const char *path)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int narrate(const char *trace_path, const struct rep_violation *v)
+{
+    char err[512];
+    FILE *f = fopen(trace_path, "r");
+    if (!f) {
+        fprintf(stderr, "zablab: cannot read %s: %s\n", trace_path, strerror(errno));
+        return -1;
+    }
+    struct rep_narrate_opts o = {.trace_name = trace_path, .violation = v};
+    int rc = rep_narrate(f, stdout, &o, err, sizeof err);
+    fclose(f);
+    if (rc != 0)
+        fprintf(stderr, "zablab: narrate: %s\n", err);
+    return rc;
+}
+
+static int write_report(const struct run_args *a, const struct scenario *s,
+                        const struct srun_result *r, const char *trace_path,
+                        const struct rep_violation *v, FILE *out)
+{
+    static struct rep_verdict verdicts[SCN_MAX_EXPECTS + 1];
+    static char labels[SCN_MAX_EXPECTS + 1][96];
+    size_t n = 0;
+    snprintf(labels[n], sizeof labels[n], "safety (always checked)");
+    verdicts[n] = (struct rep_verdict){labels[n], !r->violated,
+                                       r->violated ? r->detail : NULL};
+    n++;
+    for (int i = 0; i < r->n_expect; i++, n++) {
+        rc_expect_label(s, i, labels[n], sizeof labels[n]);
+        verdicts[n] = (struct rep_verdict){labels[n], r->expects[i].verdict != SRUN_FAIL,
+                                           r->expects[i].detail[0] ? r->expects[i].detail : NULL};
+    }
+    char cmd[512], err[512];
+    rc_replay_command(a->file, r->seed, a->bugs, cmd, sizeof cmd);
+    struct rep_html_input in = {.trace_path = trace_path, .scenario = a->file, .seed = r->seed,
+                                .verdicts = verdicts, .n_verdicts = n, .replay_command = cmd,
+                                .violation = v, .svg = a->svg};
+    if (rep_html_write(&in, a->report, err, sizeof err) != 0) {
+        fprintf(stderr, "zablab: report: %s\n", err);
+        return -1;
+    }
+    fprintf(out, "report: %s/index.html\n", a->report);
+    return 0;
 }
 
 static int run_main(int argc, char **argv, bool replay)
@@ -126,7 +196,7 @@ static int run_main(int argc, char **argv, bool replay)
         return 2;
     if (a.swarm) /* the same mutation explore --swarm applied to this seed */
         swarm_apply(&s, a.seed_given ? a.seed : s.seed);
-    if (a.report && mkdir(a.report, 0777) != 0 && errno != EEXIST) {
+    if (a.report && mkdir_p(a.report) != 0) {
         fprintf(stderr, "zablab: cannot create %s: %s\n", a.report, strerror(errno));
         return 2;
     }
@@ -151,8 +221,19 @@ static int run_main(int argc, char **argv, bool replay)
         rc_print_json(out, a.file, &s, &r, wall, a.bugs);
     else
         rc_print_text(out, a.file, &s, &r, wall, a.bugs);
-    if (trace_path[0] && !a.json)
+    struct rep_violation v = {.property = r.property, .t_ns = (int64_t)r.violation_t_ns,
+                              .detail = r.detail};
+    for (int i = 0; i < 2; i++)
+        if (r.violation_nodes[i] > 0)
+            v.nodes[v.n_nodes++] = r.violation_nodes[i];
+    if (a.narrate && narrate(trace_path, r.violated ? &v : NULL) != 0)
+        return 3;
+    if (a.report && write_report(&a, &s, &r, trace_path, r.violated ? &v : NULL, out) != 0)
+        return 3;
+    if (trace_path[0] && !a.json && !(a.narrate && !a.trace && !a.report))
         fprintf(out, "trace: %s\n", trace_path);
+    if (a.narrate && !a.trace && !a.report)
+        unlink(trace_path);
     return rc_exit_code(rc, &r);
 }
 

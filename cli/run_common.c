@@ -50,7 +50,7 @@ static const char *verdict_word(enum srun_verdict v)
     return v == SRUN_PASS ? "pass" : v == SRUN_FAIL ? "FAIL" : "not judged";
 }
 
-static void expect_label(const struct scenario *s, int i, char *buf, size_t cap)
+void rc_expect_label(const struct scenario *s, int i, char *buf, size_t cap)
 {
     const struct scn_expect *e = &s->expects[i];
     char d[32];
@@ -81,7 +81,7 @@ void rc_print_text(FILE *out, const char *path, const struct scenario *s,
         fprintf(out, "VIOLATION %s at t=%.3fs: %s\n", r->property, (double)r->violation_t_ns / 1e9, r->detail);
     for (int i = 0; i < r->n_expect; i++) {
         char label[96];
-        expect_label(s, i, label, sizeof label);
+        rc_expect_label(s, i, label, sizeof label);
         fprintf(out, "expect   %-36s %s%s%s\n", label, verdict_word(r->expects[i].verdict),
                 r->expects[i].detail[0] ? ": " : "", r->expects[i].detail);
     }
@@ -138,7 +138,7 @@ void rc_print_json(FILE *out, const char *path, const struct scenario *s,
     fprintf(out, ",\"expectations\":[");
     for (int i = 0; i < r->n_expect; i++) {
         char label[96];
-        expect_label(s, i, label, sizeof label);
+        rc_expect_label(s, i, label, sizeof label);
         fprintf(out, "%s{\"expect\":", i ? "," : "");
         json_str(out, label);
         fprintf(out, ",\"verdict\":\"%s\",\"detail\":", r->expects[i].verdict == SRUN_PASS ? "pass"

@@ -34,4 +34,7 @@ int rc_exit_code(int run_rc, const struct srun_result *r);
 
 double rc_wall_seconds(void);
 
+/* "leader within 3s after heal": expectation i of s in words. */
+void rc_expect_label(const struct scenario *s, int i, char *buf, size_t cap);
+
 #endif
