@@ -90,6 +90,14 @@ test: deps layout-check
 	$(MAKE) --no-print-directory report-browser
 	$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT=-O1 unit-tests
 
+# Every catalog scenario over 200 seeds (not in CI: tens of minutes).
+SOAK_SEEDS ?= 1..200
+soak: all
+	@rc=0; for f in scenarios/*.scn; do \
+	  case $$f in scenarios/bug-*) continue;; esac; \
+	  ./$(ZABLAB) explore $$f --seeds $(SOAK_SEEDS) --jobs 2 || rc=1; \
+	done; exit $$rc
+
 # The HTML report in a real browser (headless Chromium): DOM and screenshot.
 report-browser: all
 	bash tests/report_browser.sh build/report-browser
