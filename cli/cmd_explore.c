@@ -96,16 +96,13 @@ static int parse_args(int argc, char **argv, struct explore_args *a)
             }
         } else if (!strcmp(arg, "--db")) {
             a->db = val;
-        } else if (!strcmp(arg, "--bug")) {
-            if (rc_bug_bits(val, &a->bugs) != 0)
-                return -1;
-        } else if (!strcmp(arg, "--format")) {
-            if (strcmp(val, "json") && strcmp(val, "text")) {
-                fprintf(stderr, "zablab: --format is text or json\n");
-                return -1;
-            }
-            a->json = !strcmp(val, "json");
         } else {
+            int c = rc_common_option(arg, val, &a->bugs, &a->json);
+            if (c != 0) {
+                if (c < 0)
+                    return -1;
+                continue;
+            }
             fprintf(stderr, "zablab: unknown option '%s'\n", arg);
             return -1;
         }

@@ -37,17 +37,6 @@ static void usage(FILE *out, bool replay)
                  "input, 3 internal error.\n");
 }
 
-static int parse_seed(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || !*s || *s == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
     for (int i = 1; i < argc; i++) {
@@ -70,25 +59,20 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         }
         i++;
         if (!strcmp(arg, "--seed")) {
-            if (parse_seed(val, &a->seed) != 0) {
-                fprintf(stderr, "zablab: --seed: '%s' is not a non-negative integer\n", val);
+            if (rc_parse_seed("--seed", val, &a->seed) != 0)
                 return -1;
-            }
             a->seed_given = true;
         } else if (!strcmp(arg, "--trace")) {
             a->trace = val;
         } else if (!strcmp(arg, "--report")) {
             a->report = val;
-        } else if (!strcmp(arg, "--bug")) {
-            if (rc_bug_bits(val, &a->bugs) != 0)
-                return -1;
-        } else if (!strcmp(arg, "--format")) {
-            if (strcmp(val, "json") && strcmp(val, "text")) {
-                fprintf(stderr, "zablab: --format is text or json\n");
-                return -1;
-            }
-            a->json = !strcmp(val, "json");
         } else {
+            int c = rc_common_option(arg, val, &a->bugs, &a->json);
+            if (c != 0) {
+                if (c < 0)
+                    return -1;
+                continue;
+            }
             fprintf(stderr, "zablab: unknown option '%s'\n", arg);
             return -1;
         }

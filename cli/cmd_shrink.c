@@ -168,13 +168,8 @@ int cmd_shrink(int argc, char **argv)
         if (arg[0] != '-' && !file) {
             file = arg;
         } else if (val && !strcmp(arg, "--seed")) {
-            char *end;
-            errno = 0;
-            k.seed = strtoull(val, &end, 10);
-            if (errno || *end || *val == '-') {
-                fprintf(stderr, "zablab: --seed: '%s' is not a non-negative integer\n", val);
+            if (rc_parse_seed("--seed", val, &k.seed) != 0)
                 return 2;
-            }
             seed_given = true;
             i++;
         } else if (val && !strcmp(arg, "-o")) {

@@ -2,7 +2,9 @@
  * read here, in the CLI, for durations only: it never reaches a simulation. */
 #include "cli/run_common.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,6 +36,33 @@ int rc_bug_bits(const char *name, uint32_t *bits)
         return -1;
     }
     *bits |= ZAB_BUG_BIT(b);
+    return 0;
+}
+
+int rc_common_option(const char *arg, const char *val, uint32_t *bugs, bool *json)
+{
+    if (!strcmp(arg, "--bug"))
+        return rc_bug_bits(val, bugs) == 0 ? 1 : -1;
+    if (strcmp(arg, "--format"))
+        return 0;
+    if (strcmp(val, "json") && strcmp(val, "text")) {
+        fprintf(stderr, "zablab: --format is text or json\n");
+        return -1;
+    }
+    *json = !strcmp(val, "json");
+    return 1;
+}
+
+int rc_parse_seed(const char *opt, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || !*s || *s == '-') {
+        fprintf(stderr, "zablab: %s: '%s' is not a non-negative integer\n", opt, s);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 

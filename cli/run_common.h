@@ -14,6 +14,14 @@
 /* Parses and validates FILE; prints the error and returns -1 (exit 2). */
 int rc_load(const char *path, struct scenario *s);
 
+/* Options every run-type command takes: --bug NAME and --format text|json.
+ * 1 when `arg` was one of them (value consumed), 0 when it is not, -1 on a
+ * bad value (message printed). */
+int rc_common_option(const char *arg, const char *val, uint32_t *bugs, bool *json);
+
+/* A non-negative decimal seed; 0 or -1 (message printed, naming `opt`). */
+int rc_parse_seed(const char *opt, const char *s, uint64_t *out);
+
 /* Parses a comma list or repeated --bug NAME into bits; -1 on an unknown name. */
 int rc_bug_bits(const char *name, uint32_t *bits);
 

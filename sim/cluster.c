@@ -152,6 +152,14 @@ void cluster_restart(struct cluster *c, int id)
 
 /* ---- output batch -> simulated I/O ---- */
 
+/* A message's kind name for the trace. The first byte is the kind (the
+ * core's encoding); decoding the whole message (a snapshot can be
+ * megabytes) just for its name would cost every send and delivery. */
+static const char *msg_name(const uint8_t *bytes, size_t len)
+{
+    return len ? zab_msg_kind_str(bytes[0]) : "EMPTY";
+}
+
 static void do_send(struct cluster *c, int id, const struct rep_action *a)
 {
     uint32_t kind = a->len ? a->bytes[0] : 0; /* the ZAB message kind, for holds */
@@ -167,7 +175,7 @@ static void do_send(struct cluster *c, int id, const struct rep_action *a)
     const struct net_link *l = &c->net.links[net_link_id(&c->net, id - 1, a->peer - 1)];
     sim_trace_event(&c->trace, c->sched.now, id, "send",
                     "\"to\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu%s", a->peer,
-                    zab_msg_kind_name(a->bytes, a->len), l->seq_head + l->msg_count - 1, a->len,
+                    msg_name(a->bytes, a->len), l->seq_head + l->msg_count - 1, a->len,
                     st == NET_LOST_AT_SEND ? ",\"lost\":true" : "");
 }
 
@@ -313,11 +321,9 @@ static void on_deliver(struct cluster *c, const struct sim_event *ev)
     int id = to + 1;
     if (!c->rep_live[id])
         return;
-    char kind[40];
-    snprintf(kind, sizeof kind, "%s", zab_msg_kind_name(bytes, len));
     sim_trace_event(&c->trace, c->sched.now, id, "recv",
-                    "\"from\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu", from + 1, kind,
-                    ev->b, len);
+                    "\"from\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu", from + 1,
+                    msg_name(bytes, len), ev->b, len);
     c->cause = (struct cluster_cause){.kind = CC_MESSAGE, .peer = from + 1, .msg = bytes, .msg_len = len};
     replica_on_message(&c->reps[id], cluster_local_ms(c, id), from + 1, bytes, len);
     run_output(c, id);
