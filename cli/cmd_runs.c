@@ -1,5 +1,7 @@
 /* `zablab runs`: lists the runs recorded in a results database, merges
- * shard databases into one, and compares two databases for regressions.
+ * shard databases into one, compares two databases for regressions, and
+ * writes the summary page over many seeds (--report DIR,
+ * reports/runs_report.h).
  *
  * Owns: option parsing and output formatting (text or JSON) only; every
  * query lives in reports/results_db. Exit codes: 0 ok, 1 the comparison
@@ -17,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "reports/results_db.h"
+#include "reports/runs_report.h"
 
 enum { RUNS_OK = 0, RUNS_REGRESSED = 1, RUNS_USAGE = 2, RUNS_INTERNAL = 3 };
 
@@ -24,6 +27,7 @@ struct runs_opts {
     const char *db_path;
     const char *scenario;
     const char *compare_path;
+    const char *report_dir;
     bool failed_only;
     bool json;
     size_t limit;
@@ -36,11 +40,14 @@ static void runs_usage(FILE *out)
     fprintf(out,
             "usage: zablab runs --db FILE [--scenario NAME] [--failed] [--limit N]\n"
             "                   [--compare OLD.db] [--merge SHARD.db...] [--format text|json]\n"
+            "                   [--report DIR [--limit N]]\n"
             "\n"
             "Lists the runs recorded in a results database (default), merges shard\n"
             "databases into it (--merge; FILE is created if missing), or compares it\n"
             "with an older database (--compare): new failures, fixed runs and the\n"
-            "change of each metric's median per scenario.\n"
+            "change of each metric's median per scenario. With --report, writes\n"
+            "DIR/index.html: pass/fail per scenario, failure kinds, the failing runs\n"
+            "with their replay commands, and metric distributions across seeds.\n"
             "\n"
             "  --db FILE         the results database (required)\n"
             "  --scenario NAME   list only runs of this scenario\n"
@@ -49,6 +56,8 @@ static void runs_usage(FILE *out)
             "  --compare OLD.db  regression report of FILE against OLD.db\n"
             "  --merge SHARD...  copy every run of each shard into FILE (idempotent)\n"
             "  --format FMT      text (default) or json\n"
+            "  --report DIR      write the summary page DIR/index.html; --limit N then\n"
+            "                    lists at most N failing runs per scenario (default 20)\n"
             "\n"
             "exit: 0 ok, 1 --compare found new failures, 2 bad usage or input,\n"
             "      3 internal error\n");
@@ -94,6 +103,8 @@ static int runs_parse_valued(int argc, char **argv, int *i, struct runs_opts *o)
         o->scenario = v;
     else if ((v = runs_optval(argc, argv, i, "--compare")))
         o->compare_path = v;
+    else if ((v = runs_optval(argc, argv, i, "--report")))
+        o->report_dir = v;
     else if ((v = runs_optval(argc, argv, i, "--limit"))) {
         if (!*v || runs_parse_limit(v, &o->limit) != 0)
             return -1;
@@ -145,6 +156,11 @@ static int runs_parse(int argc, char **argv, struct runs_opts *o)
      * let a user believe a comparison was restricted when it was not. */
     if ((o->n_merge || o->compare_path) && (o->scenario || o->failed_only || o->limit)) {
         fprintf(stderr, "zablab runs: --scenario, --failed and --limit apply to listing only\n");
+        return -1;
+    }
+    if (o->report_dir && (o->compare_path || o->scenario || o->failed_only || o->json)) {
+        fprintf(stderr, "zablab runs: --report covers the whole database; it does not combine with "
+                        "--compare, --scenario, --failed or --format\n");
         return -1;
     }
     return 0;
@@ -485,6 +501,20 @@ static int runs_compare(struct rdb *cur, const struct runs_opts *o)
     return status;
 }
 
+/* ---- the summary page --------------------------------------------------- */
+
+static int runs_report(struct rdb *db, const struct runs_opts *o)
+{
+    struct rrun_opts ro = {.db_label = o->db_path, .failures_max = o->limit};
+    char err[RDB_ERR_MAX + 256];
+    if (rrun_write(db, o->report_dir, &ro, err, sizeof err) != 0) {
+        fprintf(stderr, "zablab runs: %s\n", err);
+        return RUNS_USAGE;
+    }
+    printf("wrote %s/index.html\n", o->report_dir);
+    return RUNS_OK;
+}
+
 /* ---- entry ------------------------------------------------------------- */
 
 static int runs_main(const struct runs_opts *o)
@@ -500,7 +530,9 @@ static int runs_main(const struct runs_opts *o)
     int status = RUNS_OK;
     if (o->n_merge)
         status = runs_merge(db, o);
-    if (status == RUNS_OK && o->compare_path)
+    if (status == RUNS_OK && o->report_dir)
+        status = runs_report(db, o);
+    else if (status == RUNS_OK && o->compare_path)
         status = runs_compare(db, o);
     else if (status == RUNS_OK && !o->n_merge && runs_list(db, o) != 0) {
         fflush(stdout);
