@@ -3,7 +3,8 @@
 # reader sees after the page's script ran: the interactive diagram with a
 # lane per server, arrows (or count strips), the violation line and the
 # violation's client operations outlined; no script error on the console;
-# then saves a screenshot. Installs nothing: Chromium comes from the
+# then saves a screenshot. Then the same for the summary page over many
+# seeds (zablab runs --report). Installs nothing: Chromium comes from the
 # Makefile's Debian package list.
 #
 # usage: tests/report_browser.sh [OUT_DIR]   (default build/report-browser)
@@ -85,4 +86,39 @@ fi
 chrome --screenshot="$OUT/screenshot.png" --window-size=1400,900 "$PAGE" >/dev/null
 size=$(wc -c <"$OUT/screenshot.png" 2>/dev/null || echo 0)
 [ "$size" -gt 20000 ] && ok "screenshot $OUT/screenshot.png ($size bytes)" || bad "no screenshot"
+
+# The summary page over many seeds (zablab runs --report): a database of
+# known runs (tests/test_runs_report.c: alpha 10 runs, 2 fail + 1 error;
+# beta 5 runs, 1 fail) rendered and read back from the browser's DOM.
+RUNS_BIN=${TEST_RUNS_REPORT_BIN:-build/tests/test_runs_report}
+if [ -x "$RUNS_BIN" ] && "$RUNS_BIN" write "$OUT/runs" >/dev/null; then
+    ok "runs page written"
+    RPAGE="file://$(cd "$OUT/runs" && pwd)/index.html"
+    chrome --dump-dom "$RPAGE" >"$OUT/runs-dom.html"
+    grep -q 'data-rendered="1"' "$OUT/runs-dom.html" && ok "runs page: script ran" || bad "runs page: script did not finish"
+    rows=$(count '<tr class="sc-row' "$OUT/runs-dom.html")
+    [ "$rows" -eq 2 ] && ok "runs page: a row per scenario ($rows)" || bad "runs page: $rows scenario rows, want 2"
+    grep -q 'data-total="runs">15<' "$OUT/runs-dom.html" && ok "runs page: 15 runs counted" || bad "runs page: total runs"
+    fails=$(count '<tr class="failure"' "$OUT/runs-dom.html")
+    [ "$fails" -eq 4 ] && ok "runs page: 4 failing runs listed" || bad "runs page: $fails failing runs listed, want 4"
+    grep -q '>zablab replay scenarios/alpha.scn --seed 3</code>' "$OUT/runs-dom.html" \
+        && ok "runs page: replay command" || bad "runs page: no replay command"
+    [ "$(count '<svg class="dist"' "$OUT/runs-dom.html")" -ge 11 ] && ok "runs page: metric distributions drawn" \
+        || bad "runs page: metric distributions missing"
+    if grep -E 'http://|https://|<link|src=' "$OUT/runs/index.html" >/dev/null; then
+        bad "runs page references the outside"
+    else
+        ok "runs page self-contained"
+    fi
+    if grep -E 'Uncaught|SyntaxError|TypeError|ReferenceError' "$OUT/chromium.log" >/dev/null; then
+        bad "script errors on the console (see $OUT/chromium.log)"
+    else
+        ok "runs page: no script errors"
+    fi
+    chrome --screenshot="$OUT/runs-screenshot.png" --window-size=1400,1200 "$RPAGE" >/dev/null
+    size=$(wc -c <"$OUT/runs-screenshot.png" 2>/dev/null || echo 0)
+    [ "$size" -gt 20000 ] && ok "runs screenshot $OUT/runs-screenshot.png ($size bytes)" || bad "no runs screenshot"
+else
+    bad "runs page not written ($RUNS_BIN)"
+fi
 finish
