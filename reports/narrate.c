@@ -518,7 +518,8 @@ static void on_record(struct narr *n, const struct trd_rec *r)
     if (r->node > 0 && r->kind >= TRD_STARTED)
         on_replica(n, r);
     else if (r->kind != TRD_SEND && r->kind != TRD_RECV && r->kind != TRD_CONN_BROKEN &&
-             r->kind != TRD_FAULT && r->kind != TRD_PROPOSE && r->kind != TRD_OTHER)
+             r->kind != TRD_FAULT && r->kind != TRD_PROPOSE && r->kind != TRD_OTHER &&
+             r->kind != TRD_C_SEND && r->kind != TRD_C_RECV && r->kind != TRD_C_SESSION)
         on_fault(n, r);
 }
 

@@ -7,6 +7,7 @@
 #include "reports/report_internal.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 void rep_esc(FILE *f, const char *s)
 {
@@ -35,6 +36,37 @@ void rep_json_str(FILE *f, const char *s)
             fputc(c, f);
     }
     fputc('"', f);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int lane_of(const struct rep_clanes *c, int64_t id)
+{
+    const int64_t *p = bsearch(&id, c->ids, (size_t)c->n, sizeof id, cmp_i64);
+    return p ? (int)(p - c->ids) : -1;
+}
+
+void rep_clanes_build(struct rep_clanes *c, const struct rmod *m, const struct rhist *h)
+{
+    c->n = 0;
+    for (int i = 0; h && i < h->n_procs && c->n < REP_CLIENT_LANES_MAX; i++)
+        c->ids[c->n++] = h->procs[i];
+    for (int k = 1; m->clanes && k <= m->n_clients && c->n < REP_CLIENT_LANES_MAX; k++) {
+        bool dup = false;
+        for (int i = 0; h && i < h->n_procs && !dup; i++)
+            dup = h->procs[i] == k;
+        if (m->clanes[k].seen && !dup)
+            c->ids[c->n++] = k;
+    }
+    qsort(c->ids, (size_t)c->n, sizeof c->ids[0], cmp_i64);
+    for (int i = 0; h && i < h->n_procs && i < REP_CLIENT_LANES_MAX; i++)
+        c->of_proc[i] = lane_of(c, h->procs[i]);
+    for (int k = 0; k <= TRD_CLIENTS_MAX; k++)
+        c->of_client[k] = k >= 1 && k <= m->n_clients ? lane_of(c, k) : -1;
 }
 
 static long long us(int64_t t_ns) { return t_ns < 0 ? -1 : (long long)(t_ns / 1000); }
@@ -89,7 +121,7 @@ static void write_msgs(FILE *f, const struct rmod *m)
     fputc(']', f);
 }
 
-static void write_hist(FILE *f, const struct rhist *h)
+static void write_hist(FILE *f, const struct rhist *h, const struct rep_clanes *cl)
 {
     if (!h) {
         fprintf(f, ",\"hist\":null");
@@ -103,12 +135,13 @@ static void write_hist(FILE *f, const struct rhist *h)
         fputs(i ? "," : "", f);
         rep_json_str(f, h->kinds[i]);
     }
-    /* 5 numbers per op: lane, invoke, return (-1 never), status, kind */
+    /* 5 numbers per op: client lane (index into clanes, -1 not drawn),
+     * invoke, return (-1 never), status, kind */
     fprintf(f, "],\"ops\":[");
     for (uint32_t i = 0; i < h->n_ops; i++) {
         const struct rhist_op *op = &h->ops[i];
-        fprintf(f, "%s%d,%lld,%lld,%d,%d", i ? "," : "", op->lane, us(op->t_inv_ns), us(op->t_ret_ns),
-                op->status, op->kind);
+        fprintf(f, "%s%d,%lld,%lld,%d,%d", i ? "," : "", op->lane < REP_CLIENT_LANES_MAX ? cl->of_proc[op->lane] : -1,
+                us(op->t_inv_ns), us(op->t_ret_ns), op->status, op->kind);
     }
     fprintf(f, "],\"labels\":[");
     for (uint32_t i = 0; i < h->n_ops; i++) {
@@ -116,6 +149,52 @@ static void write_hist(FILE *f, const struct rhist *h)
         rep_json_str(f, h->ops[i].label);
     }
     fprintf(f, "]}");
+}
+
+/* Client lanes and the simulated clients' frames and sessions. */
+static void write_clients(FILE *f, const struct rmod *m, const struct rep_clanes *cl)
+{
+    fprintf(f, ",\"clanes\":[");
+    for (int i = 0; i < cl->n; i++)
+        fprintf(f, "%s%" PRId64, i ? "," : "", cl->ids[i]);
+    fprintf(f, "],\"cops\":[");
+    for (int i = 0; i < m->n_cop_names; i++) {
+        fputs(i ? "," : "", f);
+        rep_json_str(f, m->cop_names[i]);
+    }
+    fprintf(f, "],\"cstates\":[");
+    for (int i = 0; i < RMOD_CS_COUNT; i++)
+        fprintf(f, "%s\"%s\"", i ? "," : "", rmod_cstate_name((enum rmod_cstate)i));
+    fprintf(f, "],\"cwhats\":[");
+    for (int i = 0; i < RMOD_CW_COUNT; i++)
+        fprintf(f, "%s\"%s\"", i ? "," : "", rmod_cwhat_name((enum rmod_cwhat)i));
+    /* 8 numbers per frame: send (-1: server-initiated), recv (-1: no
+     * answer), lane, server, op, what, err, xid; in order of first time */
+    fprintf(f, "],\"cmsgs\":[");
+    int k = 0;
+    for (uint32_t i = 0; i < m->n_cmsgs; i++) {
+        const struct rmod_cmsg *c = &m->cmsgs[i];
+        int lane = cl->of_client[c->client];
+        if (lane < 0)
+            continue;
+        fprintf(f, "%s%lld,%lld,%d,%d,%d,%d,%d,%" PRId64 "%s", k++ ? "," : "", us(c->t_send_ns), us(c->t_recv_ns),
+                lane, c->server, c->op, c->what, c->err, c->xid, i % 64 == 63 ? "\n" : "");
+    }
+    /* 5 numbers per session band: lane, from, to, state, server; csess: ids */
+    fprintf(f, "],\"csegs\":[");
+    k = 0;
+    for (uint32_t i = 0; i < m->n_csegs; i++) {
+        const struct rmod_cseg *c = &m->csegs[i];
+        if (cl->of_client[c->client] >= 0)
+            fprintf(f, "%s%d,%lld,%lld,%d,%d", k++ ? "," : "", cl->of_client[c->client], us(c->t0_ns), us(c->t1_ns),
+                    c->state, c->server);
+    }
+    fprintf(f, "],\"csess\":[");
+    k = 0;
+    for (uint32_t i = 0; i < m->n_csegs; i++)
+        if (cl->of_client[m->csegs[i].client] >= 0)
+            fprintf(f, "%s\"0x%" PRIx64 "\"", k++ ? "," : "", m->csegs[i].session);
+    fputc(']', f);
 }
 
 static void write_violation(FILE *f, const struct rep_violation *v)
@@ -139,10 +218,16 @@ static void write_violation(FILE *f, const struct rep_violation *v)
 
 void rep_data_write(FILE *f, const struct rmod *m, const struct rhist *h, const struct rep_violation *v)
 {
+    struct rep_clanes *cl = malloc(sizeof *cl);
+    if (!cl)
+        return;
+    rep_clanes_build(cl, m, h);
     fprintf(f, "<script type=\"application/json\" id=\"zl-data\">{");
     write_servers(f, m);
     write_msgs(f, m);
-    write_hist(f, h);
+    write_hist(f, h, cl);
+    write_clients(f, m, cl);
     write_violation(f, v);
     fprintf(f, "}</script>\n");
+    free(cl);
 }

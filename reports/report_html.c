@@ -56,6 +56,10 @@ static void write_header(FILE *f, const struct page *p)
             p->m.n_servers, p->m.voters, p->m.observers, (double)p->m.t_end_ns / 1e9, p->m.records,
             p->m.commits_total, p->m.n_elections, p->m.crashes, p->m.msgs_total, p->m.msgs_lost,
             p->m.truncated ? " &#183; <b>some records beyond the report's limits were counted, not drawn</b>" : "");
+    if (p->m.n_clients)
+        fprintf(f, "<div class=\"summary\" id=\"client-summary\">%d clients &#183; %" PRIu64 " requests (%" PRIu64
+                   " without an answer) &#183; %" PRIu64 " watch events &#183; %u session changes</div>\n",
+                p->m.n_clients, p->m.c_requests, p->m.c_unanswered, p->m.c_watches, p->m.n_csegs);
     if (in->replay_command) {
         fprintf(f, "<div class=\"replay\"><span>replay:</span><code id=\"replay\">");
         rep_esc(f, in->replay_command);
@@ -138,7 +142,7 @@ static void write_violation(FILE *f, const struct page *p)
     fprintf(f, "</section>\n");
 }
 
-static void write_legend(FILE *f)
+static void write_legend(FILE *f, const struct page *p)
 {
     static const char *const states[][2] = {
         {"st1", "LOOKING"}, {"st4", "LEADING (discovery/sync)"}, {"st5", "LEADING (established)"},
@@ -158,19 +162,29 @@ static void write_legend(FILE *f)
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
         fprintf(f, "<span><i style=\"background:%s\"></i>%s</span>", faults[i][0], faults[i][1]);
     fprintf(f, "</div>\n");
+    if (!p->m.n_clients)
+        return;
+    fprintf(f, "<div class=\"legend\" id=\"client-legend\"><span>client session:</span>");
+    for (int s = 0; s < RMOD_CS_COUNT; s++)
+        fprintf(f, "<span><svg width=\"18\" height=\"6\"><rect class=\"cs cs%d\" width=\"18\" height=\"6\"/></svg> %s</span>",
+                s, rmod_cstate_name((enum rmod_cstate)s));
+    fprintf(f, "<span>dashed pink: watch event</span></div>\n");
 }
 
 static void write_diagram(FILE *f, const struct page *p)
 {
-    fprintf(f, "<section id=\"diagram\"><h2>Space-time diagram</h2>\n<p class=\"note\">One lane per server%s; "
+    fprintf(f, "<section id=\"diagram\"><h2>Space-time diagram</h2>\n<p class=\"note\">One lane per server%s%s; "
                "time runs left to right. Arrows are messages from send to receive; bands along a lane are the "
                "server's state (with its epoch). Hover anything for details. Wheel or +/- to zoom, drag or "
                "arrow keys to pan, 0 to fit.</p>\n<div class=\"toolbar\"><button data-zoom=\"0.5\">zoom in</button>"
                "<button data-zoom=\"2\">zoom out</button><button data-zoom=\"fit\">whole run</button>%s"
                "<span class=\"range\" id=\"st-range\"></span></div>\n",
-            p->has_hist ? " and one per client session" : "",
+            p->has_hist || p->m.n_clients ? " and one per client" : "",
+            p->m.n_clients ? " (a client's request goes to its server and the answer comes back, drawn at half the "
+                             "round trip since the trace has the client's times only; the strip under a client's lane "
+                             "is its session state)" : "",
             p->in->violation && p->in->violation->t_ns >= 0 ? "<button data-goto-viol>violation</button>" : "");
-    write_legend(f);
+    write_legend(f, p);
     fprintf(f, "<div id=\"st-wrap\"><noscript>The interactive diagram needs JavaScript; the overview below "
                "shows the whole run.</noscript></div>\n<h3>Whole run (click to move the window)</h3>"
                "<div id=\"overview\">\n");

@@ -24,6 +24,17 @@ struct rsvg_opts {
     const char *title;           /* standalone only */
 };
 
+/* Client lanes below the server lanes: the union of the history's
+ * processes and the trace's simulated clients, ascending ids. */
+#define REP_CLIENT_LANES_MAX 1024
+struct rep_clanes {
+    int64_t ids[REP_CLIENT_LANES_MAX];
+    int n;
+    int of_proc[REP_CLIENT_LANES_MAX];     /* history lane -> client lane */
+    int of_client[TRD_CLIENTS_MAX + 1];    /* trace client -> client lane, -1 none */
+};
+void rep_clanes_build(struct rep_clanes *c, const struct rmod *m, const struct rhist *h);
+
 void rep_esc(FILE *f, const char *s);                /* XML/HTML text and attributes */
 void rep_json_str(FILE *f, const char *s);           /* a JSON string safe inside <script> */
 void rep_fmt_time(char *buf, size_t cap, int64_t t_ns);  /* "1.204s" */

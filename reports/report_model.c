@@ -394,6 +394,8 @@ static int model_init(struct rmod *m)
     for (int s = 0; s <= TRD_SERVERS_MAX; s++)
         m->cur_since[s] = -1;
     m->leaderless_since_ns = 0;
+    if (rmod_clients_init(m) < 0)
+        return -1;
     return m->segs && m->faults && m->elections && m->links && m->props ? 0 : -1;
 }
 
@@ -412,6 +414,8 @@ static int model_add(struct rmod *m, const struct trd_rec *r)
     }
     if (r->kind == TRD_SEND)
         return on_send(m, r);
+    if (r->kind == TRD_C_SEND || r->kind == TRD_C_RECV || r->kind == TRD_C_SESSION)
+        return rmod_client_add(m, r);
     if (r->kind == TRD_RECV) {
         on_recv(m, r);
         return 0;
@@ -435,6 +439,7 @@ static void model_finish(struct rmod *m)
             m->faults[i].t1_ns = m->t_end_ns;
     for (int i = 0; i < LINKS_DIM * LINKS_DIM; i++)
         m->msgs_lost += m->links[i].n; /* never arrived before the run ended */
+    rmod_clients_finish(m);
     if (m->leaderless_since_ns >= 0) {
         m->leaderless_ns += m->t_end_ns - m->leaderless_since_ns;
         if (m->n_elections < RMOD_ELECTIONS_MAX)
@@ -490,5 +495,6 @@ void rmod_free(struct rmod *m)
     free(m->props);
     free(m->commit_t_ns);
     free(m->commit_latency_ms);
+    rmod_clients_free(m);
     memset(m, 0, sizeof *m);
 }

@@ -24,6 +24,10 @@
 #define RMOD_LINK_PENDING_MAX 4096u   /* unpaired sends per directed link */
 #define RMOD_PROPOSED_MAX 65536u      /* uncommitted proposals per leader */
 #define RMOD_MSG_NAMES_MAX 32
+#define RMOD_CMSGS_MAX (1u << 20)     /* client round trips and server frames */
+#define RMOD_CSEGS_MAX 65536u         /* client session bands */
+#define RMOD_CPENDING_MAX 64u         /* unanswered requests per client; older ones give up */
+#define RMOD_OP_NAMES_MAX 32          /* client op names; further ones share the last slot */
 
 enum rmod_state {
     RMOD_ST_DOWN = 0,        /* crashed, not yet restarted */
@@ -61,6 +65,44 @@ struct rmod_msg {
     uint64_t seq;
     uint32_t len;
     uint8_t from, to, cls, name;    /* name: index into model names[] */
+};
+
+/* A simulated ZooKeeper client's session, as its lane shows it. */
+enum rmod_cstate {
+    RMOD_CS_CONNECTED = 0, RMOD_CS_DISCONNECTED, RMOD_CS_EXPIRED, RMOD_CS_CLOSED, RMOD_CS_COUNT
+};
+
+/* What came back for a client frame (RMOD_CW_NONE: nothing reached the client). */
+enum rmod_cwhat {
+    RMOD_CW_NONE = 0, RMOD_CW_REPLY, RMOD_CW_CONNECTED, RMOD_CW_WATCH, RMOD_CW_CLOSE, RMOD_CW_COUNT
+};
+
+/* One request and its answer, or a frame the server sent on its own (a
+ * watch event): then t_send_ns < 0. The trace has client-side times only;
+ * the server's side of the exchange is not recorded. Kept in the order of
+ * their first time (t_send_ns, else t_recv_ns). */
+struct rmod_cmsg {
+    int64_t t_send_ns, t_recv_ns;   /* t_recv_ns < 0: no answer reached the client */
+    int64_t xid;
+    int32_t err;
+    uint32_t len;
+    uint16_t client;
+    uint8_t server, op, what;       /* op: index into cop_names[] */
+};
+
+struct rmod_cseg {
+    int64_t t0_ns, t1_ns;
+    uint64_t session;
+    uint16_t client;
+    uint8_t server, state;
+};
+
+struct rmod_clane {                 /* a client's open session band */
+    int64_t since_ns;               /* < 0: none open */
+    uint64_t session;
+    int state, server;
+    bool seen;                      /* any c-* record named this client */
+    uint32_t pending[RMOD_CPENDING_MAX], n_pending;  /* cmsg indices awaiting an answer */
 };
 
 struct rmod_election {
@@ -104,6 +146,13 @@ struct rmod {
     struct rmod_prop_queue *props;
     int64_t *commit_t_ns; double *commit_latency_ms; uint32_t n_commits;
     uint64_t proposals, commits_total, crashes, restarts;
+    /* simulated clients (c-send / c-recv / c-session records) */
+    int n_clients;                              /* highest client id seen */
+    struct rmod_cmsg *cmsgs; uint32_t n_cmsgs, cap_cmsgs;
+    struct rmod_cseg *csegs; uint32_t n_csegs;
+    struct rmod_clane *clanes;                  /* [TRD_CLIENTS_MAX + 1] */
+    char cop_names[RMOD_OP_NAMES_MAX][24]; int n_cop_names;
+    uint64_t c_requests, c_unanswered, c_watches;
 };
 
 /* Reads the whole trace into m. 0, or -1 with "file:line:col: message". */
@@ -112,5 +161,13 @@ void rmod_free(struct rmod *m);
 
 const char *rmod_state_name(enum rmod_state s);
 const char *rmod_fault_name(enum rmod_fault_kind k);
+const char *rmod_cstate_name(enum rmod_cstate s);
+
+/* The client half (reports/report_model_clients.c), called by rmod_build. */
+int rmod_clients_init(struct rmod *m);
+int rmod_client_add(struct rmod *m, const struct trd_rec *r);
+void rmod_clients_finish(struct rmod *m);
+void rmod_clients_free(struct rmod *m);
+const char *rmod_cwhat_name(enum rmod_cwhat w);
 
 #endif

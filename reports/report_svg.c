@@ -23,8 +23,9 @@
 struct geo {
     double w, left, plot_w;
     int64_t t0, t1;
-    int n_servers, n_clients;
+    int n_servers, n_clients;    /* n_clients: client lanes drawn */
     double height;
+    const struct rep_clanes *cl;
 };
 
 static double gx(const struct geo *g, int64_t t)
@@ -229,19 +230,134 @@ static bool op_in_violation(const struct rep_violation *v, uint32_t i)
     return false;
 }
 
-static void draw_clients(FILE *f, const struct geo *g, const struct rhist *h, const struct rep_violation *v)
+static void draw_client_lanes(FILE *f, const struct geo *g, const struct rmod *m)
 {
-    for (int l = 0; l < g->n_clients; l++)
+    for (int l = 0; l < g->n_clients; l++) {
+        int64_t id = g->cl->ids[l];
+        double y = client_y(g, l);
+        bool traced = id >= 1 && id <= TRD_CLIENTS_MAX && g->cl->of_client[id] == l && m->clanes[id].seen;
         fprintf(f, "<g class=\"lane client-lane\" data-client=\"%" PRId64 "\"><text class=\"lane-label\" "
-                   "x=\"%.1f\" y=\"%.1f\">c%" PRId64 "</text></g>", h->procs[l], g->left - 10, client_y(g, l) + 4,
-                h->procs[l]);
+                   "x=\"%.1f\" y=\"%.1f\">c%" PRId64 "</text>", id, g->left - 10, y + 4, id);
+        if (traced)
+            fprintf(f, "<line class=\"lane-line client-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+                    g->left, y, g->left + g->plot_w, y);
+        fprintf(f, "</g>");
+    }
+}
+
+/* Session bands: a thin strip under the client's lane line. */
+static void draw_sessions(FILE *f, const struct geo *g, const struct rmod *m)
+{
+    fprintf(f, "<g class=\"sessions\">");
+    for (uint32_t i = 0; i < m->n_csegs; i++) {
+        const struct rmod_cseg *c = &m->csegs[i];
+        int lane = g->cl->of_client[c->client];
+        if (lane < 0 || lane >= g->n_clients)
+            continue;
+        double x0 = gx(g, c->t0_ns), x1 = gx(g, c->t1_ns), y = client_y(g, lane);
+        char a[24], b[24];
+        rep_fmt_time(a, sizeof a, c->t0_ns), rep_fmt_time(b, sizeof b, c->t1_ns);
+        fprintf(f, "<rect class=\"cs cs%d\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"4\"><title>c%d session "
+                   "0x%" PRIx64 " %s%s%.0d, %s to %s</title></rect>", c->state, x0, y + 3, x1 - x0 > 0.5 ? x1 - x0 : 0.5,
+                c->client, c->session, rmod_cstate_name(c->state), c->server ? " to s" : "", c->server, a, b);
+    }
+    fprintf(f, "</g>\n");
+}
+
+static int64_t cmsg_t0(const struct rmod_cmsg *c) { return c->t_send_ns >= 0 ? c->t_send_ns : c->t_recv_ns; }
+
+/* A request and its answer: to the server lane at half the round trip
+ * (the trace has only the client's times), and back. */
+static void draw_cmsg(FILE *f, const struct geo *g, const struct rmod *m, const struct rmod_cmsg *c, int lane)
+{
+    double yc = client_y(g, lane), ys = lane_y(c->server);
+    char a[24] = "-", b[24] = "no answer";
+    if (c->t_send_ns >= 0)
+        rep_fmt_time(a, sizeof a, c->t_send_ns);
+    if (c->t_recv_ns >= 0)
+        rep_fmt_time(b, sizeof b, c->t_recv_ns);
+    const char *op = m->cop_names[c->op];
+    if (c->t_send_ns < 0) { /* a frame the server sent on its own: drawn at its arrival */
+        double x = gx(g, c->t_recv_ns);
+        fprintf(f, "<line class=\"arrow mc5 cwatch\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"><title>%s "
+                   "s%d&#8594;c%d (%s), received %s</title></line>", x, ys, x, yc, op, c->server, c->client,
+                rmod_cwhat_name(c->what), b);
+        return;
+    }
+    double x0 = gx(g, c->t_send_ns);
+    if (c->t_recv_ns < 0) {
+        fprintf(f, "<path class=\"arrow lost mc5 creq\" d=\"M%.2f %.1f L%.2f %.1f m-3 -3 l6 6 m0 -6 l-6 6\"><title>%s "
+                   "c%d&#8594;s%d xid %" PRId64 ", sent %s; no answer reached the client</title></path>", x0, yc,
+                x0 + 10, yc + (ys - yc) * 0.4, op, c->client, c->server, c->xid, a);
+        return;
+    }
+    double x1 = gx(g, c->t_recv_ns), xm = (x0 + x1) / 2;
+    fprintf(f, "<g class=\"cexch\"><title>%s c%d&#8596;s%d xid %" PRId64 ": sent %s, %s %s (err %d)</title><line "
+               "class=\"arrow mc5 creq\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/><line class=\"arrow mc5 "
+               "crep\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/></g>", op, c->client, c->server, c->xid, a,
+            rmod_cwhat_name(c->what), b, c->err, x0, yc, xm, ys, xm, ys, x1, yc);
+}
+
+/* One dense column of client traffic: a strip on each busy client lane. */
+static void flush_cbin(FILE *f, const struct geo *g, int bin, uint32_t *per_lane, uint32_t peak)
+{
+    for (int l = 0; l < g->n_clients; l++) {
+        if (!per_lane[l])
+            continue;
+        double op = 0.25 + 0.75 * fmin(1.0, log(1.0 + per_lane[l]) / log(1.0 + peak));
+        fprintf(f, "<rect class=\"agg mf5\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\" fill-opacity=\"%.2f\">"
+                   "<title>c%" PRId64 " exchanged %u frames with the servers in this column</title></rect>",
+                g->left + bin * RSVG_BIN_PX, client_y(g, l) - 4, RSVG_BIN_PX - 0.5, op, g->cl->ids[l], per_lane[l]);
+        per_lane[l] = 0;
+    }
+}
+
+static void draw_client_msgs(FILE *f, const struct geo *g, const struct rmod *m)
+{
+    int n_bins = (int)(g->plot_w / RSVG_BIN_PX) + 1;
+    n_bins = n_bins > RSVG_BINS_MAX ? RSVG_BINS_MAX : n_bins;
+    uint32_t *per_bin = calloc((size_t)n_bins, sizeof *per_bin);
+    uint32_t *per_lane = calloc((size_t)g->n_clients + 1, sizeof *per_lane);
+    if (!per_bin || !per_lane)
+        goto out;
+    uint32_t peak = 1;
+    for (uint32_t i = 0; i < m->n_cmsgs; i++) {
+        uint32_t c = ++per_bin[bin_of(g, cmsg_t0(&m->cmsgs[i]), n_bins)];
+        peak = c > peak ? c : peak;
+    }
+    fprintf(f, "<g class=\"cmsgs\">");
+    int cur = -1;
+    for (uint32_t i = 0; i < m->n_cmsgs; i++) {
+        const struct rmod_cmsg *c = &m->cmsgs[i];
+        int lane = g->cl->of_client[c->client];
+        if (lane < 0 || lane >= g->n_clients || c->server < 1 || c->server > g->n_servers)
+            continue;
+        int b = bin_of(g, cmsg_t0(c), n_bins);
+        if (b != cur && cur >= 0 && per_bin[cur] > RSVG_ARROWS_PER_BIN)
+            flush_cbin(f, g, cur, per_lane, peak);
+        cur = b;
+        if (per_bin[b] <= RSVG_ARROWS_PER_BIN)
+            draw_cmsg(f, g, m, c, lane);
+        else
+            per_lane[lane]++;
+    }
+    if (cur >= 0 && per_bin[cur] > RSVG_ARROWS_PER_BIN)
+        flush_cbin(f, g, cur, per_lane, peak);
+    fprintf(f, "</g>\n");
+out:
+    free(per_bin), free(per_lane);
+}
+
+static void draw_ops(FILE *f, const struct geo *g, const struct rhist *h, const struct rep_violation *v)
+{
     fprintf(f, "<g class=\"ops\">");
     for (uint32_t i = 0; i < h->n_ops; i++) {
         const struct rhist_op *op = &h->ops[i];
-        if (op->lane >= g->n_clients)
+        int lane = op->lane < REP_CLIENT_LANES_MAX ? g->cl->of_proc[op->lane] : -1;
+        if (lane < 0 || lane >= g->n_clients)
             continue;
         int64_t t1 = op->t_ret_ns >= 0 ? op->t_ret_ns : g->t1;
-        double x0 = gx(g, op->t_inv_ns), x1 = gx(g, t1), y = client_y(g, op->lane);
+        double x0 = gx(g, op->t_inv_ns), x1 = gx(g, t1), y = client_y(g, lane);
         bool hot = op_in_violation(v, i);
         if (!hot && h->n_ops > 4000 && i % (h->n_ops / 4000 + 1))
             continue; /* the overview samples very long histories */
@@ -251,6 +367,16 @@ static void draw_clients(FILE *f, const struct geo *g, const struct rhist *h, co
         fprintf(f, " (%s)</title></rect>", rhist_status_name(op->status));
     }
     fprintf(f, "</g>\n");
+}
+
+static void draw_clients(FILE *f, const struct geo *g, const struct rmod *m, const struct rhist *h,
+                         const struct rep_violation *v)
+{
+    draw_client_lanes(f, g, m);
+    draw_sessions(f, g, m);
+    draw_client_msgs(f, g, m);
+    if (h)
+        draw_ops(f, g, h, v);
 }
 
 static void draw_violation(FILE *f, const struct geo *g, const struct rep_violation *v)
@@ -271,14 +397,18 @@ static void draw_violation(FILE *f, const struct geo *g, const struct rep_violat
 void rsvg_write(FILE *f, const struct rmod *m, const struct rhist *h, const struct rep_violation *v,
                 const struct rsvg_opts *o)
 {
+    struct rep_clanes *cl = malloc(sizeof *cl);
+    if (!cl)
+        return;
+    rep_clanes_build(cl, m, h);
     struct geo g = {.w = o->width_px, .left = LEFT_PX, .t0 = 0, .t1 = m->t_end_ns > 0 ? m->t_end_ns : 1,
-                    .n_servers = m->n_servers};
+                    .n_servers = m->n_servers, .cl = cl};
     if (v && v->t_ns > g.t1)
         g.t1 = v->t_ns;
     if (h && h->t_max_ns > g.t1)
         g.t1 = h->t_max_ns;
     g.plot_w = g.w - LEFT_PX - RIGHT_PX;
-    g.n_clients = h ? (h->n_procs < CLIENT_LANES_DRAWN_MAX ? h->n_procs : CLIENT_LANES_DRAWN_MAX) : 0;
+    g.n_clients = cl->n < CLIENT_LANES_DRAWN_MAX ? cl->n : CLIENT_LANES_DRAWN_MAX;
     g.height = TOP_PX + g.n_servers * LANE_PX + (g.n_clients ? 14 + g.n_clients * CLIENT_LANE_PX : 0) + 8;
     fprintf(f, "<svg %sclass=\"spacetime\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
                "role=\"img\">\n", o->standalone ? "xmlns=\"http://www.w3.org/2000/svg\" " : "",
@@ -297,7 +427,8 @@ void rsvg_write(FILE *f, const struct rmod *m, const struct rhist *h, const stru
     draw_segs(f, &g, m);
     draw_messages(f, &g, m);
     if (g.n_clients)
-        draw_clients(f, &g, h, v);
+        draw_clients(f, &g, m, h, v);
     draw_violation(f, &g, v);
     fprintf(f, "</svg>\n");
+    free(cl);
 }

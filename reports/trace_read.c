@@ -17,6 +17,7 @@ static const char *const kind_names[TRD_KIND_COUNT] = {
     [TRD_CLOG] = "clog", [TRD_HEAL] = "heal", [TRD_DISK_FULL_EXIT] = "disk-full-exit",
     [TRD_INTERNAL_ERROR] = "internal-error", [TRD_SEND] = "send", [TRD_RECV] = "recv",
     [TRD_CONN_BROKEN] = "conn-broken", [TRD_PROPOSE] = "propose",
+    [TRD_C_SEND] = "c-send", [TRD_C_RECV] = "c-recv", [TRD_C_SESSION] = "c-session",
     [TRD_STARTED] = "STARTED", [TRD_LOG_TORN] = "LOG_TORN", [TRD_LOOKING] = "LOOKING",
     [TRD_ELECTED] = "ELECTED", [TRD_EPOCH_ACCEPTED] = "EPOCH_ACCEPTED",
     [TRD_EPOCH_CURRENT] = "EPOCH_CURRENT", [TRD_SYNC_SENT] = "SYNC_SENT",
@@ -127,6 +128,15 @@ static void fill_fields(json_t *o, struct trd_rec *rec)
     case TRD_FAULT: case TRD_INTERNAL_ERROR: str_field(o, "what", rec->text, sizeof rec->text); break;
     case TRD_START_REFUSED: str_field(o, "error", rec->text, sizeof rec->text); break;
     case TRD_PROPOSE: str_field(o, "zxid", rec->text, sizeof rec->text); break;
+    case TRD_C_SEND: case TRD_C_RECV: case TRD_C_SESSION:
+        rec->client = (int)int_field(o, "client");
+        rec->peer = (int)int_field(o, "server");
+        rec->a = int_field(o, "xid"), rec->b = int_field(o, "err");
+        rec->len = (uint32_t)int_field(o, "len");
+        str_field(o, "op", rec->msg, sizeof rec->msg);
+        str_field(o, rec->kind == TRD_C_RECV ? "what" : "state", rec->text, sizeof rec->text);
+        str_field(o, "session", rec->session, sizeof rec->session);
+        break;
     default:
         if (rec->kind >= TRD_STARTED) {
             rec->peer = (int)int_field(o, "peer");
@@ -174,6 +184,11 @@ static int decode(struct trd_reader *r, json_t *o, struct trd_rec *rec, char *er
     fill_fields(o, rec);
     if (rec->peer < 0 || rec->peer > TRD_SERVERS_MAX) {
         snprintf(err, errlen, "%s: peer %d out of range", where, rec->peer);
+        return -1;
+    }
+    bool client_rec = rec->kind == TRD_C_SEND || rec->kind == TRD_C_RECV || rec->kind == TRD_C_SESSION;
+    if (client_rec && (rec->client < 1 || rec->client > TRD_CLIENTS_MAX)) {
+        snprintf(err, errlen, "%s: client %d out of range (1..%d)", where, rec->client, TRD_CLIENTS_MAX);
         return -1;
     }
     if (rec->kind == TRD_PARTITION)

@@ -16,6 +16,7 @@
 #define TRD_LINE_MAX 8192      /* the simulator cuts records at 2048 bytes */
 #define TRD_SERVERS_MAX 32     /* node ids are 1..TRD_SERVERS_MAX */
 #define TRD_TEXT_MAX 256
+#define TRD_CLIENTS_MAX 512     /* simulated client ids are 1..TRD_CLIENTS_MAX */
 
 enum trd_kind {
     TRD_OTHER = 0,             /* a kind this reader does not know: skipped by users */
@@ -23,6 +24,9 @@ enum trd_kind {
     TRD_SKEW, TRD_DRIFT, TRD_PARTITION, TRD_BLOCK, TRD_DROP, TRD_CLOG, TRD_HEAL,
     TRD_DISK_FULL_EXIT, TRD_INTERNAL_ERROR,
     TRD_SEND, TRD_RECV, TRD_CONN_BROKEN, TRD_PROPOSE,
+    /* simulated ZooKeeper clients (node -1): a request frame sent, a server
+     * frame received, a session state change */
+    TRD_C_SEND, TRD_C_RECV, TRD_C_SESSION,
     /* replica events (upper-case kinds) */
     TRD_STARTED, TRD_LOG_TORN, TRD_LOOKING, TRD_ELECTED, TRD_EPOCH_ACCEPTED,
     TRD_EPOCH_CURRENT, TRD_SYNC_SENT, TRD_SYNC_RECEIVED, TRD_ESTABLISHED,
@@ -46,19 +50,24 @@ struct trd_rec {
     enum trd_kind kind;
     char kind_name[32];
     /* send: to; recv: from; conn-broken/drop/clog: peer; block: to;
-     * replica events: peer. 0 when absent. */
+     * replica events: peer; c-*: server. 0 when absent. */
     int peer;
+    int client;                /* c-*: 1..TRD_CLIENTS_MAX; else 0 */
     uint64_t seq;
     uint32_t len;
     bool lost;
-    char msg[24];              /* message name (send/recv) */
+    char msg[24];              /* message name (send/recv); c-send/c-recv: op */
     enum trd_msg_class msg_class;
     /* replica events: a, b. pause: a = ms. skew: a = ns. drift: a = ppm.
      * clog: a = extra_ms, b = ms. crash: a = kept_bytes. start: a = seed,
-     * b = voters; c = observers, d = tick_ms. */
+     * b = voters; c = observers, d = tick_ms. c-send/c-recv: a = xid;
+     * c-recv: b = err. */
     int64_t a, b, c, d;
-    /* replica events: text; crash: unsynced; fault: what; errors: error. */
+    /* replica events: text; crash: unsynced; fault: what; errors: error;
+     * c-recv: what (connected|reply|watch|close); c-session: state
+     * (connected|disconnected|expired|closed). */
     char text[TRD_TEXT_MAX];
+    char session[20];          /* c-session: the session id, hex as written */
     int group_of[TRD_SERVERS_MAX + 1];   /* partition: [1..n_group] */
     int n_group;
 };

@@ -87,6 +87,28 @@ chrome --screenshot="$OUT/screenshot.png" --window-size=1400,900 "$PAGE" >/dev/n
 size=$(wc -c <"$OUT/screenshot.png" 2>/dev/null || echo 0)
 [ "$size" -gt 20000 ] && ok "screenshot $OUT/screenshot.png ($size bytes)" || bad "no screenshot"
 
+# Client lanes (tests/data/report/clients.jsonl: 2 simulated clients, 10
+# exchanges, 5 session bands), seen in the window 1.25s-2.7s.
+if "$BIN" write-clients "$OUT/clients" >/dev/null; then
+    CPAGE="file://$(cd "$OUT/clients" && pwd)/index.html"
+    chrome --dump-dom "$CPAGE#view=1250000-2700000" >"$OUT/clients-dom.html"
+    awk 'BEGIN{RS="</svg>"} /<svg id="st"/ {sub(/.*<svg id="st"/, "<svg id=\"st\""); print; exit}' \
+        "$OUT/clients-dom.html" >"$OUT/clients-st.svg"
+    cl=$(count '<g class="lane client-lane" data-client="' "$OUT/clients-st.svg")
+    [ "$cl" -eq 2 ] && ok "a lane per client ($cl)" || bad "client lanes: $cl, want 2"
+    rq=$(count 'class="arrow mc5 creq"' "$OUT/clients-st.svg")
+    rp=$(count 'class="arrow mc5 crep"' "$OUT/clients-st.svg")
+    [ "$rq" -ge 8 ] && [ "$rp" -ge 7 ] && ok "client request/answer arrows ($rq/$rp)" \
+        || bad "client arrows: $rq requests, $rp answers"
+    cs=$(count '<rect class="cs cs' "$OUT/clients-st.svg")
+    [ "$cs" -eq 5 ] && ok "client session bands ($cs)" || bad "client session bands: $cs, want 5"
+    grep -q 'getData  c1 ↔ s1' "$OUT/clients-st.svg" && ok "client arrows carry their fields" \
+        || bad "client arrows have no hover text"
+    chrome --screenshot="$OUT/clients-screenshot.png" --window-size=1400,700 "$CPAGE#view=1250000-2700000" >/dev/null
+else
+    bad "client report not written"
+fi
+
 # The summary page over many seeds (zablab runs --report): a database of
 # known runs (tests/test_runs_report.c: alpha 10 runs, 2 fail + 1 error;
 # beta 5 runs, 1 fail) rendered and read back from the browser's DOM.

@@ -185,7 +185,9 @@ static void planted_bug_report_highlights_violation(void **st)
     assert_int_equal(count(html, "<tr class=\"viol\">"), 2);
     assert_non_null(strstr(html, "getData /k -&gt; &#39;1&#39;"));
     /* client lanes: three processes */
-    assert_int_equal(count(html, "data-client=\""), 3);
+    assert_non_null(strstr(html, "data-client=\"3\""));
+    assert_null(strstr(html, "data-client=\"4\""));
+    assert_non_null(strstr(html, "\"clanes\":[1,2,3]"));
     assert_non_null(strstr(html, "\"viol\":{\"t\":"));
     /* no svg asked for */
     snprintf(path, sizeof path, "%s/diagram.svg", dir);
@@ -410,6 +412,147 @@ static void narration_of_real_run_is_summarized(void **st)
     free(t);
 }
 
+/* tests/data/report/clients.jsonl: two simulated clients; c1 connects to
+ * s1, creates, reads with a watch, gets the watch event, loses s1 with a
+ * read outstanding and reconnects to s2; c2 writes and closes. */
+static void client_records_pair_into_exchanges(void **st)
+{
+    (void)st;
+    FILE *f = fopen(DATA "clients.jsonl", "r");
+    assert_non_null(f);
+    struct rmod m;
+    char err[256];
+    assert_int_equal(rmod_build(&m, f, "clients.jsonl", err, sizeof err), 0);
+    fclose(f);
+    assert_int_equal(m.n_servers, 3);
+    assert_int_equal(m.n_clients, 2);
+    assert_int_equal(m.n_cmsgs, 10);
+    int answered = 0, unanswered = 0, watches = 0;
+    for (uint32_t i = 0; i < m.n_cmsgs; i++) {
+        const struct rmod_cmsg *c = &m.cmsgs[i];
+        const char *op = m.cop_names[c->op];
+        if (i > 0) /* in order of first time */
+            assert_true((m.cmsgs[i - 1].t_send_ns >= 0 ? m.cmsgs[i - 1].t_send_ns : m.cmsgs[i - 1].t_recv_ns) <=
+                        (c->t_send_ns >= 0 ? c->t_send_ns : c->t_recv_ns));
+        if (c->t_send_ns < 0) {
+            watches++;
+            assert_int_equal(c->what, RMOD_CW_WATCH);
+            assert_int_equal(c->t_recv_ns, 1631000000);
+        } else if (c->t_recv_ns < 0) {
+            unanswered++;
+            assert_string_equal(op, "getData");
+            assert_int_equal(c->xid, 3);
+        } else {
+            answered++;
+        }
+        if (!strcmp(op, "create")) {
+            assert_int_equal(c->t_recv_ns - c->t_send_ns, 20000000);
+            assert_int_equal(c->what, RMOD_CW_REPLY);
+        }
+        if (!strcmp(op, "connect") && c->server == 2 && c->client == 1) {
+            assert_int_equal(c->what, RMOD_CW_CONNECTED);
+            assert_int_equal(c->t_recv_ns, 2202000000);
+        }
+        if (!strcmp(op, "exists"))
+            assert_int_equal(c->err, -101);
+        if (!strcmp(op, "closeSession"))
+            assert_int_equal(c->what, RMOD_CW_CLOSE);
+    }
+    assert_int_equal(answered, 8);
+    assert_int_equal(unanswered, 1);
+    assert_int_equal(watches, 1);
+    assert_int_equal(m.c_unanswered, 1);
+    /* sessions: c1 connected, disconnected (s1 crashed), connected to s2;
+     * c2 connected, closed until the end */
+    assert_int_equal(m.n_csegs, 5);
+    int c1 = 0;
+    for (uint32_t i = 0; i < m.n_csegs; i++) {
+        const struct rmod_cseg *g = &m.csegs[i];
+        if (g->client == 1 && c1++ == 1) {
+            assert_int_equal(g->state, RMOD_CS_DISCONNECTED);
+            assert_int_equal(g->t0_ns, 2000000000);
+            assert_int_equal(g->t1_ns, 2202000000);
+            assert_int_equal(g->session, 0x100);
+        }
+        if (g->client == 2 && g->state == RMOD_CS_CLOSED) {
+            assert_int_equal(g->t0_ns, 2510000000);
+            assert_int_equal(g->t1_ns, 3000000000);
+            assert_int_equal(g->session, 0x200);
+        }
+    }
+    assert_int_equal(c1, 3);
+    rmod_free(&m);
+}
+
+static void client_lanes_and_arrows_drawn(void **st)
+{
+    (void)st;
+    char dir[128], path[160];
+    snprintf(dir, sizeof dir, "%s/clients", tmpdir);
+    struct rep_html_input in = {.trace_path = DATA "clients.jsonl", .scenario = "clients", .svg = true};
+    char err[256];
+    assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/diagram.svg", dir);
+    char *svg = slurp(path, NULL);
+    assert_non_null(svg);
+    /* a lane per client below the servers, with a lane line */
+    assert_non_null(strstr(svg, "<g class=\"lane client-lane\" data-client=\"1\">"));
+    assert_non_null(strstr(svg, "<g class=\"lane client-lane\" data-client=\"2\">"));
+    assert_null(strstr(svg, "data-client=\"3\""));
+    assert_int_equal(count(svg, "class=\"lane-line client-line\""), 2);
+    /* 8 answered exchanges (there and back), 1 unanswered, 1 watch event */
+    assert_int_equal(count(svg, "<line class=\"arrow mc5 creq\""), 8);
+    assert_int_equal(count(svg, "<line class=\"arrow mc5 crep\""), 8);
+    assert_int_equal(count(svg, "class=\"arrow lost mc5 creq\""), 1);
+    assert_int_equal(count(svg, "class=\"arrow mc5 cwatch\""), 1);
+    assert_non_null(strstr(svg, "create c1&#8596;s1 xid 1"));
+    /* session bands: 3 for c1, 2 for c2; one disconnected, one closed */
+    assert_int_equal(count(svg, "<rect class=\"cs cs"), 5);
+    assert_int_equal(count(svg, "<rect class=\"cs cs1\""), 1);
+    assert_int_equal(count(svg, "<rect class=\"cs cs3\""), 1);
+    assert_non_null(strstr(svg, "c1 session 0x100 disconnected to s1"));
+    free(svg);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *html = slurp(path, NULL);
+    assert_non_null(html);
+    assert_self_contained(html);
+    assert_non_null(strstr(html, "\"clanes\":[1,2]"));
+    assert_non_null(strstr(html, "\"csess\":[\"0x100\""));
+    free(html);
+}
+
+/* 4 clients, 6,000 exchanges in one second: count strips on client lanes. */
+static void dense_client_traffic_is_aggregated(void **st)
+{
+    (void)st;
+    char trace[128], dir[128], path[160];
+    snprintf(trace, sizeof trace, "%s/cdense.jsonl", tmpdir);
+    snprintf(dir, sizeof dir, "%s/cdense", tmpdir);
+    FILE *f = fopen(trace, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"t_ns\":0,\"node\":-1,\"kind\":\"start\",\"seed\":1,\"voters\":3,\"observers\":0,\"tick_ms\":50}\n");
+    for (int i = 0; i < 6000; i++) {
+        long long t = (long long)i * 160000;
+        int c = 1 + i % 4, s = 1 + i % 3;
+        fprintf(f, "{\"t_ns\":%lld,\"node\":-1,\"kind\":\"c-send\",\"client\":%d,\"server\":%d,\"op\":\"getData\","
+                   "\"xid\":%d,\"len\":30}\n", t, c, s, i);
+        fprintf(f, "{\"t_ns\":%lld,\"node\":-1,\"kind\":\"c-recv\",\"client\":%d,\"server\":%d,\"what\":\"reply\","
+                   "\"op\":\"getData\",\"xid\":%d,\"err\":0}\n", t + 100000, c, s, i);
+    }
+    fclose(f);
+    struct rep_html_input in = {.trace_path = trace, .scenario = "cdense", .svg = true};
+    char err[256];
+    assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/diagram.svg", dir);
+    char *svg = slurp(path, NULL);
+    assert_non_null(svg);
+    size_t arrows = count(svg, "mc5 creq"), strips = count(svg, "class=\"agg mf5\"");
+    assert_true(strips > 100);
+    assert_true(arrows + strips < 4 * 400); /* per column and client, not per exchange */
+    assert_non_null(strstr(svg, "frames with the servers in this column"));
+    free(svg);
+}
+
 static void expect_trace_error(const char *text, const char *want)
 {
     FILE *f = fmemopen((void *)text, strlen(text), "r");
@@ -464,6 +607,12 @@ static void bad_traces_give_positions(void **st)
     expect_trace_error("{\"t_ns\":0,\"node\":99,\"kind\":\"crash\"}\n", "out of range");
     expect_trace_error("{\"t_ns\":0,\"node\":1,\"kind\":\"send\",\"to\":400}\n", "peer 400 out of range");
     expect_trace_error("{\"t_ns\":0,\"node\":-1,\"kind\":\"partition\",\"group_of\":3}\n", "group_of");
+    expect_trace_error("{\"t_ns\":0,\"node\":-1,\"kind\":\"c-send\",\"client\":0,\"server\":1}\n",
+                       "bad.jsonl:1:1: client 0 out of range");
+    expect_trace_error("{\"t_ns\":0,\"node\":-1,\"kind\":\"c-recv\",\"client\":9999,\"server\":1}\n",
+                       "client 9999 out of range");
+    expect_trace_error("{\"t_ns\":0,\"node\":-1,\"kind\":\"c-session\",\"client\":1,\"server\":77}\n",
+                       "peer 77 out of range");
     size_t n = TRD_LINE_MAX + 100;
     char *big = malloc(n + 1);
     assert_non_null(big);
@@ -568,6 +717,15 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "write"))
         return write_sample(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "write-clients")) { /* the client fixture's report */
+        struct rep_html_input in = {.trace_path = DATA "clients.jsonl", .scenario = "clients (fixture)"};
+        char err[256];
+        if (rep_html_write(&in, argv[2], err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+        return 0;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(real_run_report_is_self_contained),
         cmocka_unit_test(planted_bug_report_highlights_violation),
@@ -580,6 +738,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(empty_runs_render),
         cmocka_unit_test(bad_traces_give_positions),
         cmocka_unit_test(histories_pair_and_reject),
+        cmocka_unit_test(client_records_pair_into_exchanges),
+        cmocka_unit_test(client_lanes_and_arrows_drawn),
+        cmocka_unit_test(dense_client_traffic_is_aggregated),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
