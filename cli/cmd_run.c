@@ -13,6 +13,7 @@
 #include "cli/swarm.h"
 #include "reports/narrate.h"
 #include "reports/report_html.h"
+#include "reports/report_png.h"
 
 struct run_args {
     const char *file, *trace, *report;
@@ -158,7 +159,8 @@ static int write_report(const struct run_args *a, const struct scenario *s,
     rc_replay_command(a->file, r->seed, a->bugs, cmd, sizeof cmd);
     struct rep_html_input in = {.trace_path = trace_path, .scenario = a->file, .seed = r->seed,
                                 .verdicts = verdicts, .n_verdicts = n, .replay_command = cmd,
-                                .violation = v, .svg = a->svg};
+                                .violation = v, .svg = a->svg,
+                                .png = a->svg && rep_png_available()};
     if (rep_html_write(&in, a->report, err, sizeof err) != 0) {
         fprintf(stderr, "zablab: report: %s\n", err);
         return -1;

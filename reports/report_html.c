@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "reports/narrate.h"
+#include "reports/report_png.h"
 #include "reports/report_internal.h"
 
 #define OVERVIEW_WIDTH_PX 1400.0
@@ -314,6 +315,36 @@ static int write_file(const char *dir, const char *name, const struct page *p, b
     return 0;
 }
 
+/* diagram.png: the diagram.svg just written, rendered in-process. */
+static int write_png(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/diagram.svg", dir);
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    int rc = -1;
+    if (f && mem) {
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            fwrite(chunk, 1, n, mem);
+        rc = ferror(f) ? -1 : 0;
+    }
+    if (f)
+        fclose(f);
+    if (mem)
+        fclose(mem);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: cannot read back", path);
+    snprintf(path, sizeof path, "%s/diagram.png", dir);
+    if (rc == 0)
+        rc = rep_png_write(buf, len, REP_PNG_SCALE, path, err, errlen);
+    free(buf);
+    return rc;
+}
+
 int rep_html_write(const struct rep_html_input *in, const char *dir, char *err, size_t errlen)
 {
     if (!in || !in->trace_path || !dir) {
@@ -335,6 +366,8 @@ int rep_html_write(const struct rep_html_input *in, const char *dir, char *err, 
         rc = write_file(dir, "index.html", p, false, err, errlen);
         if (rc == 0 && in->svg)
             rc = write_file(dir, "diagram.svg", p, true, err, errlen);
+        if (rc == 0 && in->svg && in->png)
+            rc = write_png(dir, err, errlen);
         rmod_free(&p->m);
         if (p->has_hist)
             rhist_free(&p->h);

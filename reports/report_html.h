@@ -47,6 +47,9 @@ struct rep_html_input {
     const char *replay_command;  /* the exact command that replays this run */
     const struct rep_violation *violation; /* NULL when none */
     bool svg;                    /* also write DIR/diagram.svg */
+    bool png;                    /* with svg: also DIR/diagram.png, the same picture
+                                  * rendered by librsvg (reports/report_png.h); an
+                                  * error when built without it */
 };
 
 /* Writes DIR/index.html (DIR is created if missing; its parent must exist)

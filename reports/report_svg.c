@@ -104,8 +104,8 @@ static void draw_segs(FILE *f, const struct geo *g, const struct rmod *m)
                 x1 - x0 > 0.3 ? x1 - x0 : 0.3, 18.0, s->node, rmod_state_name(s->state), s->epoch, a, b);
         if (x1 - x0 > 70 && (s->state == RMOD_ST_LEADING || s->state == RMOD_ST_FOLLOWING ||
                              s->state == RMOD_ST_OBSERVING || s->state == RMOD_ST_LOOKING))
-            fprintf(f, "<text class=\"st-label\" x=\"%.1f\" y=\"%.1f\">%s%s%.0u</text>", x0 + 4,
-                    y + 4, s->state == RMOD_ST_LOOKING ? "LOOKING" : rmod_state_name(s->state),
+            fprintf(f, "<text class=\"st-label%s\" x=\"%.1f\" y=\"%.1f\">%s%s%.0u</text>",
+                    s->state == RMOD_ST_LEADING ? " dark" : "", x0 + 4, y + 4, s->state == RMOD_ST_LOOKING ? "LOOKING" : rmod_state_name(s->state),
                     s->state == RMOD_ST_LOOKING ? "" : " e", s->state == RMOD_ST_LOOKING ? 0 : s->epoch);
     }
     fprintf(f, "</g>\n");
@@ -421,6 +421,14 @@ void rsvg_write(FILE *f, const struct rmod *m, const struct rhist *h, const stru
             fprintf(f, "</text>\n");
         }
     }
+    /* The hatches crash bands are filled with (the page's script defines the
+     * same for its window). */
+    fprintf(f, "<defs><pattern id=\"hatch-crash\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+               "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#3b4252\" opacity=\".25\"/>"
+               "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#3b4252\" stroke-width=\"2.5\"/></pattern>"
+               "<pattern id=\"hatch-torn\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+               "patternTransform=\"rotate(-45)\"><rect width=\"6\" height=\"6\" fill=\"#a0522d\" opacity=\".3\"/>"
+               "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#a0522d\" stroke-width=\"2.5\"/></pattern></defs>\n");
     draw_axis(f, &g);
     draw_lanes(f, &g, v);
     draw_faults(f, &g, m);

@@ -20,6 +20,7 @@
 #include "reports/report_history.h"
 #include "reports/report_html.h"
 #include "reports/report_model.h"
+#include "reports/report_png.h"
 #include "sim/chaos.h"
 #include "sim/cluster.h"
 
@@ -553,6 +554,47 @@ static void dense_client_traffic_is_aggregated(void **st)
     free(svg);
 }
 
+/* --svg also writes diagram.png: a real PNG, the size of the SVG at
+ * REP_PNG_SCALE, with the diagram painted on it. */
+static void png_export_renders_the_diagram(void **st)
+{
+    (void)st;
+    if (!rep_png_available())
+        skip(); /* built without librsvg: see reports/report_png.h */
+    char dir[128], path[160];
+    snprintf(dir, sizeof dir, "%s/png", tmpdir);
+    struct rep_html_input in = {.trace_path = DATA "clients.jsonl", .scenario = "png", .svg = true, .png = true};
+    char err[256];
+    assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/diagram.png", dir);
+    size_t len = 0;
+    char *png = slurp(path, &len);
+    assert_non_null(png);
+    assert_true(len > 1000);
+    assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+    assert_memory_equal(png + 12, "IHDR", 4);
+    const unsigned char *u = (const unsigned char *)png;
+    uint32_t w = (uint32_t)u[16] << 24 | (uint32_t)u[17] << 16 | (uint32_t)u[18] << 8 | u[19];
+    uint32_t h = (uint32_t)u[20] << 24 | (uint32_t)u[21] << 16 | (uint32_t)u[22] << 8 | u[23];
+    free(png);
+    /* the SVG is 1400 wide; 3 server lanes and 2 client lanes make it taller than 3*40 */
+    assert_int_equal(w, (uint32_t)(1400 * REP_PNG_SCALE));
+    assert_true(h > (uint32_t)(5 * 30 * REP_PNG_SCALE) && h < w);
+    int pw = 0, ph = 0;
+    long ink = 0;
+    assert_int_equal(rep_png_ink(path, &pw, &ph, &ink, err, sizeof err), 0);
+    assert_int_equal(pw, (int)w);
+    assert_int_equal(ph, (int)h);
+    /* not blank: the state bands alone cover a good part of the picture */
+    assert_true(ink > (long)pw * ph / 20);
+    assert_true(ink < (long)pw * ph);
+    /* bad SVG: an error, no file */
+    snprintf(path, sizeof path, "%s/bad.png", dir);
+    assert_int_equal(rep_png_write("<svg", 4, 1.0, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "png:"));
+    assert_int_equal(access(path, F_OK), -1);
+}
+
 static void expect_trace_error(const char *text, const char *want)
 {
     FILE *f = fmemopen((void *)text, strlen(text), "r");
@@ -741,6 +783,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(client_records_pair_into_exchanges),
         cmocka_unit_test(client_lanes_and_arrows_drawn),
         cmocka_unit_test(dense_client_traffic_is_aggregated),
+        cmocka_unit_test(png_export_renders_the_diagram),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
