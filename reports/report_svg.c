@@ -165,9 +165,9 @@ static void flush_bin(FILE *f, const struct geo *g, int bin, uint32_t *counts, u
             total += counts[a * dim + b];
         if (!total)
             continue;
-        double op = 0.25 + 0.75 * fmin(1.0, log(1.0 + total) / log(1.0 + peak));
+        double op = 0.45 * (0.25 + 0.75 * fmin(1.0, log(1.0 + total) / log(1.0 + peak))); /* .agg's 0.45 */
         fprintf(f, "<rect class=\"agg mf%d\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\" "
-                   "fill-opacity=\"%.2f\"><title>s%d sent %u messages in this column:", cls[a * dim], x,
+                   "fill-opacity=\"%.3f\"><title>s%d sent %u messages in this column:", cls[a * dim], x,
                 lane_y(a) + 10, RSVG_BIN_PX - 0.5, op, a, total);
         for (int b = 1; b <= n; b++)
             if (counts[a * dim + b])
@@ -304,8 +304,8 @@ static void flush_cbin(FILE *f, const struct geo *g, int bin, uint32_t *per_lane
     for (int l = 0; l < g->n_clients; l++) {
         if (!per_lane[l])
             continue;
-        double op = 0.25 + 0.75 * fmin(1.0, log(1.0 + per_lane[l]) / log(1.0 + peak));
-        fprintf(f, "<rect class=\"agg mf5\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\" fill-opacity=\"%.2f\">"
+        double op = 0.45 * (0.25 + 0.75 * fmin(1.0, log(1.0 + per_lane[l]) / log(1.0 + peak)));
+        fprintf(f, "<rect class=\"agg mf5\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\" fill-opacity=\"%.3f\">"
                    "<title>c%" PRId64 " exchanged %u frames with the servers in this column</title></rect>",
                 g->left + bin * RSVG_BIN_PX, client_y(g, l) - 4, RSVG_BIN_PX - 0.5, op, g->cl->ids[l], per_lane[l]);
         per_lane[l] = 0;
