@@ -494,6 +494,23 @@ static void on_replica(struct narr *n, const struct trd_rec *r)
     }
 }
 
+/* Client sessions: only their state changes are told, never each request. */
+static void on_client_session(struct narr *n, const struct trd_rec *r)
+{
+    const char *sess = r->session[0] ? r->session : "?";
+    const char *pre = strncmp(sess, "0x", 2) ? "0x" : "";
+    if (!strcmp(r->text, "connected"))
+        say(n, r->t_ns, "client c%d is connected to s%d (session %s%s)", r->client, r->peer, pre, sess);
+    else if (!strcmp(r->text, "disconnected"))
+        say(n, r->t_ns, "client c%d loses its connection to s%d; session %s%s lives on until it expires, so it "
+                        "looks for another server", r->client, r->peer, pre, sess);
+    else if (!strcmp(r->text, "expired"))
+        say(n, r->t_ns, "client c%d's session %s%s has expired: its ephemeral nodes are gone and it needs a new "
+                        "session", r->client, pre, sess);
+    else if (!strcmp(r->text, "closed"))
+        say(n, r->t_ns, "client c%d closes its session %s%s", r->client, pre, sess);
+}
+
 static void mark_violation(struct narr *n, int64_t t)
 {
     const struct rep_violation *v = n->o ? n->o->violation : NULL;
@@ -517,6 +534,8 @@ static void on_record(struct narr *n, const struct trd_rec *r)
     }
     if (r->node > 0 && r->kind >= TRD_STARTED)
         on_replica(n, r);
+    else if (r->kind == TRD_C_SESSION)
+        on_client_session(n, r);
     else if (r->kind != TRD_SEND && r->kind != TRD_RECV && r->kind != TRD_CONN_BROKEN &&
              r->kind != TRD_FAULT && r->kind != TRD_PROPOSE && r->kind != TRD_OTHER &&
              r->kind != TRD_C_SEND && r->kind != TRD_C_RECV && r->kind != TRD_C_SESSION)

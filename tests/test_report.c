@@ -483,6 +483,14 @@ static void client_records_pair_into_exchanges(void **st)
     }
     assert_int_equal(c1, 3);
     rmod_free(&m);
+    /* the narration tells the session changes, not each request */
+    char *t = narrate_file(DATA "clients.jsonl", NULL);
+    assert_non_null(strstr(t, "t=1.302s client c1 is connected to s1 (session 0x100)"));
+    assert_non_null(strstr(t, "t=2.000s client c1 loses its connection to s1; session 0x100 lives on"));
+    assert_non_null(strstr(t, "t=2.202s client c1 is connected to s2 (session 0x100)"));
+    assert_non_null(strstr(t, "t=2.510s client c2 closes its session 0x200"));
+    assert_null(strstr(t, "getData"));
+    free(t);
 }
 
 static void client_lanes_and_arrows_drawn(void **st)
