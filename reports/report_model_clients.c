@@ -99,15 +99,20 @@ static int on_c_send(struct rmod *m, const struct trd_rec *r)
     return 0;
 }
 
-/* The pending request a server frame answers, or -1. */
+/* The pending request a server frame answers, or -1: "connected" answers
+ * the connect and "close" the closeSession (both carry no xid of the
+ * request); a reply carries its request's xid. */
 static int match_pending(const struct rmod *m, const struct rmod_clane *l, const struct trd_rec *r,
                          enum rmod_cwhat w)
 {
     for (uint32_t k = 0; k < l->n_pending; k++) {
         const struct rmod_cmsg *c = &m->cmsgs[l->pending[k]];
+        const char *op = m->cop_names[c->op];
         if (c->server != r->peer)
             continue;
-        if (w == RMOD_CW_CONNECTED ? !strcmp(m->cop_names[c->op], "connect") : c->xid == r->a)
+        if (w == RMOD_CW_CONNECTED ? !strcmp(op, "connect")
+            : w == RMOD_CW_CLOSE   ? !strcmp(op, "closeSession")
+                                   : c->xid == r->a)
             return (int)k;
     }
     return -1;

@@ -277,25 +277,26 @@ static void draw_cmsg(FILE *f, const struct geo *g, const struct rmod *m, const 
     if (c->t_recv_ns >= 0)
         rep_fmt_time(b, sizeof b, c->t_recv_ns);
     const char *op = m->cop_names[c->op];
+    int cls = strcmp(op, "ping") ? TRD_MC_CLIENT : TRD_MC_PING; /* keep-alives are grey, as between servers */
     if (c->t_send_ns < 0) { /* a frame the server sent on its own: drawn at its arrival */
         double x = gx(g, c->t_recv_ns);
-        fprintf(f, "<line class=\"arrow mc5 cwatch\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"><title>%s "
-                   "s%d&#8594;c%d (%s), received %s</title></line>", x, ys, x, yc, op, c->server, c->client,
+        fprintf(f, "<line class=\"arrow mc%d cwatch\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"><title>%s "
+                   "s%d&#8594;c%d (%s), received %s</title></line>", cls, x, ys, x, yc, op, c->server, c->client,
                 rmod_cwhat_name(c->what), b);
         return;
     }
     double x0 = gx(g, c->t_send_ns);
     if (c->t_recv_ns < 0) {
-        fprintf(f, "<path class=\"arrow lost mc5 creq\" d=\"M%.2f %.1f L%.2f %.1f m-3 -3 l6 6 m0 -6 l-6 6\"><title>%s "
-                   "c%d&#8594;s%d xid %" PRId64 ", sent %s; no answer reached the client</title></path>", x0, yc,
+        fprintf(f, "<path class=\"arrow lost mc%d creq\" d=\"M%.2f %.1f L%.2f %.1f m-3 -3 l6 6 m0 -6 l-6 6\"><title>%s "
+                   "c%d&#8594;s%d xid %" PRId64 ", sent %s; no answer reached the client</title></path>", cls, x0, yc,
                 x0 + 10, yc + (ys - yc) * 0.4, op, c->client, c->server, c->xid, a);
         return;
     }
     double x1 = gx(g, c->t_recv_ns), xm = (x0 + x1) / 2;
     fprintf(f, "<g class=\"cexch\"><title>%s c%d&#8596;s%d xid %" PRId64 ": sent %s, %s %s (err %d)</title><line "
-               "class=\"arrow mc5 creq\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/><line class=\"arrow mc5 "
+               "class=\"arrow mc%d creq\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/><line class=\"arrow mc%d "
                "crep\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/></g>", op, c->client, c->server, c->xid, a,
-            rmod_cwhat_name(c->what), b, c->err, x0, yc, xm, ys, xm, ys, x1, yc);
+            rmod_cwhat_name(c->what), b, c->err, cls, x0, yc, xm, ys, cls, xm, ys, x1, yc);
 }
 
 /* One dense column of client traffic: a strip on each busy client lane. */

@@ -87,7 +87,7 @@ chrome --screenshot="$OUT/screenshot.png" --window-size=1400,900 "$PAGE" >/dev/n
 size=$(wc -c <"$OUT/screenshot.png" 2>/dev/null || echo 0)
 [ "$size" -gt 20000 ] && ok "screenshot $OUT/screenshot.png ($size bytes)" || bad "no screenshot"
 
-# Client lanes (tests/data/report/clients.jsonl: 2 simulated clients, 10
+# Client lanes (tests/data/report/clients.jsonl: 2 simulated clients, 11
 # exchanges, 5 session bands), seen in the window 1.25s-2.7s.
 if "$BIN" write-clients "$OUT/clients" >/dev/null; then
     CPAGE="file://$(cd "$OUT/clients" && pwd)/index.html"

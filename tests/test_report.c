@@ -427,7 +427,7 @@ static void client_records_pair_into_exchanges(void **st)
     fclose(f);
     assert_int_equal(m.n_servers, 3);
     assert_int_equal(m.n_clients, 2);
-    assert_int_equal(m.n_cmsgs, 10);
+    assert_int_equal(m.n_cmsgs, 11);
     int answered = 0, unanswered = 0, watches = 0;
     for (uint32_t i = 0; i < m.n_cmsgs; i++) {
         const struct rmod_cmsg *c = &m.cmsgs[i];
@@ -459,7 +459,7 @@ static void client_records_pair_into_exchanges(void **st)
         if (!strcmp(op, "closeSession"))
             assert_int_equal(c->what, RMOD_CW_CLOSE);
     }
-    assert_int_equal(answered, 8);
+    assert_int_equal(answered, 9);
     assert_int_equal(unanswered, 1);
     assert_int_equal(watches, 1);
     assert_int_equal(m.c_unanswered, 1);
@@ -509,9 +509,11 @@ static void client_lanes_and_arrows_drawn(void **st)
     assert_non_null(strstr(svg, "<g class=\"lane client-lane\" data-client=\"2\">"));
     assert_null(strstr(svg, "data-client=\"3\""));
     assert_int_equal(count(svg, "class=\"lane-line client-line\""), 2);
-    /* 8 answered exchanges (there and back), 1 unanswered, 1 watch event */
+    /* 8 answered exchanges (there and back) and a grey ping, 1 unanswered,
+     * 1 watch event */
     assert_int_equal(count(svg, "<line class=\"arrow mc5 creq\""), 8);
     assert_int_equal(count(svg, "<line class=\"arrow mc5 crep\""), 8);
+    assert_int_equal(count(svg, "<line class=\"arrow mc4 creq\""), 1);
     assert_int_equal(count(svg, "class=\"arrow lost mc5 creq\""), 1);
     assert_int_equal(count(svg, "class=\"arrow mc5 cwatch\""), 1);
     assert_non_null(strstr(svg, "create c1&#8596;s1 xid 1"));
