@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "reports/results_db.h"
@@ -304,6 +305,54 @@ static void unwritable_directory_is_an_error(void **st)
     rdb_close(db);
 }
 
+/* Runs a shell command; its exit status, its stdout in out. */
+static int run_cmd(char *out, size_t cap, const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* End to end: explore a planted bug into a database, write the page with
+ * `zablab runs --report`, and run the replay command the page gives: it
+ * fails the same way. */
+static void cli_report_commands_replay(void **st)
+{
+    (void)st;
+    const char *env = getenv("ZABLAB_BIN");
+    char *bin = realpath(env ? env : "bin/zablab", NULL);
+    if (!bin)
+        skip(); /* no zablab binary built */
+    static char cmd[2048], out[65536];
+    snprintf(cmd, sizeof cmd, "%s explore scenarios/bug-skip-trunc.scn --bug SKIP_TRUNC --seeds 1..3 --db %s/cli.db "
+             ">/dev/null 2>&1", bin, tmpdir);
+    assert_int_equal(run_cmd(out, sizeof out, cmd), 1);
+    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report %s/clirep", bin, tmpdir, tmpdir);
+    assert_int_equal(run_cmd(out, sizeof out, cmd), 0);
+    assert_non_null(strstr(out, "clirep/index.html"));
+    snprintf(cmd, sizeof cmd, "%s/clirep/index.html", tmpdir);
+    char *html = slurp(cmd, NULL);
+    assert_non_null(html);
+    assert_self_contained(html);
+    const char *want = "zablab replay scenarios/bug-skip-trunc.scn --seed 1 --bug SKIP_TRUNC";
+    assert_non_null(strstr(html, want));
+    assert_non_null(strstr(html, "--seed 1 --bug SKIP_TRUNC --report out/bug-skip-trunc-seed1</code>"));
+    free(html);
+    /* the page's command, run: the same violation again */
+    snprintf(cmd, sizeof cmd, "%s%s 2>&1", bin, want + strlen("zablab"));
+    assert_int_equal(run_cmd(out, sizeof out, cmd), 1);
+    assert_non_null(strstr(out, "STATE_DIGEST"));
+    /* --report covers the whole database: no filters, no comparison */
+    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report %s/x --failed 2>/dev/null", bin, tmpdir, tmpdir);
+    assert_int_equal(run_cmd(out, sizeof out, cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report /nonexistent/dir/x 2>/dev/null", bin, tmpdir);
+    assert_int_equal(run_cmd(out, sizeof out, cmd), 2);
+    free(bin);
+}
+
 /* `test_runs_report write DIR`: the known database's page, for
  * tests/report_browser.sh to open in a browser. */
 static int write_sample(const char *dir)
@@ -332,6 +381,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(ten_thousand_runs_stay_bounded),
         cmocka_unit_test(queries_group_metrics),
         cmocka_unit_test(unwritable_directory_is_an_error),
+        cmocka_unit_test(cli_report_commands_replay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
