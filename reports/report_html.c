@@ -215,6 +215,58 @@ static void write_history(FILE *f, const struct page *p)
     fprintf(f, "</table></section>\n");
 }
 
+#define CLIENT_ROWS_MAX 64
+
+struct client_row { uint32_t requests, answered, errors, unanswered, watches, sessions; int last_state; };
+
+/* The simulated clients of the trace, one row each: what they sent, what
+ * came back, how their sessions went. */
+static void write_clients(FILE *f, const struct page *p)
+{
+    const struct rmod *m = &p->m;
+    if (!m->n_clients)
+        return;
+    int n = m->n_clients < CLIENT_ROWS_MAX ? m->n_clients : CLIENT_ROWS_MAX;
+    struct client_row rows[CLIENT_ROWS_MAX + 1];
+    memset(rows, 0, sizeof rows);
+    for (int c = 0; c <= n; c++)
+        rows[c].last_state = -1;
+    for (uint32_t i = 0; i < m->n_cmsgs; i++) {
+        const struct rmod_cmsg *c = &m->cmsgs[i];
+        if (c->client > n)
+            continue;
+        struct client_row *r = &rows[c->client];
+        r->watches += c->t_send_ns < 0 && c->what == RMOD_CW_WATCH;
+        if (c->t_send_ns < 0)
+            continue;
+        r->requests++;
+        r->answered += c->t_recv_ns >= 0;
+        r->unanswered += c->t_recv_ns < 0;
+        r->errors += c->t_recv_ns >= 0 && c->err != 0;
+    }
+    for (uint32_t i = 0; i < m->n_csegs; i++)
+        if (m->csegs[i].client <= n) {
+            rows[m->csegs[i].client].sessions += m->csegs[i].state == RMOD_CS_CONNECTED;
+            rows[m->csegs[i].client].last_state = m->csegs[i].state;
+        }
+    fprintf(f, "<section id=\"clients\"><h2>Simulated clients</h2><p class=\"note\">From the trace: requests each "
+               "client sent, answers that reached it (and how many carried an error code), requests left without "
+               "an answer (connection lost, session ended, run ended), watch events, connections made, and the "
+               "state its session was in at the end.</p>\n<table><tr><th>client</th><th>requests</th><th>answered"
+               "</th><th>errors</th><th>no answer</th><th>watch events</th><th>connections</th><th>at the end</th>"
+               "</tr>\n");
+    for (int c = 1; c <= n; c++) {
+        const struct client_row *r = &rows[c];
+        if (!m->clanes[c].seen)
+            continue;
+        fprintf(f, "<tr class=\"client-row\" data-client=\"%d\"><td>c%d</td><td>%u</td><td>%u</td><td>%u</td><td>%u"
+                   "</td><td>%u</td><td>%u</td><td>%s</td></tr>\n", c, c, r->requests, r->answered, r->errors,
+                r->unanswered, r->watches, r->sessions,
+                r->last_state >= 0 ? rmod_cstate_name((enum rmod_cstate)r->last_state) : "-");
+    }
+    fprintf(f, "</table>%s</section>\n", m->n_clients > n ? "<p class=\"more\">(first 64 clients)</p>" : "");
+}
+
 static void write_narration(FILE *f, const struct page *p)
 {
     FILE *t = fopen(p->in->trace_path, "r");
@@ -249,6 +301,7 @@ static int write_page(FILE *f, const struct page *p)
     write_diagram(f, p);
     write_verdicts(f, p->in);
     write_history(f, p);
+    write_clients(f, p);
     rep_metrics_write(f, &p->m, p->has_hist ? &p->h : NULL);
     write_narration(f, p);
     fprintf(f, "</main>\n<div id=\"tip\"></div>\n<footer class=\"note\" style=\"padding:0 24px 24px\">zablab report "

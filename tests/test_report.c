@@ -529,6 +529,13 @@ static void client_lanes_and_arrows_drawn(void **st)
     assert_self_contained(html);
     assert_non_null(strstr(html, "\"clanes\":[1,2]"));
     assert_non_null(strstr(html, "\"csess\":[\"0x100\""));
+    /* the clients table: c1 sent 6 requests (2 connects, create, 2 reads,
+     * exists), 5 answered, 1 with an error, 1 unanswered, 1 watch event,
+     * 2 connections, connected at the end; c2 closed */
+    assert_non_null(strstr(html, "<tr class=\"client-row\" data-client=\"1\"><td>c1</td><td>6</td><td>5</td><td>1</td>"
+                                 "<td>1</td><td>1</td><td>2</td><td>connected</td></tr>"));
+    assert_non_null(strstr(html, "data-client=\"2\"><td>c2</td><td>4</td><td>4</td><td>0</td><td>0</td><td>0</td>"
+                                 "<td>1</td><td>closed</td></tr>"));
     free(html);
 }
 
