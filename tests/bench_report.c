@@ -1,7 +1,9 @@
 /* Benchmark: HTML report generation (and narration) for a run of at least
  * 100,000 trace records: 5 servers, a steady write load, the leader
- * crashed and restarted every 1.5 s. Prints the median of 3 runs; the lead
- * records it in docs/benchmarks.md.
+ * crashed and restarted every 1.5 s. Then the same for 100,000 records of
+ * simulated-client traffic (32 clients, 50,000 request/answer pairs), and
+ * the PNG export of both diagrams when built with librsvg. Prints medians
+ * of 3 runs; the lead records them in docs/benchmarks.md.
  *
  * usage: build/tests/bench_report [OUT_DIR]   (default /tmp/zablab-bench-report) */
 #include <inttypes.h>
@@ -13,6 +15,7 @@
 
 #include "reports/narrate.h"
 #include "reports/report_html.h"
+#include "reports/report_png.h"
 #include "sim/cluster.h"
 
 #define RUNS 3
@@ -69,6 +72,78 @@ static uint64_t simulate(const char *path)
     return records;
 }
 
+/* 50,000 exchanges of 32 clients with 3 servers over 10 s: 100,001 records. */
+static uint64_t client_trace(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 0;
+    fprintf(f, "{\"t_ns\":0,\"node\":-1,\"kind\":\"start\",\"seed\":1,\"voters\":3,\"observers\":0,\"tick_ms\":50}\n");
+    for (int i = 0; i < 50000; i++) {
+        long long t = (long long)i * 200000;
+        int c = 1 + i % 32, s = 1 + i % 3;
+        fprintf(f, "{\"t_ns\":%lld,\"node\":-1,\"kind\":\"c-send\",\"client\":%d,\"server\":%d,\"op\":\"getData\","
+                   "\"xid\":%d,\"len\":30}\n", t, c, s, i);
+        fprintf(f, "{\"t_ns\":%lld,\"node\":-1,\"kind\":\"c-recv\",\"client\":%d,\"server\":%d,\"what\":\"reply\","
+                   "\"op\":\"getData\",\"xid\":%d,\"err\":0}\n", t + 150000, c, s, i);
+    }
+    fclose(f);
+    return 100001;
+}
+
+/* Median of 3: the report (with diagram.svg) of trace, and of the PNG of
+ * the SVG it wrote (negative when built without librsvg). */
+static int bench_one(const char *trace, const char *dir, double *t_html, double *t_png)
+{
+    double th[RUNS], tp[RUNS];
+    char err[256], svg[600], png[600];
+    snprintf(svg, sizeof svg, "%s/diagram.svg", dir);
+    snprintf(png, sizeof png, "%s/diagram.png", dir);
+    for (int i = 0; i < RUNS; i++) {
+        struct rep_html_input in = {.trace_path = trace, .scenario = "bench", .seed = 42, .svg = true};
+        double t0 = now_s();
+        if (rep_html_write(&in, dir, err, sizeof err) < 0) {
+            fprintf(stderr, "bench_report: %s\n", err);
+            return -1;
+        }
+        th[i] = now_s() - t0;
+        tp[i] = -1;
+        FILE *f = fopen(svg, "rb");
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        for (int ch; f && mem && (ch = fgetc(f)) != EOF;)
+            fputc(ch, mem);
+        if (f)
+            fclose(f);
+        if (mem)
+            fclose(mem);
+        t0 = now_s();
+        if (rep_png_available() && rep_png_write(buf, len, REP_PNG_SCALE, png, err, sizeof err) == 0)
+            tp[i] = now_s() - t0;
+        free(buf);
+    }
+    qsort(th, RUNS, sizeof th[0], cmp);
+    qsort(tp, RUNS, sizeof tp[0], cmp);
+    *t_html = th[RUNS / 2], *t_png = tp[RUNS / 2];
+    return 0;
+}
+
+static int bench_clients(const char *dir)
+{
+    char sub[560], trace[600];
+    snprintf(sub, sizeof sub, "%s/clients", dir);
+    mkdir(sub, 0777);
+    snprintf(trace, sizeof trace, "%s/trace.jsonl", sub);
+    uint64_t records = client_trace(trace);
+    double t_html, t_png;
+    if (!records || bench_one(trace, sub, &t_html, &t_png) < 0)
+        return 1;
+    printf("bench_report: %" PRIu64 " client trace records (32 clients); html report median of %d: %.3f s; "
+           "diagram.png %s%.3f s\n", records, RUNS, t_html, t_png < 0 ? "(no librsvg) " : "", t_png);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp/zablab-bench-report";
@@ -109,5 +184,10 @@ int main(int argc, char **argv)
     printf("bench_report: %" PRIu64 " trace records; html report (index.html + diagram.svg) median of %d: "
            "%.3f s (%.0f records/s); index.html %lld bytes; narration median %.3f s\n",
            records, RUNS, t_html[RUNS / 2], (double)records / t_html[RUNS / 2], size, t_narr[RUNS / 2]);
-    return 0;
+    double t_unused, t_png;
+    if (bench_one(trace, dir, &t_unused, &t_png) < 0)
+        return 1;
+    printf("bench_report: diagram.png of that run median of %d: %s%.3f s\n", RUNS, t_png < 0 ? "(no librsvg) " : "",
+           t_png);
+    return bench_clients(dir);
 }
