@@ -44,9 +44,18 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Folded order: by client ((id-1) % TRD_CLIENTS_MAX), then id. */
+static int64_t fold_key(int64_t id) { return id >= 1 ? (id - 1) % TRD_CLIENTS_MAX : id - TRD_CLIENTS_MAX; }
+
+static int cmp_folded(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b, kx = fold_key(x), ky = fold_key(y);
+    return kx != ky ? (kx < ky ? -1 : 1) : (x < y ? -1 : x > y);
+}
+
 static int lane_of(const struct rep_clanes *c, int64_t id)
 {
-    const int64_t *p = bsearch(&id, c->ids, (size_t)c->n, sizeof id, cmp_i64);
+    const int64_t *p = bsearch(&id, c->ids, (size_t)c->n, sizeof id, c->fold ? cmp_folded : cmp_i64);
     return p ? (int)(p - c->ids) : -1;
 }
 
@@ -62,7 +71,16 @@ void rep_clanes_build(struct rep_clanes *c, const struct rmod *m, const struct r
         if (m->clanes[k].seen && !dup)
             c->ids[c->n++] = k;
     }
-    qsort(c->ids, (size_t)c->n, sizeof c->ids[0], cmp_i64);
+    c->fold = m->n_clients > 0;
+    qsort(c->ids, (size_t)c->n, sizeof c->ids[0], c->fold ? cmp_folded : cmp_i64);
+    for (int i = 0; i < c->n; i++) {
+        int64_t id = c->ids[i];
+        if (c->fold && id > TRD_CLIENTS_MAX)
+            snprintf(c->labels[i], sizeof c->labels[i], "c%" PRId64 ".%" PRId64, (id - 1) % TRD_CLIENTS_MAX + 1,
+                     (id - 1) / TRD_CLIENTS_MAX + 1);
+        else
+            snprintf(c->labels[i], sizeof c->labels[i], "c%" PRId64, id);
+    }
     for (int i = 0; h && i < h->n_procs && i < REP_CLIENT_LANES_MAX; i++)
         c->of_proc[i] = lane_of(c, h->procs[i]);
     for (int k = 0; k <= TRD_CLIENTS_MAX; k++)
@@ -157,6 +175,9 @@ static void write_clients(FILE *f, const struct rmod *m, const struct rep_clanes
     fprintf(f, ",\"clanes\":[");
     for (int i = 0; i < cl->n; i++)
         fprintf(f, "%s%" PRId64, i ? "," : "", cl->ids[i]);
+    fprintf(f, "],\"clabels\":[");
+    for (int i = 0; i < cl->n; i++)
+        fprintf(f, "%s\"%s\"", i ? "," : "", cl->labels[i]);
     fprintf(f, "],\"cops\":[");
     for (int i = 0; i < m->n_cop_names; i++) {
         fputs(i ? "," : "", f);

@@ -25,11 +25,17 @@ struct rsvg_opts {
 };
 
 /* Client lanes below the server lanes: the union of the history's
- * processes and the trace's simulated clients, ascending ids. */
+ * processes and the trace's simulated clients, ascending ids. When the
+ * trace has simulated clients, history process p > TRD_CLIENTS_MAX is the
+ * client's pipelined op lane ((p-1) / TRD_CLIENTS_MAX) of client
+ * (p-1) % TRD_CLIENTS_MAX + 1 (sim/client.c numbers them so): its lane sits
+ * under the client's and is labelled "c1.2". */
 #define REP_CLIENT_LANES_MAX 1024
 struct rep_clanes {
     int64_t ids[REP_CLIENT_LANES_MAX];
+    char labels[REP_CLIENT_LANES_MAX][24];
     int n;
+    bool fold;
     int of_proc[REP_CLIENT_LANES_MAX];     /* history lane -> client lane */
     int of_client[TRD_CLIENTS_MAX + 1];    /* trace client -> client lane, -1 none */
 };

@@ -237,7 +237,7 @@ static void draw_client_lanes(FILE *f, const struct geo *g, const struct rmod *m
         double y = client_y(g, l);
         bool traced = id >= 1 && id <= TRD_CLIENTS_MAX && g->cl->of_client[id] == l && m->clanes[id].seen;
         fprintf(f, "<g class=\"lane client-lane\" data-client=\"%" PRId64 "\"><text class=\"lane-label\" "
-                   "x=\"%.1f\" y=\"%.1f\">c%" PRId64 "</text>", id, g->left - 10, y + 4, id);
+                   "x=\"%.1f\" y=\"%.1f\">%s</text>", id, g->left - 10, y + 4, g->cl->labels[l]);
         if (traced)
             fprintf(f, "<line class=\"lane-line client-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                     g->left, y, g->left + g->plot_w, y);
@@ -307,8 +307,8 @@ static void flush_cbin(FILE *f, const struct geo *g, int bin, uint32_t *per_lane
             continue;
         double op = 0.45 * (0.25 + 0.75 * fmin(1.0, log(1.0 + per_lane[l]) / log(1.0 + peak)));
         fprintf(f, "<rect class=\"agg mf5\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"8\" fill-opacity=\"%.3f\">"
-                   "<title>c%" PRId64 " exchanged %u frames with the servers in this column</title></rect>",
-                g->left + bin * RSVG_BIN_PX, client_y(g, l) - 4, RSVG_BIN_PX - 0.5, op, g->cl->ids[l], per_lane[l]);
+                   "<title>%s exchanged %u frames with the servers in this column</title></rect>",
+                g->left + bin * RSVG_BIN_PX, client_y(g, l) - 4, RSVG_BIN_PX - 0.5, op, g->cl->labels[l], per_lane[l]);
         per_lane[l] = 0;
     }
 }

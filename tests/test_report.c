@@ -539,6 +539,40 @@ static void client_lanes_and_arrows_drawn(void **st)
     free(html);
 }
 
+/* With simulated clients in the trace, history process 513 is client 1's
+ * second op lane (sim/client.c): drawn right under c1, labelled c1.2. */
+static void pipelined_history_lanes_fold_under_their_client(void **st)
+{
+    (void)st;
+    char hist[128], dir[128], path[160];
+    snprintf(hist, sizeof hist, "%s/fold.history", tmpdir);
+    snprintf(dir, sizeof dir, "%s/fold", tmpdir);
+    FILE *f = fopen(hist, "w");
+    assert_non_null(f);
+    fputs("{\"type\":\"invoke\",\"process\":2,\"f\":\"read\",\"path\":\"/a\",\"time\":1400000000}\n"
+          "{\"type\":\"invoke\",\"process\":513,\"f\":\"read\",\"path\":\"/a\",\"time\":1410000000}\n"
+          "{\"type\":\"invoke\",\"process\":1,\"f\":\"read\",\"path\":\"/a\",\"time\":1420000000}\n"
+          "{\"type\":\"ok\",\"process\":513,\"f\":\"read\",\"path\":\"/a\",\"time\":1430000000}\n", f);
+    fclose(f);
+    struct rep_html_input in = {.trace_path = DATA "clients.jsonl", .history_path = hist, .svg = true};
+    char err[256];
+    assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *html = slurp(path, NULL);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "\"clanes\":[1,513,2],\"clabels\":[\"c1\",\"c1.2\",\"c2\"]"));
+    /* op 1 (process 513) is on lane 1, the second client lane */
+    assert_non_null(strstr(html, "\"ops\":[2,1400000,-1,"));
+    assert_non_null(strstr(html, ",1,1410000,1430000,"));
+    free(html);
+    snprintf(path, sizeof path, "%s/diagram.svg", dir);
+    char *svg = slurp(path, NULL);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, ">c1.2</text>"));
+    assert_true(strstr(svg, "data-client=\"513\"") < strstr(svg, "data-client=\"2\""));
+    free(svg);
+}
+
 /* 4 clients, 6,000 exchanges in one second: count strips on client lanes. */
 static void dense_client_traffic_is_aggregated(void **st)
 {
@@ -800,6 +834,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(client_records_pair_into_exchanges),
         cmocka_unit_test(client_lanes_and_arrows_drawn),
         cmocka_unit_test(dense_client_traffic_is_aggregated),
+        cmocka_unit_test(pipelined_history_lanes_fold_under_their_client),
         cmocka_unit_test(png_export_renders_the_diagram),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
