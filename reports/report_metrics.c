@@ -41,9 +41,22 @@ static void bars_svg(FILE *f, const uint64_t *counts, size_t n, double w, double
             (unsigned long long)peak);
 }
 
+/* Without a history, the simulated clients' requests of the trace: from
+ * sending to an answer without error, per op (kind = op index + 1). */
+static void collect_trace_clients(const struct rmod *m, struct samples *s)
+{
+    for (uint32_t i = 0; i < m->n_cmsgs; i++) {
+        const struct rmod_cmsg *c = &m->cmsgs[i];
+        if (c->t_send_ns < 0 || c->t_recv_ns < 0 || c->err != 0 || c->op + 1 >= STATS_KINDS_MAX)
+            continue;
+        s->kinds[s->n] = c->op + 1;
+        s->values[s->n++] = (double)(c->t_recv_ns - c->t_send_ns) / 1e6;
+    }
+}
+
 static int collect(const struct rmod *m, const struct rhist *h, struct samples *s)
 {
-    size_t cap = m->n_commits + (h ? h->n_ops : 0);
+    size_t cap = m->n_commits + (h ? h->n_ops : m->n_cmsgs);
     s->kinds = malloc((cap ? cap : 1) * sizeof *s->kinds);
     s->values = malloc((cap ? cap : 1) * sizeof *s->values);
     s->n = 0;
@@ -58,6 +71,8 @@ static int collect(const struct rmod *m, const struct rhist *h, struct samples *
         s->kinds[s->n] = op->kind + 1;
         s->values[s->n++] = (double)(op->t_ret_ns - op->t_inv_ns) / 1e6;
     }
+    if (!h)
+        collect_trace_clients(m, s);
     return 0;
 }
 
@@ -87,13 +102,15 @@ static void kind_histogram(FILE *f, const struct samples *s, int kind, const str
 static void latency_section(FILE *f, const struct rmod *m, const struct rhist *h)
 {
     struct samples s;
-    int n_kinds = 1 + (h ? h->n_kinds : 0);
+    int n_kinds = 1 + (h ? h->n_kinds : m->n_cop_names);
     if (n_kinds > STATS_KINDS_MAX)
         n_kinds = STATS_KINDS_MAX;
     struct stats_summary sums[STATS_KINDS_MAX];
     char err[128];
     fprintf(f, "<h3>Latency</h3><p class=\"note\">commit: a proposal on its leader, from PROPOSED "
-               "to COMMITTED. Client kinds: invocation to ok completion.</p>\n");
+               "to COMMITTED. Client kinds: %s.</p>\n", h ? "invocation to ok completion (the history)"
+                                                         : "request sent to answer without error, as the "
+                                                           "simulated client saw it (the trace)");
     if (collect(m, h, &s) < 0 ||
         stats_summarize_by_kind(s.kinds, s.values, s.n, (size_t)n_kinds, sums, err, sizeof err) < 0) {
         fprintf(f, "<p>no latency data</p>");
@@ -104,7 +121,7 @@ static void latency_section(FILE *f, const struct rmod *m, const struct rhist *h
                "<th>p99 ms</th><th>max ms</th><th>histogram</th></tr>\n");
     for (int k = 0; k < n_kinds; k++) {
         fprintf(f, "<tr><td>");
-        rep_esc(f, k == 0 ? "commit" : h->kinds[k - 1]);
+        rep_esc(f, k == 0 ? "commit" : h ? h->kinds[k - 1] : m->cop_names[k - 1]);
         if (sums[k].n == 0) {
             fprintf(f, "</td><td>0</td><td colspan=\"5\">no completed operations</td></tr>\n");
             continue;

@@ -529,6 +529,9 @@ static void client_lanes_and_arrows_drawn(void **st)
     assert_self_contained(html);
     assert_non_null(strstr(html, "\"clanes\":[1,2]"));
     assert_non_null(strstr(html, "\"csess\":[\"0x100\""));
+    /* without a history, client latencies come from the trace: create took 20 ms */
+    assert_non_null(strstr(html, "<tr><td>create</td><td>1</td><td>20.000</td>"));
+    assert_non_null(strstr(html, "<tr><td>setData</td><td>1</td><td>30.000</td>"));
     /* the clients table: c1 sent 6 requests (2 connects, create, 2 reads,
      * exists), 5 answered, 1 with an error, 1 unanswered, 1 watch event,
      * 2 connections, connected at the end; c2 closed */
