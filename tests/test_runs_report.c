@@ -270,6 +270,24 @@ static void ten_thousand_runs_stay_bounded(void **st)
     rdb_close(db);
 }
 
+/* Names and details are the user's text: escaped, never markup. */
+static void text_is_escaped(void **st)
+{
+    (void)st;
+    struct rdb *db = open_db("esc.db");
+    struct run_spec s = {.scenario = "x<script>alert(1)</script>&\"y", .seed = 1, .verdict = RDB_VERDICT_FAIL,
+                         .property = "<b>P</b>", .replay = "zablab replay '<x>.scn' --seed 1"};
+    add_run(db, &s);
+    char *html = write_page(db, "esc", 0, NULL);
+    assert_null(strstr(html, "<script>alert"));
+    assert_null(strstr(html, "<b>P</b>"));
+    assert_non_null(strstr(html, "x&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;y"));
+    assert_non_null(strstr(html, "&lt;b&gt;P&lt;/b&gt;"));
+    assert_non_null(strstr(html, "zablab replay &#39;&lt;x&gt;.scn&#39; --seed 1"));
+    free(html);
+    rdb_close(db);
+}
+
 static int count_groups(const struct rdb_metric_group *g, void *ctx)
 {
     size_t *n = ctx;
@@ -379,6 +397,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(failures_listed_are_bounded),
         cmocka_unit_test(empty_database_gives_a_page),
         cmocka_unit_test(ten_thousand_runs_stay_bounded),
+        cmocka_unit_test(text_is_escaped),
         cmocka_unit_test(queries_group_metrics),
         cmocka_unit_test(unwritable_directory_is_an_error),
         cmocka_unit_test(cli_report_commands_replay),
