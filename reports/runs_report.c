@@ -527,8 +527,13 @@ static void write_metrics(const struct writer *w, const struct rrun_scenario *sc
     fprintf(f, "<h3>Metrics across seeds</h3><table class=\"metrics\"><tr><th>metric</th><th>runs</th><th>min</th>"
                "<th>p50</th><th>p90</th><th>p99</th><th>max</th><th>distribution (box: p25&#8211;p75, bar: median, "
                "dashed: p99)</th></tr>\n");
+    uint32_t n_const = 0;
     for (uint32_t i = 0; i < sc->n_metrics; i++) {
         const struct rrun_metric *m = &sc->metrics[i];
+        if (m->s.min == m->s.max) { /* shown together below: a row each would only repeat one number */
+            n_const++;
+            continue;
+        }
         char v[5][32];
         const double vals[5] = {m->s.min, m->s.p50, m->s.p90, m->s.p99, m->s.max};
         for (int k = 0; k < 5; k++)
@@ -541,6 +546,22 @@ static void write_metrics(const struct writer *w, const struct rrun_scenario *sc
                    "class=\"num\">%s</td><td class=\"num m-p99\">%s</td><td class=\"num m-max\">%s</td><td>",
                 m->n_total, m->n_total > m->s.n ? "*" : "", v[0], v[1], v[2], v[3], v[4]);
         write_dist(f, m);
+        fprintf(f, "</td></tr>\n");
+    }
+    if (n_const) {
+        fprintf(f, "<tr class=\"metric-const\"><td colspan=\"8\">the same in every run:");
+        for (uint32_t i = 0; i < sc->n_metrics; i++) {
+            const struct rrun_metric *m = &sc->metrics[i];
+            char v[32];
+            if (m->s.min != m->s.max)
+                continue;
+            fmt_num(v, sizeof v, m->s.min);
+            fprintf(f, " <span data-metric=\"");
+            rep_esc(f, m->name);
+            fprintf(f, "\">");
+            rep_esc(f, m->name);
+            fprintf(f, " <b>%s</b></span>", v);
+        }
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table>\n");

@@ -201,6 +201,13 @@ static void counts_kinds_and_commands(void **st)
     m = between(alpha, "data-metric=\"latency_us.commit.p99\"", "</tr>");
     assert_non_null(strstr(m, "m-p50\">550<"));
     free(m);
+    /* metrics that never changed share one row */
+    m = between(alpha, "<tr class=\"metric-const\">", "</tr>");
+    assert_non_null(strstr(m, "<span data-metric=\"events\">events <b>1000</b></span>"));
+    assert_non_null(strstr(m, "leaderless_ms <b>250</b>"));
+    assert_null(strstr(m, "commits"));
+    free(m);
+    assert_int_equal(count(alpha, "<tr class=\"metric\""), 3); /* commits, elections, latency */
     free(alpha);
     /* beta is not a path: no command can be built for it */
     char *beta = between(html, "data-scenario=\"beta\"><h2>", "</section>");
