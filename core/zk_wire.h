@@ -91,7 +91,7 @@ struct zkw_request {
     uint8_t kind;            /* enum zkw_req_kind */
     struct zk_request req;
     struct zks_set_watches sw;
-    char why[96];            /* what was wrong, when not ZOK (for logs) */
+    const char *why;         /* static text: what was wrong ("" on ZOK), for logs */
     void *mem;               /* private: owned storage */
 };
 
@@ -108,6 +108,11 @@ void zkw_request_free(struct zkw_request *r);
  * 0, or -1 (out of memory, an op without a reply layout, over
  * ZKW_FRAME_MAX); on -1 b->len is unchanged. */
 int zkw_encode_out(const struct zks_out *o, bool long_form, struct zkw_buf *b);
+
+/* A header-only reply frame ReplyHeader{xid, zxid, err}: how a driver
+ * answers a request zkw_decode_request refused with a code other than
+ * ZMARSHALLINGERROR (zxid: zks_last_applied). 0 or -1. */
+int zkw_encode_error(int32_t xid, int64_t zxid, int32_t err, struct zkw_buf *b);
 
 /* ---- client side ------------------------------------------------------------ */
 
