@@ -1133,6 +1133,8 @@ struct drv {
     uint64_t dq[4096];
     uint32_t n_dq;
     struct zkw_buf wire;
+    uint64_t conn;
+    bool long_form;             /* the connection's handshake form */
     bool closed;
     int32_t close_err;
 };
@@ -1148,7 +1150,7 @@ static void drv_process(struct drv *d)
         }
     }
     for (uint32_t k = 0; k < o->n_client; k++) {
-        assert_int_equal(zkw_encode_out(&o->client[k], true, &d->wire), 0);
+        assert_int_equal(zkw_encode_out(&o->client[k], d->long_form, &d->wire), 0);
         if (o->client[k].kind == ZKS_OUT_CLOSE) {
             d->closed = true;
             d->close_err = o->client[k].err;
@@ -1206,7 +1208,7 @@ static void drv_send(struct drv *d, const struct zk_request *r, struct xid_map *
     struct zkw_request in;
     assert_int_equal(zkw_decode_request(p, n, NULL, &in), ZOK);
     zkw_buf_free(&b);
-    assert_int_equal(zks_client_request(&d->s, d->now_ms, 1, &in.req), ZOK);
+    assert_int_equal(zks_client_request(&d->s, d->now_ms, d->conn, &in.req), ZOK);
     zkw_request_free(&in);
     drv_process(d);
     drv_settle(d);
@@ -1221,6 +1223,107 @@ static void drv_reply(struct drv *d, struct xid_map *m, struct zkw_reply *r)
     size_t n;
     assert_true(drv_next(d, buf, sizeof buf, &n));
     assert_int_equal(zkw_decode_reply(buf, n, op_of, m, r), ZOK);
+}
+
+/* Handshake through frames on connection conn; returns the decoded
+ * ConnectResponse in r. */
+static void drv_connect(struct drv *d, uint64_t conn, const struct zkw_connect *c, struct zkw_reply *r)
+{
+    struct zkw_buf b = { 0 };
+    assert_int_equal(zkw_encode_connect(c, &b), 0);
+    size_t n;
+    const uint8_t *p = one_frame(&b, &n);
+    struct zkw_connect sc;
+    assert_int_equal(zkw_decode_connect(p, n, &sc), ZOK);
+    zkw_buf_free(&b);
+    d->conn = conn;
+    d->long_form = sc.long_form;
+    assert_int_equal(zks_client_connect(&d->s, d->now_ms, conn, &sc.req), ZOK);
+    drv_process(d);
+    drv_settle(d);
+    uint8_t buf[256];
+    assert_true(drv_next(d, buf, sizeof buf, &n));
+    assert_int_equal(zkw_decode_connect_resp(buf, n, r), ZOK);
+    assert_int_equal(r->long_form, c->long_form);
+}
+
+/* Ping, multi and getChildren2 on an open session, then a reconnect that
+ * re-registers a watch with SetWatches: the change it missed fires. */
+static void drv_more_ops(struct drv *d, struct xid_map *m, int64_t old_zxid, const uint8_t *pw,
+                         int64_t sid)
+{
+    struct zkw_reply r;
+    struct zk_request q = rq(ZOO_PING_OP, -2, NULL);
+    drv_send(d, &q, m);
+    drv_reply(d, m, &r);
+    assert_int_equal(r.xid, -2);
+    assert_int_equal(r.op, ZOO_PING_OP);
+    zkw_reply_free(&r);
+
+    struct zk_request ops[2] = { rq(ZOO_CREATE_OP, 10, "/w/a"), rq(ZOO_SETDATA_OP, 10, "/w") };
+    ops[0].acl = acl2;
+    ops[0].acl_count = 1;
+    ops[1].data = (const uint8_t *)"v3";
+    ops[1].data_len = 2;
+    q = rq(ZOO_MULTI_OP, 10, NULL);
+    q.ops = ops;
+    q.op_count = 2;
+    drv_send(d, &q, m);
+    drv_reply(d, m, &r);
+    assert_int_equal(r.err, ZOK);
+    assert_int_equal(r.body.multi.count, 2);
+    assert_int_equal(r.body.multi.items[0].op, ZOO_CREATE_OP);
+    assert_true(jeq(r.body.multi.items[0].path, "/w/a"));
+    assert_int_equal(r.body.multi.items[1].op, ZOO_SETDATA_OP);
+    assert_int_equal(r.body.multi.items[1].stat.version, 2);
+    int64_t last = r.zxid;
+    zkw_reply_free(&r);
+
+    q = rq(ZOO_GETCHILDREN2_OP, 11, "/w");
+    drv_send(d, &q, m);
+    drv_reply(d, m, &r);
+    assert_int_equal(r.body.children.count, 1);
+    assert_true(jeq(r.body.children.items[0], "a"));
+    assert_int_equal(r.body.stat.num_children, 1);
+    zkw_reply_free(&r);
+
+    zks_client_disconnect(&d->s, d->now_ms, d->conn);
+    drv_process(d);
+    struct zkw_connect c;
+    memset(&c, 0, sizeof c);
+    c.req.session_id = sid;
+    memcpy(c.req.passwd, pw, SESSION_PASSWD_LEN);
+    c.req.last_zxid_seen = last;
+    c.req.timeout_ms = 1000;
+    drv_connect(d, 2, &c, &r);
+    assert_int_equal(r.connect.session_id, sid);
+    zkw_reply_free(&r);
+
+    const char *paths[] = { "/w" };
+    struct zks_set_watches sw;
+    memset(&sw, 0, sizeof sw);
+    sw.relative_zxid = old_zxid;
+    sw.data = (struct watch_list){ paths, 1 };
+    struct zkw_buf b = { 0 };
+    assert_int_equal(zkw_encode_set_watches(-8, &sw, &b), 0);
+    size_t n;
+    const uint8_t *p = one_frame(&b, &n);
+    struct zkw_request in;
+    assert_int_equal(zkw_decode_request(p, n, NULL, &in), ZOK);
+    assert_int_equal(in.kind, ZKW_REQ_SET_WATCHES);
+    assert_int_equal(zks_client_set_watches(&d->s, d->now_ms, d->conn, &in.sw), ZOK);
+    zkw_request_free(&in);
+    zkw_buf_free(&b);
+    drv_process(d);
+    drv_settle(d);
+    drv_reply(d, m, &r);
+    assert_int_equal(r.kind, ZKW_REPLY_WATCH);
+    assert_int_equal(r.event.type, ZOO_EVENT_DATA_CHANGED);
+    zkw_reply_free(&r);
+    drv_reply(d, m, &r);
+    assert_int_equal(r.xid, -8);
+    assert_int_equal(r.err, ZOK);
+    zkw_reply_free(&r);
 }
 
 static void test_real_server(void **state)
@@ -1253,21 +1356,8 @@ static void test_real_server(void **state)
     memset(&c, 0, sizeof c);
     c.req.timeout_ms = 1000;
     c.long_form = true;
-    struct zkw_buf b = { 0 };
-    assert_int_equal(zkw_encode_connect(&c, &b), 0);
-    size_t n;
-    const uint8_t *p = one_frame(&b, &n);
-    struct zkw_connect sc;
-    assert_int_equal(zkw_decode_connect(p, n, &sc), ZOK);
-    zkw_buf_free(&b);
-    assert_int_equal(zks_client_connect(&d->s, d->now_ms, 1, &sc.req), ZOK);
-    drv_process(d);
-    drv_settle(d);
-    uint8_t buf[4096];
-    assert_true(drv_next(d, buf, sizeof buf, &n));
     struct zkw_reply r;
-    assert_int_equal(zkw_decode_connect_resp(buf, n, &r), ZOK);
-    assert_true(r.long_form);
+    drv_connect(d, 1, &c, &r);
     assert_int_not_equal(r.connect.session_id, 0);
     assert_int_equal(r.connect.timeout_ms, 1000);
     uint8_t pw[SESSION_PASSWD_LEN];
@@ -1325,6 +1415,10 @@ static void test_real_server(void **state)
     drv_reply(d, &m, &r);
     assert_int_equal(r.err, ZNONODE);
     zkw_reply_free(&r);
+
+    uint8_t pw_copy[SESSION_PASSWD_LEN];
+    memcpy(pw_copy, pw, SESSION_PASSWD_LEN);
+    drv_more_ops(d, &m, create_zxid, pw_copy, zks_conn_session(&d->s, 1));
 
     /* closeSession: its reply, then the server closes (no bytes). */
     q = rq(ZOO_CLOSE_SESSION_OP, 5, NULL);
