@@ -906,6 +906,42 @@ static void test_out_other_replies(void **state)
     assert_true(jeq(r.body.clients.items[1].user, "bob"));
     zkw_reply_free(&r);
 
+    /* Header-only ops, and reserved xids the client needs no map for. */
+    int32_t plain[] = { ZOO_DELETE_OP, ZOO_CHECK_OP, ZOO_CLOSE_SESSION_OP, ZOO_REMOVE_WATCHES_OP,
+                        ZOO_CHECK_WATCHES_OP, ZOO_ADD_WATCH_OP, ZOO_SETDATA_OP };
+    for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++) {
+        o = reply_out(20 + (int32_t)k, plain[k], ZOK);
+        out_roundtrip(&o, &r);
+        assert_int_equal(r.op, plain[k]);
+        zkw_reply_free(&r);
+    }
+    int32_t reserved[][2] = { { -2, ZOO_PING_OP }, { -4, ZOO_SETAUTH_OP }, { -8, ZOO_SETWATCHES_OP } };
+    for (int k = 0; k < 3; k++) {
+        o = reply_out(reserved[k][0], reserved[k][1], ZOK);
+        assert_int_equal(zkw_encode_out(&o, true, &b), 0);
+        size_t n;
+        const uint8_t *p = one_frame(&b, &n);
+        assert_int_equal(zkw_decode_reply(p, n, NULL, NULL, &r), ZOK);
+        assert_int_equal(r.op, reserved[k][1]);
+        zkw_reply_free(&r);
+        zkw_buf_free(&b);
+    }
+    /* An xid the client never sent is a protocol error. */
+    o = reply_out(99, ZOO_GETDATA_OP, ZNONODE);
+    assert_int_equal(zkw_encode_out(&o, true, &b), 0);
+    size_t n;
+    const uint8_t *p = one_frame(&b, &n);
+    struct xid_map none = { { 0 }, { 0 }, 0 };
+    assert_int_equal(zkw_decode_reply(p, n, op_of, &none, &r), ZMARSHALLINGERROR);
+    zkw_reply_free(&r);
+    zkw_buf_free(&b);
+}
+
+static void test_out_multi_replies(void **state)
+{
+    (void)state;
+    struct zkw_reply r;
+    struct zks_out o;
     /* A failed multi: every result is an error entry. */
     struct zks_op_result res[3] = {
         { ZOO_ERROR_OP, ZOK, { NULL, 0, 0 }, { 0 } },
@@ -941,36 +977,6 @@ static void test_out_other_replies(void **state)
     assert_wire_stat(&r.body.multi.items[2].stat, 700);
     assert_int_equal(r.body.multi.items[3].op, ZOO_DELETE_OP);
     zkw_reply_free(&r);
-
-    /* Header-only ops, and reserved xids the client needs no map for. */
-    int32_t plain[] = { ZOO_DELETE_OP, ZOO_CHECK_OP, ZOO_CLOSE_SESSION_OP, ZOO_REMOVE_WATCHES_OP,
-                        ZOO_CHECK_WATCHES_OP, ZOO_ADD_WATCH_OP, ZOO_SETDATA_OP };
-    for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++) {
-        o = reply_out(20 + (int32_t)k, plain[k], ZOK);
-        out_roundtrip(&o, &r);
-        assert_int_equal(r.op, plain[k]);
-        zkw_reply_free(&r);
-    }
-    int32_t reserved[][2] = { { -2, ZOO_PING_OP }, { -4, ZOO_SETAUTH_OP }, { -8, ZOO_SETWATCHES_OP } };
-    for (int k = 0; k < 3; k++) {
-        o = reply_out(reserved[k][0], reserved[k][1], ZOK);
-        assert_int_equal(zkw_encode_out(&o, true, &b), 0);
-        size_t n;
-        const uint8_t *p = one_frame(&b, &n);
-        assert_int_equal(zkw_decode_reply(p, n, NULL, NULL, &r), ZOK);
-        assert_int_equal(r.op, reserved[k][1]);
-        zkw_reply_free(&r);
-        zkw_buf_free(&b);
-    }
-    /* An xid the client never sent is a protocol error. */
-    o = reply_out(99, ZOO_GETDATA_OP, ZNONODE);
-    assert_int_equal(zkw_encode_out(&o, true, &b), 0);
-    size_t n;
-    const uint8_t *p = one_frame(&b, &n);
-    struct xid_map none = { { 0 }, { 0 }, 0 };
-    assert_int_equal(zkw_decode_reply(p, n, op_of, &none, &r), ZMARSHALLINGERROR);
-    zkw_reply_free(&r);
-    zkw_buf_free(&b);
 }
 
 static void test_out_watch_connected_close(void **state)
@@ -1098,6 +1104,12 @@ static void test_golden_frames(void **state)
     hb_u8(&want, 0);
     assert_frame_bytes(&o, true, &want);
 
+}
+
+static void test_golden_request_and_error(void **state)
+{
+    (void)state;
+    struct hb want = { .n = 0 };
     /* Error reply from zkw_encode_error: the header alone. */
     struct zkw_buf b = { 0 };
     assert_int_equal(zkw_encode_error(77, 0x10, ZUNIMPLEMENTED, &b), 0);
@@ -1326,9 +1338,9 @@ static void drv_more_ops(struct drv *d, struct xid_map *m, int64_t old_zxid, con
     zkw_reply_free(&r);
 }
 
-static void test_real_server(void **state)
+/* A standalone server, started and serving. */
+static struct drv *drv_start(void)
 {
-    (void)state;
     struct drv *d = calloc(1, sizeof *d);
     assert_non_null(d);
     struct zks_config cfg;
@@ -1350,6 +1362,13 @@ static void test_real_server(void **state)
     for (int i = 0; i < 200 && !zks_serving(&d->s); i++)
         drv_advance(d, 100);
     assert_true(zks_serving(&d->s));
+    return d;
+}
+
+static void test_real_server(void **state)
+{
+    (void)state;
+    struct drv *d = drv_start();
 
     /* Connect: ConnectRequest frame in, ConnectResponse frame out. */
     struct zkw_connect c;
@@ -1457,8 +1476,10 @@ int main(void)
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_out_data_replies),
         cmocka_unit_test(test_out_other_replies),
+        cmocka_unit_test(test_out_multi_replies),
         cmocka_unit_test(test_out_watch_connected_close),
         cmocka_unit_test(test_golden_frames),
+        cmocka_unit_test(test_golden_request_and_error),
         cmocka_unit_test(test_real_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
