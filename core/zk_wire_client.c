@@ -112,7 +112,7 @@ int zkw_encode_request(const struct zk_request *r, struct zkw_buf *b)
         uint32_t used = 0;
         for (uint32_t i = 0; i < n_ops && rc == 0; i++) {
             const struct zk_request *q = &r->ops[i];
-            rc = fill_simple(q, &subs[i], acl + used);
+            rc = fill_simple(q, &subs[i], acl ? acl + used : NULL);
             used += q->acl ? q->acl_count : 0;
         }
         top.u.multi = (struct zkp_multi_req){ subs, (int32_t)n_ops };
