@@ -1050,6 +1050,53 @@ static void test_out_watch_connected_close(void **state)
     zkw_buf_free(&b);
 }
 
+/* Client-side bad input: truncated server frames, and requests that
+ * cannot be encoded. */
+static void test_client_side_errors(void **state)
+{
+    (void)state;
+    struct zks_str kids[2] = { zstr("a"), zstr("b") };
+    struct zks_out o = reply_out(4, ZOO_GETCHILDREN2_OP, ZOK);
+    o.strs = kids;
+    o.n_strs = 2;
+    o.has_stat = true;
+    struct zkw_buf b = { 0 };
+    assert_int_equal(zkw_encode_out(&o, true, &b), 0);
+    struct xid_map m = { { 4 }, { ZOO_GETCHILDREN2_OP }, 1 };
+    struct zkw_reply r;
+    for (size_t cut = 0; cut < b.len - 4; cut++) {
+        assert_int_equal(zkw_decode_reply(b.p + 4, cut, op_of, &m, &r), ZMARSHALLINGERROR);
+        assert_null(r.mem);
+        zkw_reply_free(&r);
+    }
+    assert_int_equal(zkw_decode_reply(b.p + 4, b.len - 4, op_of, &m, &r), ZOK);
+    zkw_reply_free(&r);
+    /* One byte too many. */
+    uint8_t *more = calloc(1, b.len - 3);
+    assert_non_null(more);
+    memcpy(more, b.p + 4, b.len - 4);
+    assert_int_equal(zkw_decode_reply(more, b.len - 3, op_of, &m, &r), ZMARSHALLINGERROR);
+    free(more);
+    zkw_buf_free(&b);
+    for (size_t cut = 0; cut < ZKP_CONNECT_RESP_LEN - 1; cut++)
+        assert_int_equal(zkw_decode_connect_resp((const uint8_t *)"0123456789012345678901234567890123456", cut, &r),
+                         ZMARSHALLINGERROR);
+
+    struct zk_request q = rq(ZOO_SETWATCHES_OP, 1, "/x");   /* not a zk_request op */
+    assert_int_equal(zkw_encode_request(&q, &b), -1);
+    q = rq(999, 1, "/x");
+    assert_int_equal(zkw_encode_request(&q, &b), -1);
+    struct zk_request inner = rq(ZOO_MULTI_OP, 2, NULL);
+    q = rq(ZOO_MULTI_OP, 2, NULL);
+    q.ops = &inner;
+    q.op_count = 1;
+    assert_int_equal(zkw_encode_request(&q, &b), -1);
+    q.ops = NULL;
+    assert_int_equal(zkw_encode_request(&q, &b), -1);
+    assert_int_equal(b.len, 0);
+    zkw_buf_free(&b);
+}
+
 /* ---- byte-for-byte against jute layouts ------------------------------------------------ */
 
 static void assert_frame_bytes(const struct zks_out *o, bool long_form, const struct hb *want)
@@ -1478,6 +1525,7 @@ int main(void)
         cmocka_unit_test(test_out_other_replies),
         cmocka_unit_test(test_out_multi_replies),
         cmocka_unit_test(test_out_watch_connected_close),
+        cmocka_unit_test(test_client_side_errors),
         cmocka_unit_test(test_golden_frames),
         cmocka_unit_test(test_golden_request_and_error),
         cmocka_unit_test(test_real_server),
