@@ -129,6 +129,7 @@ struct simc_stats {
     uint64_t requests, replies, conn_losses, connects, reconnects, refusals;
     uint64_t expiries, watches, pings, timeouts;
     uint64_t ops_ok, ops_fail, ops_info;
+    uint64_t xid_out_of_order;        /* replies not in request order (must stay 0) */
 };
 const struct simc_stats *simc_stats(const struct sim_clients *cs);
 
