@@ -29,6 +29,11 @@ struct srun_options {
     bool seed_given;
     uint32_t extra_bugs;         /* ZAB_BUG_BIT set from --bug */
     FILE *trace_out;             /* NULL: hash only */
+    FILE *history_out;           /* client history as JSON Lines (zk mode); NULL: none */
+    /* Servers are zk_servers with simulated clients (sim/client.h) when the
+     * scenario has clients or recipes (0, auto), always (1) or never (-1:
+     * the bare replicas and opaque proposals of earlier versions). */
+    int zk_mode;
 };
 
 struct srun_result {
@@ -43,6 +48,11 @@ struct srun_result {
     bool all_pass;
     uint64_t seed, trace_hash, sim_ns, events, commits;
     struct cluster_stats stats;
+    /* zk mode: the simulated clients */
+    bool zk;
+    uint64_t client_ok, client_fail, client_info, client_watches, acked_writes;
+    uint64_t client_conn_losses, client_expiries;
+    double op_p50_us, op_p99_us;  /* workload op latency (invoke to completion) */
     /* commit latency of the workload's proposals, microseconds */
     double commit_p50_us, commit_p99_us, commit_max_us;
     uint64_t faults_injected;
