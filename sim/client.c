@@ -537,8 +537,9 @@ static void close_complete(struct sim_client *cl, bool expired)
 static void on_session_expired(struct sim_client *cl)
 {
     cl->cs->stats.expiries++;
+    fail_all(cl, ZSESSIONEXPIRED); /* before conn_lost would fail them as a loss */
+    cl->handshake = true;          /* not a refused connection */
     conn_lost(cl, true);
-    fail_all(cl, ZSESSIONEXPIRED);
     for (int i = 0; i < 3; i++)
         simc_watches_clear(&cl->w[i]);
     close_complete(cl, true);

@@ -426,6 +426,58 @@ static void test_scenario_clients_crash(void **state)
     free(h1);
 }
 
+
+struct watch_log { int n; int32_t type; char path[64]; };
+
+static void on_watch_ev(void *arg, struct sim_client *cl, int32_t type, const char *path)
+{
+    (void)cl;
+    struct watch_log *w = arg;
+    w->n++;
+    w->type = type;
+    snprintf(w->path, sizeof w->path, "%s", path);
+}
+
+static bool watch_seen(void *arg) { return ((struct watch_log *)arg)->n > 0; }
+
+/* A watch set before a failover is re-registered with setWatches on the
+ * new server and fires there when another client changes the node. */
+static void test_watch_survives_failover(void **state)
+{
+    (void)state;
+    static struct cluster c;
+    char err[256];
+    struct cluster_config cfg = zk_config(5, 3, 2, 30 * S);
+    assert_int_equal(cluster_init(&c, &cfg, err, sizeof err), 0);
+    struct sim_clients *cs = simc_new(&c, 2, 6000, NULL);
+    struct sim_client *a = simc_get(cs, 0), *b = simc_get(cs, 1);
+    struct watch_log wl = {0};
+    simc_set_callbacks(a, NULL, on_watch_ev, &wl);
+    assert_int_equal(simc_connect(a), 0);
+    assert_int_equal(simc_connect(b), 0);
+    assert_true(run_until(&c, is_connected, a));
+    assert_true(run_until(&c, is_connected, b));
+    struct done_rec cr = {0}, gd = {0};
+    assert_int_equal(simc_create(b, "/cfg", "v1", 2, ZOO_PERSISTENT, on_done, &cr), 0);
+    assert_true(run_until(&c, done_called, &cr));
+    assert_int_equal(simc_get_data(a, "/cfg", true, on_done, &gd), 0);
+    assert_true(run_until(&c, done_called, &gd));
+    assert_int_equal(gd.err, ZOK);
+    /* a's server dies (unless it is b's too: then b moves as well). */
+    cluster_crash(&c, simc_server(a), DISK_CRASH_KEEP);
+    assert_true(run_until(&c, is_disconnected, a));
+    assert_true(run_until(&c, is_connected, a));
+    assert_true(run_until(&c, is_connected, b));
+    assert_int_equal(wl.n, 0);
+    struct done_rec sd = {0};
+    assert_int_equal(simc_set_data(b, "/cfg", "v2", 2, -1, on_done, &sd), 0);
+    assert_true(run_until(&c, watch_seen, &wl));
+    assert_int_equal(wl.type, ZOO_EVENT_DATA_CHANGED);
+    assert_string_equal(wl.path, "/cfg");
+    simc_free(cs);
+    cluster_free(&c);
+}
+
 /* A planted bug that loses acknowledged writes: ACKs before fsync, and
  * power losses that drop every unsynced tail. With the ZAB invariant
  * checker off, the client-level checkers must catch it on their own. */
@@ -475,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_failover),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_scenario_clients_crash),
+        cmocka_unit_test(test_watch_survives_failover),
     };
     if (getenv("SIMC_FILTER"))
         cmocka_set_test_filter(getenv("SIMC_FILTER"));
