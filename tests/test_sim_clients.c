@@ -478,6 +478,99 @@ static void test_watch_survives_failover(void **state)
     cluster_free(&c);
 }
 
+
+struct order_log { int n, bad, ok; int last; };
+
+static void on_ordered(void *arg, struct sim_client *cl, const struct simc_result *r)
+{
+    (void)cl;
+    struct order_log *o = arg;
+    o->n++;
+    o->ok += r->err == ZOK || r->err == ZNODEEXISTS;
+}
+
+struct seq_arg { struct order_log *log; int seq; };
+
+static void on_seq(void *arg, struct sim_client *cl, const struct simc_result *r)
+{
+    struct seq_arg *a = arg;
+    if (a->seq != a->log->last + 1)
+        a->log->bad++;
+    a->log->last = a->seq;
+    on_ordered(a->log, cl, r);
+}
+
+static bool all_done(void *arg) { return ((struct order_log *)arg)->n >= SIMC_PENDING_MAX; }
+
+/* Pipelining: a full queue of requests completes in issue order; one more
+ * is refused at once (the queue is bounded). */
+static void test_pipelined_in_order(void **state)
+{
+    (void)state;
+    static struct cluster c;
+    char err[256];
+    struct cluster_config cfg = zk_config(6, 3, 1, 30 * S);
+    assert_int_equal(cluster_init(&c, &cfg, err, sizeof err), 0);
+    struct sim_clients *cs = simc_new(&c, 1, 6000, NULL);
+    struct sim_client *cl = simc_get(cs, 0);
+    assert_int_equal(simc_connect(cl), 0);
+    assert_true(run_until(&c, is_connected, cl));
+    static struct seq_arg args[SIMC_PENDING_MAX];
+    struct order_log log = {0, 0, 0, -1};
+    for (int i = 0; i < SIMC_PENDING_MAX; i++) {
+        args[i] = (struct seq_arg){&log, i};
+        char path[32];
+        snprintf(path, sizeof path, "/p%d", i % 7);
+        int rc = i % 2 ? simc_get_data(cl, path, false, on_seq, &args[i])
+                       : simc_create(cl, path, "x", 1, ZOO_PERSISTENT, on_seq, &args[i]);
+        assert_int_equal(rc, 0);
+    }
+    struct done_rec extra = {0};
+    assert_int_equal(simc_sync(cl, "/", on_done, &extra), ZTHROTTLEDOP);
+    assert_true(run_until(&c, all_done, &log));
+    assert_int_equal(log.bad, 0);
+    assert_int_equal(log.last, SIMC_PENDING_MAX - 1);
+    assert_int_equal(simc_stats(cs)->xid_out_of_order, 0);
+    assert_int_equal(extra.calls, 0);
+    assert_true(log.ok > SIMC_PENDING_MAX / 2); /* most were answered by a server */
+    simc_free(cs);
+    cluster_free(&c);
+}
+
+static bool conn_closed(void *arg)
+{
+    struct cluster *c = arg;
+    return !net_connection_open(&c->net, cluster_client_endpoint(c, 0), 0);
+}
+
+/* Garbage from a client endpoint: the server closes that connection and
+ * keeps serving (no crash, no internal error). */
+static void test_bad_frames_close(void **state)
+{
+    (void)state;
+    static struct cluster c;
+    char err[256];
+    struct cluster_config cfg = zk_config(7, 1, 1, 10 * S);
+    assert_int_equal(cluster_init(&c, &cfg, err, sizeof err), 0);
+    struct step_deadline d = {&c, 2 * S};
+    assert_true(run_until(&c, time_reached, &d));
+    assert_int_equal(cluster_leader(&c), 1);
+    static const uint8_t junk[][12] = {
+        {0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8},      /* a frame too short for a ConnectRequest */
+        {0, 0, 0, 99, 1, 2, 3, 4, 5, 6, 7, 8},     /* length prefix disagrees */
+        {0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},   /* negative length */
+    };
+    int ep = cluster_client_endpoint(&c, 0);
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        assert_true(net_send(&c.net, cluster_now(&c), ep, 0, junk[i], sizeof junk[i]) >= 0);
+        assert_true(run_until(&c, conn_closed, &c));
+        assert_false(c.internal_error);
+        assert_true(zks_serving(cluster_zk(&c, 1)));
+    }
+    assert_int_equal(zks_conn_count(cluster_zk(&c, 1)), 0);
+    cluster_free(&c);
+}
+
 /* A planted bug that loses acknowledged writes: ACKs before fsync, and
  * power losses that drop every unsynced tail. With the ZAB invariant
  * checker off, the client-level checkers must catch it on their own. */
@@ -528,6 +621,8 @@ int main(void)
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_scenario_clients_crash),
         cmocka_unit_test(test_watch_survives_failover),
+        cmocka_unit_test(test_pipelined_in_order),
+        cmocka_unit_test(test_bad_frames_close),
     };
     if (getenv("SIMC_FILTER"))
         cmocka_set_test_filter(getenv("SIMC_FILTER"));
