@@ -1,5 +1,7 @@
-/* The simulated ensemble's event loop: one event in, one replica input,
- * its output batch carried out as simulated I/O, then the invariants. */
+/* The simulated ensemble's event loop: one event in, one replica (or, in zk
+ * mode, zk_server) input, its output batch carried out as simulated I/O,
+ * then the invariants. Client endpoints' frames go to sim/cluster_conn.c
+ * (server end) and to the client hooks (client end). */
 #include "sim/cluster.h"
 
 #include <inttypes.h>

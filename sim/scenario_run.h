@@ -3,9 +3,14 @@
  * timeline (resolving symbolic targets such as `leader` when they fire),
  * arms scripted crashes at protocol points, and judges every expectation.
  *
+ * With clients (zk mode) it also builds the simulated clients
+ * (sim/client.h), the workload (sim/workload.h) and the recipes hook
+ * (sim/recipes.h), and judges the client expectations on their history.
+ *
  * Owns: the timeline state of one run and its verdicts. Must never: judge
- * the protocol itself (the invariant checker does) or use randomness other
- * than the cluster's fault stream. */
+ * the protocol itself (the invariant checker and check/ do) or use
+ * randomness other than the cluster's fault stream (clients and workload
+ * draw from their own streams). */
 #ifndef ZABLAB_SIM_SCENARIO_RUN_H
 #define ZABLAB_SIM_SCENARIO_RUN_H
 
