@@ -103,12 +103,50 @@ static void test_connect_create_get(void **state)
 struct chaos_run {
     bool internal_error, zab_failed, lost, zk_bad, used_zxids;
     char detail[512];
-    uint64_t trace_hash, ok, info, watches, conn_losses, out_of_order, acked;
+    uint64_t trace_hash, ok, info, watches, conn_losses, out_of_order, acked, expiries;
     char *hist;          /* history bytes (JSONL) */
     size_t hist_len;
 };
 
 static bool g_no_invariants;
+static bool g_isolate;       /* also cut single clients off for a while */
+
+/* Client isolation: now and then one client loses every server for 0.3 to
+ * 2.3 s (often longer than its 1 s session), then the network heals. */
+struct isolator {
+    struct sim_clients *cs;
+    struct cluster *c;
+    uint64_t x;              /* xorshift state, from the seed */
+    bool cut;
+};
+
+static uint64_t iso_next(struct isolator *is)
+{
+    is->x ^= is->x << 13;
+    is->x ^= is->x >> 7;
+    is->x ^= is->x << 17;
+    return is->x;
+}
+
+static void iso_tick(void *arg)
+{
+    struct isolator *is = arg;
+    struct cluster *c = is->c;
+    if (is->cut) {
+        net_heal(&c->net);
+        is->cut = false;
+        simc_after(is->cs, (500 + iso_next(is) % 1500) * MS, iso_tick, is);
+        return;
+    }
+    int group_of[NET_ENDPOINTS_MAX];
+    int clients = simc_count(is->cs);
+    for (int e = 0; e < c->n + clients; e++)
+        group_of[e] = e < c->n ? 0 : NET_GROUP_NONE;
+    group_of[cluster_client_endpoint(c, (int)(iso_next(is) % (uint64_t)clients))] = 1;
+    net_partition(&c->net, cluster_now(c), group_of);
+    is->cut = true;
+    simc_after(is->cs, (300 + iso_next(is) % 2000) * MS, iso_tick, is);
+}
 static bool g_slow_fsync;   /* fsyncs take 50 ms: a wide window for ACK_BEFORE_FSYNC */
 
 static void chaos_run(uint64_t seed, int voters, int clients, sim_time_ns run_ns, uint32_t bugs,
@@ -137,6 +175,10 @@ static void chaos_run(uint64_t seed, int voters, int clients, sim_time_ns run_ns
     assert_non_null(w);
     if (cc)
         chaos_install(&ch, &c, cc);
+    static struct isolator iso;
+    iso = (struct isolator){.cs = cs, .c = &c, .x = seed * 0x9e3779b97f4a7c15ull + 1};
+    if (g_isolate)
+        simc_after(cs, 1 * S, iso_tick, &iso);
     wl_start(w);
     cluster_run(&c);
     out->internal_error = c.internal_error;
@@ -175,6 +217,7 @@ static void chaos_run(uint64_t seed, int voters, int clients, sim_time_ns run_ns
     out->info = st->ops_info;
     out->watches = st->watches;
     out->conn_losses = st->conn_losses;
+    out->expiries = st->expiries;
     out->out_of_order = st->xid_out_of_order;
     out->acked = simc_acked_count(cs);
     out->trace_hash = sim_trace_hash(&c.trace);
@@ -199,9 +242,13 @@ static void test_chaos_3_servers(void **state)
 {
     (void)state;
     uint64_t ok = 0, watches = 0, losses = 0;
-    for (uint64_t seed = 1; seed <= 12; seed++) {
+    /* SIMC_SEEDS=N soaks more seeds (not in CI). */
+    uint64_t seeds = getenv("SIMC_SEEDS") ? strtoull(getenv("SIMC_SEEDS"), NULL, 10) : 12;
+    uint64_t expiries = 0;
+    for (uint64_t seed = 1; seed <= seeds; seed++) {
         struct chaos_run r;
         chaos_run(seed, 3, 4, 10 * S, 0, &crash_partition, &r);
+        expiries += r.expiries;
         check_clean(&r, seed);
         if (getenv("SIMC_VERBOSE"))
             printf("seed %llu ok=%llu info=%llu watches=%llu losses=%llu acked=%llu hash=%016llx\n",
@@ -217,6 +264,8 @@ static void test_chaos_3_servers(void **state)
     assert_true(ok > 1000);
     assert_true(watches > 10);
     assert_true(losses > 5);
+    if (getenv("SIMC_VERBOSE"))
+        printf("expiries %llu\n", (unsigned long long)expiries);
 }
 
 
@@ -571,6 +620,29 @@ static void test_bad_frames_close(void **state)
     cluster_free(&c);
 }
 
+
+/* Clients cut off longer than their session: expiries (their history's
+ * `close` carries the closeSession txn's zxid), new sessions, and every
+ * check still clean. */
+static void test_chaos_client_isolation(void **state)
+{
+    (void)state;
+    g_isolate = true;
+    uint64_t expiries = 0;
+    uint64_t last = 200 + (getenv("SIMC_SEEDS") ? strtoull(getenv("SIMC_SEEDS"), NULL, 10) : 8);
+    for (uint64_t seed = 201; seed <= last; seed++) {
+        struct chaos_run r;
+        chaos_run(seed, 3, 4, 12 * S, 0, getenv("SIMC_CHAOS") ? &crash_partition : NULL, &r);
+        check_clean(&r, seed);
+        expiries += r.expiries;
+        free(r.hist);
+    }
+    g_isolate = false;
+    if (getenv("SIMC_VERBOSE"))
+        printf("expiries %llu\n", (unsigned long long)expiries);
+    assert_true(expiries > 0);
+}
+
 /* A planted bug that loses acknowledged writes: ACKs before fsync, and
  * power losses that drop every unsynced tail. With the ZAB invariant
  * checker off, the client-level checkers must catch it on their own. */
@@ -623,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_watch_survives_failover),
         cmocka_unit_test(test_pipelined_in_order),
         cmocka_unit_test(test_bad_frames_close),
+        cmocka_unit_test(test_chaos_client_isolation),
     };
     if (getenv("SIMC_FILTER"))
         cmocka_set_test_filter(getenv("SIMC_FILTER"));
