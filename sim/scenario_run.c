@@ -546,10 +546,14 @@ static void judge(const struct srun *sr, struct srun_result *res)
         case SCN_EXPECT_LINEARIZABLE:
         case SCN_EXPECT_ZK_CONSISTENCY:
             x->verdict = sr->cs ? sr->zk_verdict : SRUN_NOT_JUDGED;
-            snprintf(x->detail, sizeof x->detail, "%s",
-                     sr->cs ? sr->zk_detail
-                            : "needs recorded client operations; this run drives the core with "
-                              "opaque proposals");
+            if (!sr->cs)
+                snprintf(x->detail, sizeof x->detail, "needs recorded client operations; this "
+                         "run drives the core with opaque proposals");
+            else if (e->kind == SCN_EXPECT_LINEARIZABLE) /* ZooKeeper promises it for writes */
+                snprintf(x->detail, sizeof x->detail, "writes, by the zk checker: %.150s",
+                         sr->zk_detail);
+            else
+                snprintf(x->detail, sizeof x->detail, "%s", sr->zk_detail);
             break;
         case SCN_EXPECT_LEADER_WITHIN:
             if (sr->leader_fail) {
