@@ -580,31 +580,35 @@ static void *tmp_array(uint32_t n, size_t size, bool *oom)
     return p;
 }
 
+/* Counts go out only with their arrays: a count without one (never made
+ * by zk_server) is written as an empty vector rather than read from NULL. */
 static void resp_vectors(const struct zks_out *o, struct zkp_response *r, struct resp_tmp *t)
 {
-    for (uint32_t i = 0; t->acl && i < o->acl_count; i++) {
+    uint32_t n_acl = t->acl ? o->acl_count : 0, n_strs = t->strs ? o->n_strs : 0;
+    uint32_t n_ops = t->ops ? o->n_ops : 0, n_ids = t->ids ? o->n_ids : 0;
+    for (uint32_t i = 0; i < n_acl; i++) {
         const struct zk_acl *a = &o->acl[i];
         t->acl[i] = (struct zkp_acl){ a->perms, fixed_str(a->id.scheme, sizeof a->id.scheme),
                                       fixed_str(a->id.id, sizeof a->id.id) };
     }
-    r->acl = (struct zkp_acl_vec){ t->acl, (int32_t)o->acl_count };
-    for (uint32_t i = 0; t->strs && i < o->n_strs; i++)
+    r->acl = (struct zkp_acl_vec){ t->acl, (int32_t)n_acl };
+    for (uint32_t i = 0; i < n_strs; i++)
         t->strs[i] = zs(o->strs[i]);
-    r->children = (struct zkp_str_vec){ t->strs, (int32_t)o->n_strs };
-    for (uint32_t i = 0; t->ops && i < o->n_ops; i++) {
+    r->children = (struct zkp_str_vec){ t->strs, (int32_t)n_strs };
+    for (uint32_t i = 0; i < n_ops; i++) {
         const struct zks_op_result *x = &o->ops[i];
         t->ops[i] = (struct zkp_multi_result){ .op = x->type, .err = x->err, .path = zs(x->path) };
         zkw_stat_to_wire(&x->stat, &t->ops[i].stat);
     }
     r->multi.items = t->ops;
-    r->multi.count = (int32_t)o->n_ops;
-    for (uint32_t i = 0; t->ids && i < o->n_ids; i++) {
+    r->multi.count = (int32_t)n_ops;
+    for (uint32_t i = 0; i < n_ids; i++) {
         const struct zk_id *d = &o->ids[i];
         t->ids[i] = (struct zkp_client_info){ fixed_str(d->scheme, sizeof d->scheme),
                                               fixed_str(d->id, sizeof d->id) };
     }
     r->clients.items = t->ids;
-    r->clients.count = (int32_t)o->n_ids;
+    r->clients.count = (int32_t)n_ids;
 }
 
 /* zks_out REPLY -> zk_proto's response; -1 when out of memory or when a
@@ -626,7 +630,7 @@ static int resp_build(const struct zks_out *o, struct zkp_response *r, struct re
     r->op = o->op;
     r->path = zs(o->path);
     zkw_stat_to_wire(&o->stat, &r->stat);
-    r->data = (struct jute_buf){ o->data, (int32_t)o->data_len };
+    r->data = (struct jute_buf){ o->data, o->data ? (int32_t)o->data_len : 0 };
     r->number = o->number;
     resp_vectors(o, r, t);
     return 0;

@@ -23,16 +23,18 @@ static struct jute_buf data_of(const uint8_t *p, uint32_t len)
     return (struct jute_buf){ p, len > INT32_MAX ? -2 : (int32_t)len };
 }
 
-/* ACLs of q into store (q->acl_count entries). */
+/* ACLs of q into store (q->acl_count entries; none when q->acl is NULL,
+ * matching acl_total's count). */
 static struct zkp_acl_vec acl_of(const struct zk_request *q, struct zkp_acl *store)
 {
-    for (uint32_t i = 0; i < q->acl_count; i++) {
+    uint32_t n = q->acl ? q->acl_count : 0;
+    for (uint32_t i = 0; i < n; i++) {
         const struct zk_acl *a = &q->acl[i];
         store[i] = (struct zkp_acl){ a->perms,
                                      { a->id.scheme, (int32_t)strnlen(a->id.scheme, ZK_SCHEME_MAX) },
                                      { a->id.id, (int32_t)strnlen(a->id.id, ZK_ID_MAX) } };
     }
-    return (struct zkp_acl_vec){ q->acl_count ? store : NULL, (int32_t)q->acl_count };
+    return (struct zkp_acl_vec){ n ? store : NULL, (int32_t)n };
 }
 
 /* Fills r's body from q's fields for op q->type (not multi). -1 if the op
@@ -97,7 +99,7 @@ int zkw_encode_request(const struct zk_request *r, struct zkw_buf *b)
 {
     bool multi = r->type == ZOO_MULTI_OP || r->type == ZOO_MULTI_READ_OP;
     uint32_t n_ops = multi && r->ops ? r->op_count : 0, n_acl = acl_total(r);
-    if (n_ops > ZK_MULTI_MAX || n_acl == UINT32_MAX)
+    if (n_ops > ZK_MULTI_MAX || n_acl == UINT32_MAX || (multi && r->op_count && !r->ops))
         return -1;
     struct zkp_acl *acl = n_acl ? calloc(n_acl, sizeof *acl) : NULL;
     struct zkp_request *subs = n_ops ? calloc(n_ops, sizeof *subs) : NULL;
@@ -110,7 +112,7 @@ int zkw_encode_request(const struct zk_request *r, struct zkw_buf *b)
         uint32_t used = 0;
         for (uint32_t i = 0; i < n_ops && rc == 0; i++) {
             const struct zk_request *q = &r->ops[i];
-            rc = fill_simple(q, &subs[i], acl + used);
+            rc = fill_simple(q, &subs[i], acl ? acl + used : NULL);
             used += q->acl ? q->acl_count : 0;
         }
         top.u.multi = (struct zkp_multi_req){ subs, (int32_t)n_ops };
