@@ -211,6 +211,9 @@ void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_n
 void cluster_partition(struct cluster *c, const int *group_of);
 void cluster_block(struct cluster *c, int from, int to);
 void cluster_heal(struct cluster *c);
+/* zk mode: cuts client k (0-based) off from every server, both ways, until
+ * cluster_heal (its connection breaks; other clients are untouched). */
+void cluster_isolate_client(struct cluster *c, int k);
 /* Marks a disturbance for the liveness watch and the fault log (every
  * fault calls it); node 0 = the whole cluster. */
 void cluster_disturbed(struct cluster *c, const char *what, int node);

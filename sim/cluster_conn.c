@@ -203,3 +203,16 @@ void cconn_server_outputs(struct cluster *c, int id, const struct zks_output *o)
     for (uint32_t i = 0; i < o->n_client; i++)
         send_out(c, id, &o->client[i]);
 }
+
+void cluster_isolate_client(struct cluster *c, int k)
+{
+    if (!c->zks || k < 0 || k >= c->cfg.clients)
+        return;
+    int group_of[NET_ENDPOINTS_MAX];
+    for (int e = 0; e < c->n + c->cfg.clients; e++)
+        group_of[e] = e < c->n ? 0 : NET_GROUP_NONE;
+    group_of[cluster_client_endpoint(c, k)] = 1;
+    net_partition(&c->net, c->sched.now, group_of);
+    sim_trace_event(&c->trace, c->sched.now, -1, "isolate-client", "\"client\":%d", k + 1);
+    cluster_disturbed(c, "isolate-client", 0);
+}
