@@ -30,7 +30,9 @@ struct cport_view {
     int serving;               /* 0: "not currently serving requests" */
     const char *mode;          /* "leader" | "follower" | "observer" | "standalone" */
     uint64_t zxid;             /* last zxid in the log */
-    uint64_t node_count;
+    uint64_t node_count, ephemerals, data_bytes;
+    uint32_t connections, outstanding;     /* client connections known to the core */
+    uint32_t watches, watch_paths, watch_conns;
     uint64_t accepted_epoch, current_epoch;
     uint32_t learners, synced_followers;   /* leader only */
     uint64_t fdatasyncs, fsync_actions;    /* group commit counters */

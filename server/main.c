@@ -1,12 +1,13 @@
-/* zabd: the real-socket driver of the replication core. Reads zoo.cfg and
- * myid, restores the replica from its files, then runs one epoll loop that
- * feeds it peer messages, connection breaks, timer firings and disk
- * completions, and carries out the actions it answers with.
+/* zabd: the real-socket driver of the ZooKeeper server core. Reads zoo.cfg
+ * and myid, restores the server (core/zk_server.h: replica + znode tree +
+ * sessions + watches) from its files, then runs one epoll loop that feeds it
+ * peer messages, connection breaks, timer firings, disk completions and
+ * client frames, and carries out the actions it answers with.
  *
- * Owns: the process (signals, exit codes) and the wiring of loop, peer links,
- * files and client port to one struct replica. Never: decides anything
- * about the protocol (that is core/replica.c) or calls into the replica while
- * an output batch is being executed.
+ * Owns: the process (signals, exit codes), the clock handed to the core and
+ * the wiring of loop, peer links, files and client port to one struct
+ * zk_server. Never: decides anything about the protocol (that is core/) or
+ * calls into the server while an output batch is being executed.
  *
  * Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 usage, 2 configuration or
  * I/O error, 3 the durable state is corrupt or inconsistent: zabd refuses to
@@ -17,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "core/replica.h"
+#include "core/log_record.h"
+#include "core/zk_server.h"
 #include "server/client_port.h"
 #include "server/config.h"
 #include "server/files.h"
@@ -31,11 +34,18 @@
 #define EXIT_CONFIG 2
 #define EXIT_REFUSED 3
 
+#define ZABD_LOG_BYTES (8u << 20)                          /* in-memory txn log payload */
+#define ZABD_DATA_MAX (LOG_RECORD_PAYLOAD_MAX - (16u << 10)) /* largest znode data */
+
 struct zabd {
     struct cfg cfg;
     struct loop *loop;
-    struct replica rep;
-    int rep_ready;
+    struct zk_server srv;
+    int srv_ready;
+    /* The core's clock: CLOCK_MONOTONIC shifted so that it reads as Unix
+     * milliseconds at start-up. Monotonic (timers never jump with the wall
+     * clock) yet znode ctime/mtime and session ids look like ZooKeeper's. */
+    uint64_t clock_offset_ms;
     struct files files;
     struct peer_set peers;
     int peers_ready;
@@ -49,6 +59,11 @@ struct zabd {
 
 static void process_output(struct zabd *z);
 
+static uint64_t core_now_ms(const struct zabd *z)
+{
+    return loop_clock_ms() + z->clock_offset_ms;
+}
+
 static void fatal(struct zabd *z, int code, const char *msg)
 {
     slog_error("%s: stopping", msg);
@@ -59,7 +74,7 @@ static void fatal(struct zabd *z, int code, const char *msg)
 
 /* ---- replica output ------------------------------------------------------------- */
 
-static void log_events(const struct replica_out *o)
+static void log_events(const struct zks_output *o)
 {
     for (uint32_t i = 0; i < o->n_events; i++) {
         const struct rep_event *ev = &o->events[i];
@@ -85,10 +100,11 @@ static void on_replica_timer(struct loop *l, uint64_t timer_id, void *arg)
     z->rep_timer_ms = 0;
     if (z->exit_code)
         return;
-    replica_on_timer(&z->rep, loop_clock_ms());
+    zks_on_timer(&z->srv, core_now_ms(z));
     process_output(z);
 }
 
+/* at_ms is on the core's clock; the loop's timers are on the monotonic one. */
 static void arm_timer(struct zabd *z, uint64_t at_ms)
 {
     if (at_ms == z->rep_timer_ms && (z->rep_timer_id || at_ms == 0))
@@ -98,17 +114,19 @@ static void arm_timer(struct zabd *z, uint64_t at_ms)
     z->rep_timer_id = 0;
     z->rep_timer_ms = at_ms;
     if (at_ms) {
-        z->rep_timer_id = loop_timer_add(z->loop, at_ms, on_replica_timer, z);
+        uint64_t at_loop_ms = at_ms > z->clock_offset_ms ? at_ms - z->clock_offset_ms : 1;
+        z->rep_timer_id = loop_timer_add(z->loop, at_loop_ms, on_replica_timer, z);
         if (!z->rep_timer_id)
             fatal(z, EXIT_CONFIG, "timer heap full");
     }
 }
 
 /* Executes one batch in order. Sends go out at once: the core never emits one
- * that waits on an incomplete disk op (replica.h, driver contract). */
+ * that waits on an incomplete disk op (replica.h, driver contract); neither
+ * does a client output (zk_server.h), so those are delivered as read. */
 static void process_output(struct zabd *z)
 {
-    const struct replica_out *o = replica_output(&z->rep);
+    const struct zks_output *o = zks_output(&z->srv);
     log_events(o);
     for (uint32_t i = 0; i < o->n_actions && !z->exit_code; i++) {
         const struct rep_action *a = &o->actions[i];
@@ -123,7 +141,7 @@ static void process_output(struct zabd *z)
     }
     if (!z->exit_code)
         arm_timer(z, o->timer_ms);
-    replica_output_clear(&z->rep);
+    zks_output_clear(&z->srv);
 }
 
 /* Before every sleep: one fdatasync for all the fsyncs issued in this loop
@@ -147,7 +165,7 @@ static void before_sleep(struct loop *l, void *arg)
             return;
         }
         for (int i = 0; i < n && !z->exit_code; i++) {
-            replica_on_disk_done(&z->rep, loop_clock_ms(), z->done[i]);
+            zks_on_disk_done(&z->srv, core_now_ms(z), z->done[i]);
             process_output(z);
         }
     }
@@ -160,7 +178,7 @@ static void on_peer_message(void *arg, int peer, const uint8_t *msg, size_t len)
     struct zabd *z = arg;
     if (z->exit_code)
         return;
-    replica_on_message(&z->rep, loop_clock_ms(), peer, msg, len);
+    zks_on_message(&z->srv, core_now_ms(z), peer, msg, len);
     process_output(z);
 }
 
@@ -170,7 +188,7 @@ static void on_peer_break(void *arg, int peer)
     if (z->exit_code)
         return;
     slog_debug("connection to server %d broke", peer);
-    replica_on_conn_break(&z->rep, loop_clock_ms(), peer);
+    zks_on_conn_break(&z->srv, core_now_ms(z), peer);
     process_output(z);
 }
 
@@ -188,10 +206,11 @@ static void on_signal(struct loop *l, int fd, int mask, void *arg)
 static void fill_view(void *arg, struct cport_view *v)
 {
     struct zabd *z = arg;
-    const struct replica *r = &z->rep;
+    const struct replica *r = zks_replica(&z->srv);
+    const struct zk_sm *sm = zks_sm(&z->srv);
     v->server_id = r->id;
     v->cfg = &z->cfg;
-    v->serving = r->phase == REP_PHASE_BROADCAST && r->state != REP_LOOKING;
+    v->serving = zks_serving(&z->srv);
     if (z->cfg.server_count == 0)
         v->mode = "standalone";
     else if (r->state == REP_LEADING)
@@ -200,8 +219,16 @@ static void fill_view(void *arg, struct cport_view *v)
         v->mode = "observer";
     else
         v->mode = "follower";
-    v->zxid = replica_last_zxid(r);
-    v->node_count = 0;   /* no znode tree in zabd yet */
+    v->zxid = zks_last_applied(&z->srv);
+    v->node_count = tree_node_count(&sm->tree);
+    v->ephemerals = sm->tree.eph_count;
+    v->data_bytes = sm->tree.data_bytes;
+    v->connections = zks_conn_count(&z->srv);
+    v->watches = watch_count_total(&z->srv.watches);
+    v->watch_paths = z->srv.watches.path_live;
+    v->watch_conns = z->srv.watches.conn_count;
+    for (uint32_t i = 0; i < z->srv.conn_high; i++)
+        v->outstanding += z->srv.conns[i].id ? z->srv.conns[i].q_n : 0;
     v->accepted_epoch = r->accepted_epoch;
     v->current_epoch = r->current_epoch;
     for (int id = 1; id <= r->cfg.n_servers && r->state == REP_LEADING; id++) {
@@ -281,15 +308,63 @@ static int open_signals(struct zabd *z, char *err, size_t errlen)
     return 0;
 }
 
-/* Reads the files and starts the replica. Returns 0 or an exit code. */
-static int start_replica(struct zabd *z, char *err, size_t errlen)
+/* The session-password key: `secret` from zoo.cfg, else one derived from
+ * the server list. The derived one is the same on every server (so sessions
+ * move between servers) but anyone who can read the list can compute it and
+ * forge a session's password: it is logged as insecure. */
+static void make_secret(const struct cfg *c, struct zks_config *sc)
 {
-    struct replica_config rc;
-    if (make_replica_config(&z->cfg, &rc, err, errlen) != 0)
+    if (c->secret_len) {
+        memcpy(sc->secret, c->secret, c->secret_len);
+        sc->secret_len = c->secret_len;
+        return;
+    }
+    char text[4096];
+    size_t len = (size_t)snprintf(text, sizeof text, "zablab-insecure-default");
+    for (int i = 0; i < c->server_count && len < sizeof text; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "|%lld=%s:%u:%u", (long long)c->servers[i].id,
+                                c->servers[i].host, c->servers[i].quorum_port,
+                                c->servers[i].election_port);
+    if (len >= sizeof text)
+        len = sizeof text - 1;
+    /* Fold into ZKS_SECRET_MAX bytes (the core hashes it again with SHA-1). */
+    memset(sc->secret, 0, sizeof sc->secret);
+    for (size_t i = 0; i < len; i++)
+        sc->secret[i % ZKS_SECRET_MAX] = (uint8_t)(sc->secret[i % ZKS_SECRET_MAX] * 31u + (uint8_t)text[i]);
+    sc->secret_len = ZKS_SECRET_MAX;
+    slog_warn("no 'secret' in %s: session passwords use a key derived from the server list, "
+              "which anyone who knows the list can compute (insecure; set secret=...)",
+              c->source_name);
+}
+
+static int make_server_config(const struct cfg *c, struct zks_config *sc, char *err,
+                              size_t errlen)
+{
+    memset(sc, 0, sizeof *sc);
+    if (make_replica_config(c, &sc->rep, err, errlen) != 0)
+        return -1;
+    /* One txn is one log record (at most LOG_RECORD_PAYLOAD_MAX): a node's
+     * data may be as large as a packet, less room for the path, ACLs and
+     * headers that travel with it in the txn. */
+    sc->rep.payload_bytes_max = LOG_RECORD_PAYLOAD_MAX;
+    sc->rep.log_bytes_max = ZABD_LOG_BYTES;
+    sc->prep.data_max = c->jute_max_buffer < ZABD_DATA_MAX ? c->jute_max_buffer : ZABD_DATA_MAX;
+    sc->min_session_timeout_ms = c->min_session_timeout_ms;
+    sc->max_session_timeout_ms = c->max_session_timeout_ms;
+    sc->conns_max = CPORT_CONNS_MAX;
+    make_secret(c, sc);
+    return 0;
+}
+
+/* Reads the files and starts the server. Returns 0 or an exit code. */
+static int start_server(struct zabd *z, char *err, size_t errlen)
+{
+    struct zks_config sc;
+    if (make_server_config(&z->cfg, &sc, err, errlen) != 0)
         return EXIT_CONFIG;
-    if (replica_init(&z->rep, &rc, err, errlen) != 0)
+    if (zks_init(&z->srv, &sc, err, errlen) != 0)
         return EXIT_CONFIG;
-    z->rep_ready = 1;
+    z->srv_ready = 1;
     if (files_open(&z->files, z->cfg.data_dir, z->cfg.data_log_dir, err, errlen) != 0)
         return EXIT_CONFIG;
     struct files_durable fd;
@@ -299,7 +374,7 @@ static int start_replica(struct zabd *z, char *err, size_t errlen)
               fd.d.log_len, fd.d.snapshot_len, fd.d.has_accepted_epoch ? "" : "(none) ",
               (unsigned long long)fd.d.accepted_epoch, fd.d.has_current_epoch ? "" : "(none) ",
               (unsigned long long)fd.d.current_epoch);
-    int rs = replica_start(&z->rep, loop_clock_ms(), &fd.d, err, errlen);
+    int rs = zks_start(&z->srv, core_now_ms(z), &fd.d, err, errlen);
     files_durable_free(&fd);
     if (rs == REP_ERR_CORRUPT || rs == REP_ERR_EPOCH)
         return EXIT_REFUSED;
@@ -319,7 +394,12 @@ static int setup(struct zabd *z, const char *config_path, char *err, size_t errl
     z->loop = loop_new(err, errlen);
     if (!z->done || !z->loop)
         return EXIT_CONFIG;
-    int rc = start_replica(z, err, errlen);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t wall_ms = (uint64_t)wall.tv_sec * 1000u + (uint64_t)wall.tv_nsec / 1000000u;
+    uint64_t mono_ms = loop_clock_ms();
+    z->clock_offset_ms = wall_ms > mono_ms ? wall_ms - mono_ms : 0;
+    int rc = start_server(z, err, errlen);
     if (rc != 0)
         return rc;
     if (open_signals(z, err, errlen) != 0 || open_peers(z, err, errlen) != 0)
@@ -346,8 +426,8 @@ static void teardown(struct zabd *z)
             snprintf(err, sizeof err, "%s", strerror(errno));
         files_close(&z->files);
     }
-    if (z->rep_ready)
-        replica_free(&z->rep);
+    if (z->srv_ready)
+        zks_free(&z->srv);
     loop_free(z->loop);
     free(z->done);
 }
@@ -386,9 +466,10 @@ int main(int argc, char **argv)
         teardown(&z);
         return rc;
     }
-    slog_info("zabd %s: server %d of %d, client port %u, tickTime %d ms", ZABD_VERSION, z.rep.id,
-              z.rep.cfg.n_servers, z.cfg.client_port, z.cfg.tick_time_ms);
-    process_output(&z);   /* what replica_start asked for */
+    slog_info("zabd %s: server %d of %d, client port %u, tickTime %d ms", ZABD_VERSION,
+              zks_replica(&z.srv)->id, zks_replica(&z.srv)->cfg.n_servers, z.cfg.client_port,
+              z.cfg.tick_time_ms);
+    process_output(&z);   /* what zks_start asked for */
     if (loop_run(z.loop) != 0 && !z.exit_code)
         z.exit_code = EXIT_CONFIG;
     rc = z.exit_code;
