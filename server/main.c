@@ -34,7 +34,11 @@
 #define EXIT_CONFIG 2
 #define EXIT_REFUSED 3
 
-#define ZABD_LOG_BYTES (8u << 20)                          /* in-memory txn log payload */
+/* The in-memory txn log: the leader keeps at most a quarter of it in flight
+ * (uncommitted; more is answered ZTHROTTLEDOP) and snapshots when it is full,
+ * so a long log means fewer snapshots and room for many pipelining clients. */
+#define ZABD_LOG_ENTRIES 16384u
+#define ZABD_LOG_BYTES (32u << 20)
 #define ZABD_DATA_MAX (LOG_RECORD_PAYLOAD_MAX - (16u << 10)) /* largest znode data */
 
 struct zabd {
@@ -139,6 +143,10 @@ static void process_output(struct zabd *z)
             fatal(z, EXIT_CONFIG, err);
         }
     }
+    for (uint32_t i = 0; i < o->n_client && !z->exit_code && z->cport_ready; i++)
+        cport_deliver(&z->cport, &o->client[i]);
+    if (z->cport_ready)
+        cport_flush_dirty(&z->cport);
     if (!z->exit_code)
         arm_timer(z, o->timer_ms);
     zks_output_clear(&z->srv);
@@ -156,8 +164,13 @@ static void before_sleep(struct loop *l, void *arg)
     for (uint32_t round = 0; round < 1000 && !z->exit_code; round++) {
         if (z->peers_ready)
             peer_deliver_breaks(&z->peers);
-        if (z->files.n_pending == 0)
+        uint32_t clients = 0;
+        if (z->cport_ready)
+            clients = cport_report_gone(&z->cport) + cport_resume_paused(&z->cport);
+        if (z->files.n_pending == 0 && clients == 0)
             return;
+        if (z->files.n_pending == 0)
+            continue;
         char err[512];
         int n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
         if (n < 0) {
@@ -199,6 +212,115 @@ static void on_signal(struct loop *l, int fd, int mask, void *arg)
     if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
         slog_info("signal %u: shutting down", si.ssi_signo);
     loop_stop(l);
+}
+
+/* ---- client sessions: frames <-> core/zk_wire.h <-> zk_server ------------------------ */
+
+static enum cport_frame_verdict client_connect(struct zabd *z, uint64_t conn, const char *peer,
+                                               const uint8_t *payload, size_t len)
+{
+    struct zkw_connect cr;
+    if (zkw_decode_connect(payload, len, &cr) != ZOK) {
+        slog_warn("client %s: malformed ConnectRequest (%zu bytes): closing", peer, len);
+        return CPORT_FRAME_CLOSE;
+    }
+    cport_set_long_form(&z->cport, conn, cr.long_form);
+    /* The ip id ZooKeeper's ip ACLs match: the address without the port. */
+    struct zk_id ip;
+    memset(&ip, 0, sizeof ip);
+    snprintf(ip.scheme, sizeof ip.scheme, "ip");
+    snprintf(ip.id, sizeof ip.id, "%s", peer);
+    char *colon = strrchr(ip.id, ':');
+    if (colon)
+        *colon = '\0';
+    cr.req.auth = &ip;
+    cr.req.auth_count = 1;
+    int rc = zks_client_connect(&z->srv, core_now_ms(z), conn, &cr.req);
+    if (rc == ZSESSIONEXPIRED)
+        slog_info("client %s: session 0x%llx expired or wrong password", peer,
+                  (unsigned long long)cr.req.session_id);
+    else if (rc != ZOK)
+        slog_info("client %s: connect refused (%d)", peer, rc);
+    process_output(z);
+    return CPORT_FRAME_TAKEN;
+}
+
+/* A request zk_wire rejected with an error for its xid (not a parse error):
+ * answered here with that error, in order - so only once everything before
+ * it is answered and the session is open. */
+static enum cport_frame_verdict answer_locally(struct zabd *z, uint64_t conn, const char *peer,
+                                               const struct zkw_request *r, int err)
+{
+    if (zks_conn_session(&z->srv, conn) == 0 || zks_conn_outstanding(&z->srv, conn) > 0)
+        return CPORT_FRAME_LATER;
+    slog_info("client %s: xid %d op %d answered %d: %s", peer, r->xid, r->op, err, r->why);
+    struct zks_out o;
+    memset(&o, 0, sizeof o);
+    o.kind = ZKS_OUT_REPLY;
+    o.conn = conn;
+    o.xid = r->xid;
+    o.op = r->op;
+    o.zxid = (int64_t)zks_last_applied(&z->srv);
+    o.err = err;
+    cport_deliver(&z->cport, &o);
+    cport_flush_dirty(&z->cport);
+    return CPORT_FRAME_TAKEN;
+}
+
+static enum cport_frame_verdict on_client_frame(void *arg, uint64_t conn, const char *peer,
+                                                const uint8_t *payload, size_t len, bool first)
+{
+    struct zabd *z = arg;
+    if (z->exit_code)
+        return CPORT_FRAME_CLOSE;
+    if (first)
+        return client_connect(z, conn, peer, payload, len);
+    /* Stop reading before the core's per-connection bound closes it. */
+    if (zks_conn_outstanding(&z->srv, conn) >= z->srv.cfg.outstanding_per_conn_max)
+        return CPORT_FRAME_LATER;
+    struct zkw_limits lim = {z->cfg.jute_max_buffer};
+    struct zkw_request r;
+    int rc = zkw_decode_request(payload, len, &lim, &r);
+    enum cport_frame_verdict v = CPORT_FRAME_TAKEN;
+    if (rc == ZOK && r.kind == ZKW_REQ_SET_WATCHES) {
+        zks_client_set_watches(&z->srv, core_now_ms(z), conn, &r.sw);
+        process_output(z);
+    } else if (rc == ZOK) {
+        zks_client_request(&z->srv, core_now_ms(z), conn, &r.req);
+        process_output(z);
+    } else if (rc == ZMARSHALLINGERROR) {
+        slog_warn("client %s: malformed request (%zu bytes, xid %d, op %d): %s: closing", peer,
+                  len, r.has_header ? r.xid : 0, r.has_header ? r.op : 0, r.why);
+        v = CPORT_FRAME_CLOSE;
+    } else {
+        v = answer_locally(z, conn, peer, &r, rc);
+    }
+    zkw_request_free(&r);
+    return v;
+}
+
+static void on_client_gone(void *arg, uint64_t conn)
+{
+    struct zabd *z = arg;
+    if (z->exit_code)
+        return;
+    zks_client_disconnect(&z->srv, core_now_ms(z), conn);
+    process_output(z);
+}
+
+static void client_info(void *arg, uint64_t conn, struct cport_conn_info *out)
+{
+    struct zabd *z = arg;
+    for (uint32_t i = 0; i < z->srv.conn_high; i++) {
+        const struct zks_conn *k = &z->srv.conns[i];
+        if (k->id != conn)
+            continue;
+        out->session_id = zks_conn_session(&z->srv, conn);
+        out->timeout_ms = k->timeout_ms;
+        out->queued = k->q_n;
+        out->watches = watch_conn_count(&z->srv.watches, conn);
+        return;
+    }
 }
 
 /* ---- what the four-letter words show -------------------------------------------------- */
@@ -322,15 +444,17 @@ static void make_secret(const struct cfg *c, struct zks_config *sc)
     char text[4096];
     size_t len = (size_t)snprintf(text, sizeof text, "zablab-insecure-default");
     for (int i = 0; i < c->server_count && len < sizeof text; i++)
-        len += (size_t)snprintf(text + len, sizeof text - len, "|%lld=%s:%u:%u", (long long)c->servers[i].id,
-                                c->servers[i].host, c->servers[i].quorum_port,
-                                c->servers[i].election_port);
+        len += (size_t)snprintf(text + len, sizeof text - len, "|%lld=%s:%u:%u",
+                                (long long)c->servers[i].id, c->servers[i].host,
+                                c->servers[i].quorum_port, c->servers[i].election_port);
     if (len >= sizeof text)
         len = sizeof text - 1;
     /* Fold into ZKS_SECRET_MAX bytes (the core hashes it again with SHA-1). */
     memset(sc->secret, 0, sizeof sc->secret);
-    for (size_t i = 0; i < len; i++)
-        sc->secret[i % ZKS_SECRET_MAX] = (uint8_t)(sc->secret[i % ZKS_SECRET_MAX] * 31u + (uint8_t)text[i]);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t *b = &sc->secret[i % ZKS_SECRET_MAX];
+        *b = (uint8_t)(*b * 31u + (uint8_t)text[i]);
+    }
     sc->secret_len = ZKS_SECRET_MAX;
     slog_warn("no 'secret' in %s: session passwords use a key derived from the server list, "
               "which anyone who knows the list can compute (insecure; set secret=...)",
@@ -348,6 +472,7 @@ static int make_server_config(const struct cfg *c, struct zks_config *sc, char *
      * headers that travel with it in the txn. */
     sc->rep.payload_bytes_max = LOG_RECORD_PAYLOAD_MAX;
     sc->rep.log_bytes_max = ZABD_LOG_BYTES;
+    sc->rep.log_entries_max = ZABD_LOG_ENTRIES;
     sc->prep.data_max = c->jute_max_buffer < ZABD_DATA_MAX ? c->jute_max_buffer : ZABD_DATA_MAX;
     sc->min_session_timeout_ms = c->min_session_timeout_ms;
     sc->max_session_timeout_ms = c->max_session_timeout_ms;
@@ -404,9 +529,14 @@ static int setup(struct zabd *z, const char *config_path, char *err, size_t errl
         return rc;
     if (open_signals(z, err, errlen) != 0 || open_peers(z, err, errlen) != 0)
         return EXIT_CONFIG;
-    if (z->cfg.client_port &&
-        cport_init(&z->cport, z->loop, z->cfg.client_port_address, z->cfg.client_port,
-                   z->cfg.four_lw_allowed, fill_view, z, err, errlen) != 0)
+    struct cport_limits lim = {
+        .max_per_addr = (uint32_t)z->cfg.max_client_cnxns,
+        .frame_max = z->cfg.jute_max_buffer,
+        .four_lw_allowed = z->cfg.four_lw_allowed,
+    };
+    struct cport_callbacks cb = {fill_view, client_info, on_client_frame, on_client_gone, z};
+    if (z->cfg.client_port && cport_init(&z->cport, z->loop, z->cfg.client_port_address,
+                                         z->cfg.client_port, &lim, &cb, err, errlen) != 0)
         return EXIT_CONFIG;
     z->cport_ready = z->cfg.client_port != 0;
     loop_set_before_sleep(z->loop, before_sleep, z);
@@ -436,7 +566,9 @@ static int usage(void)
 {
     fprintf(stderr, "usage: zabd [--log-level debug|info|warn|error] CONFIG_FILE\n"
                     "  CONFIG_FILE  zoo.cfg (tickTime, initLimit, syncLimit, dataDir, clientPort,\n"
-                    "               server.N=host:quorumPort:electionPort[:observer]); myid in dataDir\n");
+                    "               maxClientCnxns, jute.maxbuffer, secret (session-password key,\n"
+                    "               same on every server), server.N=host:quorumPort:electionPort\n"
+                    "               [:observer]); myid in dataDir. See docs/zabd.md.\n");
     return EXIT_USAGE;
 }
 
