@@ -21,7 +21,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 DEBS := build-essential libcmocka-dev libgsl-dev libsqlite3-dev libjansson-dev \
-        libxxhash-dev sqlite3 chromium
+        libxxhash-dev sqlite3 chromium zookeeper-bin libzookeeper-mt-dev python3-kazoo
 
 LIB_SRC    := $(sort $(wildcard core/*.c net-model/*.c sim/*.c check/*.c reports/*.c))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
