@@ -124,11 +124,21 @@ sim_time_ns simc_now(const struct sim_clients *cs);
 struct cluster *simc_cluster(struct sim_clients *cs);
 struct chk_history *simc_history(struct sim_clients *cs);              /* recorded so far */
 
+/* no-lost-writes: every write a client saw succeed is, on every server that
+ * is up and in BROADCAST (and on the leader), in the log at the reply's zxid
+ * with the same txn (session and cxid), or already in its snapshot. Returns
+ * 0 (holds), 1 (violated: detail says which write and server), or -1 when
+ * it cannot judge (no server in BROADCAST; detail says why). */
+int simc_check_no_lost_writes(struct sim_clients *cs, char *detail, size_t len);
+/* Writes acknowledged so far. */
+uint32_t simc_acked_count(const struct sim_clients *cs);
+
 /* Counters for summaries and tests. */
 struct simc_stats {
     uint64_t requests, replies, conn_losses, connects, reconnects, refusals;
     uint64_t expiries, watches, pings, timeouts;
     uint64_t ops_ok, ops_fail, ops_info;
+    uint64_t xid_out_of_order;        /* replies not in request order (must stay 0) */
 };
 const struct simc_stats *simc_stats(const struct sim_clients *cs);
 
