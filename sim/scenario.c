@@ -11,7 +11,8 @@
  * and `run`; pass 2 reads every other statement. That way server ids and
  * `at` times are checked with their exact column wherever `cluster` and
  * `run` appear in the file. A last step checks what spans statements
- * (`after heal` needs a heal, `lock-exclusive` needs a lock recipe). */
+ * (`after heal` needs a heal, `lock-exclusive` needs a lock recipe, and
+ * likewise queue-exact, config-converges and leader-unique). */
 #include "sim/scenario.h"
 
 #include <ctype.h>
@@ -74,8 +75,20 @@ static const char *const recipe_names[SCN_RECIPE_COUNT_] = {
 
 static const char *const expect_names[SCN_EXPECT_COUNT_] = {
     "safety", "linearizable", "zk-consistency", "lock-exclusive", "no-lost-writes",
-    "leader", "progress", "violation",
+    "leader", "progress", "violation", "queue-exact", "config-converges", "leader-unique",
 };
+
+/* The recipe each recipe expectation judges (-1: none needed). */
+static int expect_recipe(enum scn_expect_kind k)
+{
+    switch (k) {
+    case SCN_EXPECT_LOCK_EXCLUSIVE: return SCN_RECIPE_LOCK;
+    case SCN_EXPECT_QUEUE_EXACT: return SCN_RECIPE_QUEUE;
+    case SCN_EXPECT_CONFIG_CONVERGES: return SCN_RECIPE_CONFIG_WATCH;
+    case SCN_EXPECT_LEADER_UNIQUE: return SCN_RECIPE_LEADER_ELECTION;
+    default: return -1;
+    }
+}
 
 static const char *const target_words[] = {
     "leader", "follower", "followers", "a", "minority", "majority", "random", "all",
@@ -1521,9 +1534,10 @@ static int check_expects(struct scn_parser *p)
         if (e->anchor == SCN_ANCHOR_HEAL && !has_action(s, SCN_ACT_HEAL))
             return fail_at(p, e->pos.line, e->pos.col,
                            "'after heal' but the timeline has no heal");
-        if (e->kind == SCN_EXPECT_LOCK_EXCLUSIVE && !has_recipe(s, SCN_RECIPE_LOCK))
-            return fail_at(p, e->pos.line, e->pos.col,
-                           "'expect lock-exclusive' needs a 'recipe lock' statement");
+        int r = expect_recipe(e->kind);
+        if (r >= 0 && !has_recipe(s, (enum scn_recipe_kind)r))
+            return fail_at(p, e->pos.line, e->pos.col, "'expect %s' needs a 'recipe %s' statement",
+                           expect_names[e->kind], recipe_names[r]);
     }
     return 0;
 }

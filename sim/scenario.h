@@ -198,6 +198,9 @@ enum scn_expect_kind {
     SCN_EXPECT_LEADER_WITHIN,   /* a leader established within_ns after anchor */
     SCN_EXPECT_PROGRESS_WITHIN, /* pending writes commit within_ns after anchor */
     SCN_EXPECT_VIOLATION,       /* the run must find a violation (planted bugs) */
+    SCN_EXPECT_QUEUE_EXACT,     /* recipe queue: no element lost or taken twice */
+    SCN_EXPECT_CONFIG_CONVERGES,/* recipe config-watch: live watchers end on the last version */
+    SCN_EXPECT_LEADER_UNIQUE,   /* recipe leader-election: one believed leader at a time */
     SCN_EXPECT_COUNT_
 };
 
