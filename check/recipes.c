@@ -70,6 +70,17 @@ static void result_init(struct chk_recipe_result *r, enum chk_recipe_kind k)
     snprintf(r->property, sizeof r->property, "%s", properties[k]);
 }
 
+/* "t=4.100s (line 12)", or without the line for a history built in memory. */
+static void where(const struct chk_event *ev, char *buf, size_t len)
+{
+    char t[40];
+    chk_fmt_when(ev, t, sizeof t);
+    if (ev->line && ev->has_time)
+        snprintf(buf, len, "%s (line %u)", t, ev->line);
+    else
+        snprintf(buf, len, "%s", t);
+}
+
 static bool is_loss(const struct chk_event *ev)
 {
     return ev->type == CHK_WATCH && ev->watch_type == CHK_WATCH_NONE && CHK_STATE_IS_LOSS(ev->state);
@@ -107,15 +118,15 @@ static enum chk_verdict excl_violation(struct excl *x, const struct hold *old, u
 {
     const struct chk_history *h = x->h;
     const struct chk_event *ev = &h->events[e], *was = &h->events[old->since];
-    char t_new[40], t_old[40];
-    chk_fmt_when(ev, t_new, sizeof t_new);
-    chk_fmt_when(was, t_old, sizeof t_old);
+    char t_new[64], t_old[64];
+    where(ev, t_new, sizeof t_new);
+    where(was, t_old, sizeof t_old);
     return finish(r, CHK_VERDICT_VIOLATION,
-                  "%s %s: process %" PRId64 " (session 0x%" PRIx64 ") got it at %s (line %u) "
+                  "%s %s: process %" PRId64 " (session 0x%" PRIx64 ") got it at %s "
                   "while process %" PRId64 " (session 0x%" PRIx64 ") still held it: it got it at "
-                  "%s (line %u) and had neither released it nor seen its connection lost",
+                  "%s and had neither released it nor seen its connection lost",
                   x->noun, chk_str_get(h, ev->key), ev->process, (uint64_t)ev->session, t_new,
-                  ev->line, old->process, (uint64_t)was->session, t_old, was->line);
+                  old->process, (uint64_t)was->session, t_old);
 }
 
 /* One event; returns a verdict other than OK to stop. */
@@ -190,10 +201,9 @@ struct elem {
 
 static void when(const struct chk_history *h, uint32_t e, char *buf, size_t len)
 {
-    char t[40];
-    chk_fmt_when(&h->events[e], t, sizeof t);
-    snprintf(buf, len, "%s (line %u, process %" PRId64 ")", t, h->events[e].line,
-             h->events[e].process);
+    char t[64];
+    where(&h->events[e], t, sizeof t);
+    snprintf(buf, len, "%s by process %" PRId64, t, h->events[e].process);
 }
 
 static enum chk_verdict queue_dequeued(const struct chk_history *h, struct elem *el, uint32_t e,
@@ -202,7 +212,7 @@ static enum chk_verdict queue_dequeued(const struct chk_history *h, struct elem 
     const struct chk_event *ev = &h->events[e];
     struct elem *x = &el[ev->sval];
     const char *v = chk_str_get(h, ev->sval);
-    char a[96], b[96];
+    char a[128], b[128];
     when(h, e, a, sizeof a);
     if (x->deq_ok != CHK_NONE) {
         when(h, x->deq_ok, b, sizeof b);
@@ -252,7 +262,7 @@ static enum chk_verdict queue_final(const struct chk_history *h, struct elem *el
                                     struct chk_recipe_result *r)
 {
     const struct chk_event *ev = &h->events[rd];
-    char a[96], b[96];
+    char a[128], b[128];
     when(h, rd, a, sizeof a);
     for (uint32_t i = 0; i < ev->n_children; i++) {
         chk_str s = h->names[ev->children + i];
@@ -371,7 +381,7 @@ static enum chk_verdict config_read(const struct chk_history *h, struct watcher 
                                     struct chk_recipe_result *r)
 {
     const struct chk_event *ev = &h->events[e];
-    char a[96], b[96];
+    char a[128], b[128];
     when(h, e, a, sizeof a);
     if (ev->ival != 0 && !bsearch(&ev->ival, versions, nv, sizeof *versions, cmp_i64))
         return finish(r, CHK_VERDICT_VIOLATION, "config %s: version %" PRId64 " observed at %s "
@@ -415,7 +425,7 @@ static enum chk_verdict config_final(const struct chk_history *h, const struct w
                                      uint32_t nw, uint32_t lw, struct chk_recipe_result *r)
 {
     const struct chk_event *wr = &h->events[lw];
-    char a[96], b[96];
+    char a[128], b[128];
     for (uint32_t i = 0; i < nw; i++) {
         if (w[i].last_read == CHK_NONE)
             continue;

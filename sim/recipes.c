@@ -286,6 +286,7 @@ static void mutex_released(struct rcp_client *c, const struct simc_result *res)
 {
     (void)res;                       /* OK or NONODE: either way the node is gone */
     rec(c, CHK_OK, c->role == R_LOCK ? CHK_F_RELEASE : CHK_F_RESIGN, NULL, NULL);
+    c->run->stats.releases++;
     c->node[0] = 0;
     after(c, idle_ns(c), mutex_acquire);
 }
