@@ -92,6 +92,7 @@ static int expect_recipe(enum scn_expect_kind k)
 
 static const char *const target_words[] = {
     "leader", "follower", "followers", "a", "minority", "majority", "random", "all",
+    "lock-holder",
 };
 
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -682,6 +683,8 @@ static int parse_symbolic_target(struct scn_parser *p, const struct scn_tok *t,
         tg->count = (uint32_t)n;
     } else if (tok_is(t, "all")) {
         tg->kind = SCN_TGT_ALL;
+    } else if (tok_is(t, "lock-holder")) {
+        tg->kind = SCN_TGT_LOCK_HOLDER;   /* a client; check_targets limits its use */
     } else {
         p->i--;
         const char *s = suggest(t, target_words, COUNT_OF(target_words));
@@ -1526,6 +1529,25 @@ static bool has_recipe(const struct scenario *s, enum scn_recipe_kind k)
     return false;
 }
 
+/* `lock-holder` names a client, not a server: only `isolate` takes it (the
+ * client is cut off from every server until a heal), and only with a lock. */
+static int check_targets(struct scn_parser *p)
+{
+    const struct scenario *s = p->out;
+    for (int i = 0; i < s->event_count; i++) {
+        const struct scn_event *ev = &s->events[i];
+        bool holder = ev->target.kind == SCN_TGT_LOCK_HOLDER
+                   || ev->target_to.kind == SCN_TGT_LOCK_HOLDER;
+        if (holder && ev->action != SCN_ACT_ISOLATE)
+            return fail_at(p, ev->pos.line, ev->pos.col,
+                           "'lock-holder' is a client: only 'isolate lock-holder' takes it");
+        if (holder && !has_recipe(s, SCN_RECIPE_LOCK))
+            return fail_at(p, ev->pos.line, ev->pos.col,
+                           "'isolate lock-holder' needs a 'recipe lock' statement");
+    }
+    return 0;
+}
+
 static int check_expects(struct scn_parser *p)
 {
     const struct scenario *s = p->out;
@@ -1601,7 +1623,7 @@ int scn_parse(const char *text, size_t len, const char *filename, struct scenari
     for (p.pass = 1; p.pass <= 2; p.pass++)
         if (parse_pass(&p, text, len) != 0)
             return -1;
-    if (check_expects(&p) != 0)
+    if (check_expects(&p) != 0 || check_targets(&p) != 0)
         return -1;
     sort_events(out);
     return 0;
@@ -1762,6 +1784,7 @@ static void format_target(const struct scn_target *t, char *buf, size_t buflen)
         [SCN_TGT_LEADER] = "leader", [SCN_TGT_FOLLOWER] = "follower",
         [SCN_TGT_FOLLOWERS] = "followers", [SCN_TGT_MINORITY] = "minority",
         [SCN_TGT_MAJORITY] = "majority", [SCN_TGT_ALL] = "all",
+        [SCN_TGT_LOCK_HOLDER] = "lock-holder",
     };
     if (t->kind == SCN_TGT_IDS)
         format_mask(t->ids_mask, buf, buflen);

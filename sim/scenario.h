@@ -76,6 +76,7 @@ enum scn_target_kind {
     SCN_TGT_MAJORITY,  /* floor(voters/2)+1 voters */
     SCN_TGT_RANDOM,    /* `random N`: N servers */
     SCN_TGT_ALL,
+    SCN_TGT_LOCK_HOLDER, /* `isolate lock-holder`: the client holding the lock recipe's lock */
     SCN_TGT_COUNT_
 };
 
