@@ -1012,10 +1012,19 @@ static int st_recipe(struct scn_parser *p, const struct scn_tok *kw)
             return FAIL(p, t->col, "recipe '%s' given twice", recipe_names[k]);
     if (s->recipe_count == SCN_MAX_RECIPES)
         return FAIL(p, kw->col, "more than %d recipes", SCN_MAX_RECIPES);
-    uint64_t n = SCN_RECIPE_DEFAULT_CLIENTS;
-    if (peek(p) && next_uint(p, 1, SCN_MAX_RECIPE_CLIENTS, "the recipe's clients", &n) != 0)
+    uint64_t n = SCN_RECIPE_DEFAULT_CLIENTS, hold_ns = 0;
+    if (peek(p) && !tok_is(peek(p), "hold")
+        && next_uint(p, 1, SCN_MAX_RECIPE_CLIENTS, "the recipe's clients", &n) != 0)
         return -1;
-    s->recipes[s->recipe_count++] = (struct scn_recipe){(enum scn_recipe_kind)k, (uint32_t)n};
+    const struct scn_tok *h = peek(p);
+    if (h && tok_is(h, "hold")) {      /* `recipe lock 3 hold 2s` */
+        if (k != SCN_RECIPE_LOCK && k != SCN_RECIPE_LEADER_ELECTION)
+            return FAIL(p, h->col, "'hold' is for the lock and leader-election recipes");
+        p->i++;
+        if (next_positive_duration(p, "the hold time", &hold_ns) != 0)
+            return -1;
+    }
+    s->recipes[s->recipe_count++] = (struct scn_recipe){(enum scn_recipe_kind)k, (uint32_t)n, hold_ns};
     return expect_end(p);
 }
 
@@ -1929,9 +1938,13 @@ static void print_workload(const struct scenario *s, FILE *out)
     fprintf(out, "\nkeys %u\n", s->keys);
     fprintf(out, "rate %u/s\n", s->rate_per_s);
     fprintf(out, "session-timeout %s\n", DUR(s->session_timeout_ns, d));
-    for (int i = 0; i < s->recipe_count && i < SCN_MAX_RECIPES; i++)
-        fprintf(out, "recipe %s %u\n", scn_recipe_name(s->recipes[i].kind),
-                s->recipes[i].clients);
+    for (int i = 0; i < s->recipe_count && i < SCN_MAX_RECIPES; i++) {
+        char hb[32];
+        fprintf(out, "recipe %s %u", scn_recipe_name(s->recipes[i].kind), s->recipes[i].clients);
+        if (s->recipes[i].hold_ns)
+            fprintf(out, " hold %s", DUR(s->recipes[i].hold_ns, hb));
+        fputc('\n', out);
+    }
     for (int i = 0; i < s->bug_count && i < SCN_MAX_BUGS; i++)
         fprintf(out, "bug %.*s\n", SCN_NAME_MAX - 1, s->bugs[i]);
 }
@@ -2019,7 +2032,8 @@ bool scn_equal(const struct scenario *a, const struct scenario *b)
             return false;
     for (int i = 0; i < a->recipe_count && i < SCN_MAX_RECIPES; i++)
         if (a->recipes[i].kind != b->recipes[i].kind ||
-            a->recipes[i].clients != b->recipes[i].clients)
+            a->recipes[i].clients != b->recipes[i].clients ||
+            a->recipes[i].hold_ns != b->recipes[i].hold_ns)
             return false;
     for (int i = 0; i < a->bug_count && i < SCN_MAX_BUGS; i++)
         if (strncmp(a->bugs[i], b->bugs[i], SCN_NAME_MAX) != 0)

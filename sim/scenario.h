@@ -191,6 +191,7 @@ enum scn_recipe_kind {
 struct scn_recipe {
     enum scn_recipe_kind kind;
     uint32_t clients;      /* its own sessions, besides the workload clients */
+    uint64_t hold_ns;      /* lock / leader-election: how long a holder keeps it; 0 = default */
 };
 
 enum scn_expect_kind {
