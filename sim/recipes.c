@@ -36,6 +36,7 @@ struct rcp_client {
     char node[NAME_MAX_LEN + 16];    /* its own child, or the element being taken */
     char value[VALUE_MAX_LEN];       /* element / version of the open outcome */
     uint64_t seq;                    /* producer: elements; writer: versions */
+    sim_time_ns hold_ns;             /* lock / leadership hold */
     rcp_step_fn *next;               /* where the pending request's reply goes */
 };
 
@@ -333,7 +334,7 @@ static void mutex_check(struct rcp_client *c, const struct simc_result *res)
             c->run->stats.acquisitions++;
         else
             c->run->stats.leaderships++;
-        after(c, c->run->opt.hold_ns, mutex_release);
+        after(c, c->hold_ns, mutex_release);
         return;
     }
     /* watch only the predecessor: no herd effect when the holder leaves */
@@ -669,10 +670,13 @@ static void role_of(enum scn_recipe_kind k, int idx, int n, enum rcp_role *role,
     }
 }
 
-static void client_init(struct rcp_run *r, struct rcp_client *c, enum scn_recipe_kind k, int idx,
-                        int n, struct sim_client *cl)
+static void client_init(struct rcp_run *r, struct rcp_client *c, const struct scn_recipe *rec,
+                        int idx, struct sim_client *cl)
 {
+    enum scn_recipe_kind k = rec->kind;
+    int n = (int)rec->clients;
     memset(c, 0, sizeof *c);
+    c->hold_ns = rec->hold_ns ? rec->hold_ns : r->opt.hold_ns;
     c->run = r;
     c->cl = cl;
     c->idx = idx;
@@ -712,8 +716,7 @@ struct rcp_run *rcp_start(struct sim_clients *cs, const struct scn_recipe *recip
         if (recipes[i].kind == SCN_RECIPE_BARRIER)
             continue;                /* not implemented: takes no clients */
         for (int j = 0; j < (int)recipes[i].clients; j++)
-            client_init(r, &r->clients[r->n++], recipes[i].kind, j, (int)recipes[i].clients,
-                        simc_get(cs, next++));
+            client_init(r, &r->clients[r->n++], &recipes[i], j, simc_get(cs, next++));
     }
     for (int i = 0; i < r->n; i++)
         simc_connect(r->clients[i].cl);

@@ -34,7 +34,7 @@
 #define RCP_BUG_CONFIG_NO_REWATCH       (1u << 2)  /* watcher never re-reads after a change */
 
 struct rcp_options {
-    sim_time_ns hold_ns;        /* lock / leadership hold before release; 0 = default 400ms */
+    sim_time_ns hold_ns;        /* lock / leadership hold (unless the recipe sets one); 0 = 400ms */
     sim_time_ns period_ns;      /* producer / config writer period; 0 = default 150ms */
     sim_time_ns quiet_ns;       /* tail without new writes before the run ends; 0 = 3s */
     sim_time_ns end_ns;         /* the run's end */
