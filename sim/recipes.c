@@ -732,6 +732,14 @@ void rcp_free(struct rcp_run *r)
     free(r);
 }
 
+int rcp_lock_holder(const struct rcp_run *r)
+{
+    for (int i = 0; r && i < r->n; i++)
+        if (r->clients[i].role == R_LOCK && r->clients[i].holds)
+            return simc_index(r->clients[i].cl);
+    return -1;
+}
+
 const struct rcp_stats *rcp_stats(const struct rcp_run *r)
 {
     return &r->stats;

@@ -54,6 +54,10 @@ void rcp_free(struct rcp_run *r);
 /* Clients rcp_start needs for these recipes. */
 int rcp_clients_needed(const struct scn_recipe *recipes, int n_recipes);
 
+/* The client (simc index) holding the lock recipe's lock now, or -1: the
+ * target of a scenario's `isolate lock-holder`. */
+int rcp_lock_holder(const struct rcp_run *r);
+
 struct rcp_stats {
     uint64_t acquisitions, releases, enqueued, dequeued, config_writes, config_reads;
     uint64_t leaderships, restarts, final_reads;
