@@ -324,6 +324,7 @@ struct watcher {
     int64_t version;         /* last observed */
     uint32_t last_read;      /* event index, CHK_NONE = never read */
     bool lost;               /* its last connection event was a loss */
+    bool pending;            /* a config-read invoked and not completed */
 };
 
 static int cmp_i64(const void *a, const void *b)
@@ -411,6 +412,8 @@ static enum chk_verdict config_scan(const struct chk_history *h, struct watcher 
             continue;                    /* cannot happen: the table holds every process */
         if (ev->type == CHK_WATCH && ev->watch_type == CHK_WATCH_NONE)
             x->lost = CHK_STATE_IS_LOSS(ev->state);
+        else if (ev->f == CHK_F_CONFIG_READ && ev->type != CHK_WATCH)
+            x->pending = ev->type == CHK_INVOKE;
         else if (ev->type == CHK_OK && ev->f == CHK_F_CONFIG_WRITE && ev->has_value
                  && (*last_write == CHK_NONE || ev->ival >= h->events[*last_write].ival))
             *last_write = e;
@@ -429,8 +432,10 @@ static enum chk_verdict config_final(const struct chk_history *h, const struct w
     for (uint32_t i = 0; i < nw; i++) {
         if (w[i].last_read == CHK_NONE)
             continue;
+        if (w[i].lost || w[i].pending)
+            continue;                /* not live, or still reading when the history ends */
         r->n_judged++;
-        if (w[i].lost || w[i].version >= wr->ival)
+        if (w[i].version >= wr->ival)
             continue;
         when(h, w[i].last_read, a, sizeof a);
         when(h, lw, b, sizeof b);
@@ -460,7 +465,7 @@ enum chk_verdict chk_config_converges(const struct chk_history *h, struct chk_re
         return v;
     if (last_write == CHK_NONE)
         return finish(r, CHK_VERDICT_OK, "no acknowledged config write: nothing to converge on");
-    return finish(r, CHK_VERDICT_OK, "%u watchers; every connected one ended on version %" PRId64
+    return finish(r, CHK_VERDICT_OK, "%u connected watchers judged; each ended on version %" PRId64
                   " or later", r->n_judged, h->events[last_write].ival);
 }
 

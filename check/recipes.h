@@ -64,8 +64,9 @@ enum chk_verdict chk_queue_exact(const struct chk_history *h, struct chk_recipe_
 /* Every observed version was written (or is 0, the initial one); a process
  * never observes an older version after a newer one within one session; and
  * every watcher process still connected at the end (its last connection
- * event is not a loss) last observed a version >= the highest acknowledged
- * config-write. The caller leaves a quiet tail after the last write. */
+ * event is not a loss) and not in the middle of a read last observed a
+ * version >= the highest acknowledged config-write. The caller leaves a
+ * quiet tail after the last write. */
 enum chk_verdict chk_config_converges(const struct chk_history *h, struct chk_recipe_result *r);
 
 /* Dispatch by kind. */

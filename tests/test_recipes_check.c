@@ -214,6 +214,13 @@ static void config_planted_violations_caught(void **state)
     const char *back = CW(1, "invoke") CW(1, "ok") SEEN(2, 12, 1) LOSS(2, "Disconnected")
                        LOSS(2, "SyncConnected") CW(2, "invoke") CW(2, "ok");
     assert_int_equal(judge(CHK_RECIPE_CONFIG, back, &r), CHK_VERDICT_VIOLATION);
+    /* still reading at the end: not judged; the same watcher idle: judged */
+    const char *reading = CW(1, "invoke") CW(1, "ok") SEEN(2, 12, 0) CW(2, "invoke") CW(2, "ok")
+                          CR(2, 12, "invoke", "");
+    assert_int_equal(judge(CHK_RECIPE_CONFIG, reading, &r), CHK_VERDICT_OK);
+    assert_int_equal(r.n_judged, 0);
+    const char *idle = CW(1, "invoke") CW(1, "ok") SEEN(2, 12, 0) CW(2, "invoke") CW(2, "ok");
+    assert_int_equal(judge(CHK_RECIPE_CONFIG, idle, &r), CHK_VERDICT_VIOLATION);
     const char *never = CW(1, "invoke") CW(1, "ok") SEEN(1, 11, 7);
     assert_int_equal(judge(CHK_RECIPE_CONFIG, never, &r), CHK_VERDICT_VIOLATION);
     assert_non_null(strstr(r.msg, "never written"));
