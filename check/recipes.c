@@ -410,10 +410,10 @@ static enum chk_verdict config_scan(const struct chk_history *h, struct watcher 
         struct watcher *x = watcher_of(w, nw, ev->process);
         if (!x)
             continue;                    /* cannot happen: the table holds every process */
+        if (ev->f == CHK_F_CONFIG_READ && ev->type != CHK_WATCH)
+            x->pending = ev->type == CHK_INVOKE;
         if (ev->type == CHK_WATCH && ev->watch_type == CHK_WATCH_NONE)
             x->lost = CHK_STATE_IS_LOSS(ev->state);
-        else if (ev->f == CHK_F_CONFIG_READ && ev->type != CHK_WATCH)
-            x->pending = ev->type == CHK_INVOKE;
         else if (ev->type == CHK_OK && ev->f == CHK_F_CONFIG_WRITE && ev->has_value
                  && (*last_write == CHK_NONE || ev->ival >= h->events[*last_write].ival))
             *last_write = e;
