@@ -5,6 +5,9 @@
  * bounded free list and go back when their callback runs. */
 #include "sim/recipes.h"
 
+#include "check/recipes.h"
+
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -743,4 +746,74 @@ int rcp_lock_holder(const struct rcp_run *r)
 const struct rcp_stats *rcp_stats(const struct rcp_run *r)
 {
     return &r->stats;
+}
+
+/* ---- the scenario runner's hook ------------------------------------------ */
+
+struct recipes {
+    struct sim_clients *cs;
+    struct rcp_run *run;
+};
+
+int recipes_attach(const struct scenario *s, struct sim_clients *cs, int first,
+                   struct recipes **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (rcp_clients_needed(s->recipes, s->recipe_count) == 0)
+        return 0;
+    struct rcp_options opt = {.end_ns = s->run_ns, .quiet_ns = s->run_ns / 3};
+    if (opt.quiet_ns > 3000 * MS)
+        opt.quiet_ns = 3000 * MS;
+    struct recipes *r = calloc(1, sizeof *r);
+    if (r)
+        r->run = rcp_start(cs, s->recipes, s->recipe_count, first, &opt);
+    if (!r || !r->run) {
+        free(r);
+        snprintf(err, errlen, "%.200s: cannot start the recipes (%d clients from client %d)",
+                 s->filename, rcp_clients_needed(s->recipes, s->recipe_count), first);
+        return -1;
+    }
+    r->cs = cs;
+    *out = r;
+    return 0;
+}
+
+static int judged_recipe(enum scn_expect_kind kind)
+{
+    switch (kind) {
+    case SCN_EXPECT_LOCK_EXCLUSIVE: return CHK_RECIPE_LOCK;
+    case SCN_EXPECT_QUEUE_EXACT: return CHK_RECIPE_QUEUE;
+    case SCN_EXPECT_CONFIG_CONVERGES: return CHK_RECIPE_CONFIG;
+    case SCN_EXPECT_LEADER_UNIQUE: return CHK_RECIPE_LEADER;
+    default: return -1;
+    }
+}
+
+enum srun_verdict recipes_judge(struct recipes *r, enum scn_expect_kind kind, char *detail,
+                                size_t len)
+{
+    int k = judged_recipe(kind);
+    if (k < 0 || !r) {
+        snprintf(detail, len, "%s", k < 0 ? "not a recipe expectation"
+                                          : "no recipe clients ran in this run");
+        return SRUN_NOT_JUDGED;
+    }
+    struct chk_history *h = simc_history(r->cs);
+    static struct chk_recipe_result res;   /* 1 KiB message; runs are sequential */
+    enum chk_verdict v = h ? chk_recipe_check(h, (enum chk_recipe_kind)k, &res) : CHK_VERDICT_INTERNAL;
+    snprintf(detail, len, "%s", h ? res.msg : "no client history");
+    return v == CHK_VERDICT_OK ? SRUN_PASS : v == CHK_VERDICT_VIOLATION ? SRUN_FAIL : SRUN_NOT_JUDGED;
+}
+
+int recipes_lock_holder(const struct recipes *r)
+{
+    return r ? rcp_lock_holder(r->run) : -1;
+}
+
+void recipes_free(struct recipes *r)
+{
+    if (!r)
+        return;
+    rcp_free(r->run);
+    free(r);
 }

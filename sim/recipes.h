@@ -18,10 +18,12 @@
 #ifndef ZABLAB_SIM_RECIPES_H
 #define ZABLAB_SIM_RECIPES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim/client.h"
 #include "sim/scenario.h"
+#include "sim/scenario_run.h"
 
 #define RCP_PROCESS_BASE  1000000   /* recipe process = base + simc_process */
 #define RCP_CLIENTS_MAX   (SCN_MAX_RECIPES * SCN_MAX_RECIPE_CLIENTS)
@@ -63,5 +65,24 @@ struct rcp_stats {
     uint64_t leaderships, restarts, final_reads;
 };
 const struct rcp_stats *rcp_stats(const struct rcp_run *r);
+
+/* ---- the scenario runner's hook (sim/scenario_run.c) ----------------- */
+
+struct recipes;
+
+/* Starts the scenario's recipes on clients first.. of cs (the workload has
+ * 0..first-1): hold times from the recipe lines, a quiet tail of
+ * min(3s, run/3) before the run's end. 0 with *out set (NULL when there is
+ * nothing to run), or -1 with a message. */
+int recipes_attach(const struct scenario *s, struct sim_clients *cs, int first,
+                   struct recipes **out, char *err, size_t errlen);
+/* Verdict of expectation kind at the end of the run (lock-exclusive,
+ * queue-exact, config-converges, leader-unique), judged by check/recipes.h
+ * on the client history; SRUN_NOT_JUDGED with a reason for other kinds. */
+enum srun_verdict recipes_judge(struct recipes *r, enum scn_expect_kind kind, char *detail,
+                                size_t len);
+/* simc index of the lock holder now (for `isolate lock-holder`), or -1. */
+int recipes_lock_holder(const struct recipes *r);
+void recipes_free(struct recipes *r);
 
 #endif
