@@ -492,6 +492,14 @@ static bool is_recipe_event(const struct chk_event *ev)
     return CHK_F_IS_RECIPE(ev->f);
 }
 
+bool chk_history_has_recipes(const struct chk_history *h)
+{
+    for (uint32_t e = 0; e < h->n_events; e++)
+        if (is_recipe_event(&h->events[e]))
+            return true;
+    return false;
+}
+
 struct chk_history *chk_history_without_recipes(const struct chk_history *h, char *err,
                                                 size_t errlen)
 {

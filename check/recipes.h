@@ -73,6 +73,9 @@ enum chk_verdict chk_config_converges(const struct chk_history *h, struct chk_re
 enum chk_verdict chk_recipe_check(const struct chk_history *h, enum chk_recipe_kind k,
                                   struct chk_recipe_result *r);
 
+/* Does h hold any recipe outcome or connection-state event? */
+bool chk_history_has_recipes(const struct chk_history *h);
+
 /* A copy of h without recipe outcomes and connection-state events, paired
  * again: what the ZooKeeper and linearizability checkers read. NULL with err
  * set when out of memory or when pairing fails. */

@@ -13,7 +13,9 @@
 #include <cmocka.h>
 
 #include "check/history.h"
+#include "check/linearizable.h"
 #include "check/recipes.h"
+#include "check/zk_consistency.h"
 
 static struct chk_history *parse_fmt(const char *text, enum chk_format fmt)
 {
@@ -335,6 +337,41 @@ static void without_recipes_keeps_the_rest(void **state)
     chk_history_free(h);
 }
 
+/* The zk and linearizability checkers judge a mixed history by its znode
+ * operations only: the recipe outcomes neither break nor hide anything. */
+static void zk_checkers_skip_recipe_outcomes(void **state)
+{
+    (void)state;
+    const char *ok =
+        "{\"type\":\"invoke\",\"process\":1,\"f\":\"create\",\"path\":\"/a\",\"data\":\"x\"}\n"
+        ACQ(7, "invoke")
+        "{\"type\":\"ok\",\"process\":1,\"f\":\"create\",\"path\":\"/a\",\"created\":\"/a\"}\n"
+        ACQ(7, "ok") LOSS(7, "Disconnected")
+        "{\"type\":\"invoke\",\"process\":2,\"f\":\"getData\",\"path\":\"/a\"}\n"
+        "{\"type\":\"ok\",\"process\":2,\"f\":\"getData\",\"path\":\"/a\",\"data\":\"x\",\"version\":0}\n";
+    static struct chk_zk_result zr;
+    struct chk_zk_opts zo = {CHK_SYNC_ZK, 0, 0, false};
+    struct chk_history *h = parse(ok);
+    assert_int_equal(chk_zk_check(h, &zo, &zr), CHK_VERDICT_OK);
+    struct chk_lin_opts lo = {CHK_MODEL_ZK, 0, 0};
+    static struct chk_lin_result lr;
+    assert_int_equal(chk_linearizable(h, &lo, &lr), CHK_VERDICT_OK);
+    chk_lin_result_free(&lr);
+    chk_history_free(h);
+    /* a stale read is still caught with recipe outcomes around it */
+    const char *bad =
+        "{\"type\":\"invoke\",\"process\":1,\"f\":\"create\",\"path\":\"/a\",\"data\":\"x\"}\n"
+        "{\"type\":\"ok\",\"process\":1,\"f\":\"create\",\"path\":\"/a\",\"created\":\"/a\"}\n"
+        ACQ(7, "invoke") ACQ(7, "ok")
+        "{\"type\":\"invoke\",\"process\":1,\"f\":\"getData\",\"path\":\"/a\"}\n"
+        "{\"type\":\"fail\",\"process\":1,\"f\":\"getData\",\"path\":\"/a\",\"err\":\"NONODE\"}\n";
+    h = parse(bad);
+    assert_int_equal(chk_zk_check(h, &zo, &zr), CHK_VERDICT_VIOLATION);
+    assert_int_equal(chk_linearizable(h, &lo, &lr), CHK_VERDICT_VIOLATION);
+    chk_lin_result_free(&lr);
+    chk_history_free(h);
+}
+
 static void names_parse(void **state)
 {
     (void)state;
@@ -363,6 +400,7 @@ int main(void)
         cmocka_unit_test(formats_round_trip),
         cmocka_unit_test(malformed_recipe_lines_rejected),
         cmocka_unit_test(without_recipes_keeps_the_rest),
+        cmocka_unit_test(zk_checkers_skip_recipe_outcomes),
         cmocka_unit_test(names_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
