@@ -234,8 +234,10 @@ static void on_state(void *arg, struct sim_client *cl, enum simc_state st)
     case SIMC_CONNECTED:
         rec_state(c, CHK_STATE_SYNC_CONNECTED);
         if (c->waiting_connect) {
+            /* not from inside the callback: the client library may still
+             * have setWatches to send, which must go before our reads */
             c->waiting_connect = false;
-            begin(c);
+            after(c, 0, restart_step);
         }
         break;
     case SIMC_DISCONNECTED:
