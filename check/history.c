@@ -21,7 +21,7 @@ static const char *const f_names[CHK_F_COUNT] = {
     [CHK_F_ACQUIRE] = "acquire", [CHK_F_RELEASE] = "release",
     [CHK_F_ENQUEUE] = "enqueue", [CHK_F_DEQUEUE] = "dequeue", [CHK_F_QUEUE_READ] = "queue-read",
     [CHK_F_CONFIG_WRITE] = "config-write", [CHK_F_CONFIG_READ] = "config-read",
-    [CHK_F_LEAD] = "lead", [CHK_F_RESIGN] = "resign",
+    [CHK_F_LEAD] = "lead", [CHK_F_RESIGN] = "resign", [CHK_F_ENTER] = "enter",
 };
 
 static const struct { int32_t code; const char *name; } states[] = {

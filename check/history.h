@@ -46,6 +46,7 @@ enum chk_f {
     CHK_F_CONFIG_READ,   /* config: ok ival = the version the client observed */
     CHK_F_LEAD,          /* election: ok = the client believes it leads */
     CHK_F_RESIGN,        /* election: invoke = the client stops acting as leader */
+    CHK_F_ENTER,         /* barrier: ival = round, ival2 = parties; ok = passed it */
     CHK_F_COUNT
 };
 

@@ -341,6 +341,14 @@ static int recipe_fields(struct edn *p, const struct edn_node *map, const struct
     if (!v || v->kind == E_NIL)
         return 1;
     ev->has_value = true;
+    if (ev->f == CHK_F_ENTER) {
+        if (v->kind != E_VEC || v->count != 2 || p->nodes[v->first].kind != E_INT
+            || p->nodes[p->nodes[v->first].next].kind != E_INT)
+            return efail(p, v->col, ":enter :value must be a vector [round parties]");
+        ev->ival = p->nodes[v->first].i;
+        ev->ival2 = p->nodes[p->nodes[v->first].next].i;
+        return 1;
+    }
     if (ev->f == CHK_F_CONFIG_WRITE || ev->f == CHK_F_CONFIG_READ) {
         if (v->kind != E_INT)
             return efail(p, v->col, ":%s :value must be an integer version", chk_f_name(ev->f));
@@ -482,7 +490,9 @@ static int write_edn_recipe(FILE *out, const struct chk_history *h, const struct
             fputs(i ? " " : "", out), put_edn_str(out, chk_str_get(h, h->names[ev->children + i]));
         fputc(']', out);
     } else if (ev->type != CHK_WATCH && ev->has_value) {
-        if (ev->f == CHK_F_CONFIG_WRITE || ev->f == CHK_F_CONFIG_READ)
+        if (ev->f == CHK_F_ENTER)
+            fprintf(out, ", :value [%" PRId64 " %" PRId64 "]", ev->ival, ev->ival2);
+        else if (ev->f == CHK_F_CONFIG_WRITE || ev->f == CHK_F_CONFIG_READ)
             fprintf(out, ", :value %" PRId64, ev->ival);
         else
             fputs(", :value ", out), put_edn_str(out, chk_str_get(h, ev->sval));

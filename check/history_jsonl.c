@@ -245,7 +245,14 @@ static int parse_recipe_fields(const struct jctx *c, json_t *o, struct chk_event
         return -1;
     json_t *v = json_object_get(o, "value");
     bool config = ev->f == CHK_F_CONFIG_WRITE || ev->f == CHK_F_CONFIG_READ;
-    if (config && v && !json_is_null(v)) {
+    if (ev->f == CHK_F_ENTER && v && !json_is_null(v)) {
+        if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(json_array_get(v, 0))
+            || !json_is_integer(json_array_get(v, 1)))
+            return jfail(c, "value", "enter \"value\" must be [round, parties] integers");
+        ev->ival = json_integer_value(json_array_get(v, 0));
+        ev->ival2 = json_integer_value(json_array_get(v, 1));
+        ev->has_value = true;
+    } else if (config && v && !json_is_null(v)) {
         if (!json_is_integer(v))
             return jfail(c, "value", "%s \"value\" must be an integer version", chk_f_name(ev->f));
         ev->ival = json_integer_value(v);
@@ -459,7 +466,9 @@ static void write_recipe_fields(FILE *out, const struct chk_record *r)
 {
     if (r->key)
         fputs(",\"path\":", out), put_json_str(out, r->key);
-    if (r->has_value && (r->f == CHK_F_CONFIG_WRITE || r->f == CHK_F_CONFIG_READ))
+    if (r->has_value && r->f == CHK_F_ENTER)
+        fprintf(out, ",\"value\":[%" PRId64 ",%" PRId64 "]", r->ival, r->ival2);
+    else if (r->has_value && (r->f == CHK_F_CONFIG_WRITE || r->f == CHK_F_CONFIG_READ))
         fprintf(out, ",\"value\":%" PRId64, r->ival);
     else if (r->has_value && r->sval)
         fputs(",\"value\":", out), put_json_str(out, r->sval);

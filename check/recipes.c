@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const model_names[CHK_RECIPE_COUNT] = {"lock", "queue", "config", "leader"};
+static const char *const model_names[CHK_RECIPE_COUNT] = {"lock", "queue", "config", "leader",
+                                                          "barrier"};
 static const char *const properties[CHK_RECIPE_COUNT] = {
-    "lock-exclusive", "queue-exact", "config-converges", "leader-unique"};
+    "lock-exclusive", "queue-exact", "config-converges", "leader-unique", "barrier-sync"};
 
 const char *chk_recipe_model_name(enum chk_recipe_kind k)
 {
@@ -42,6 +43,7 @@ static bool f_of_kind(enum chk_f f, enum chk_recipe_kind k)
         return f == CHK_F_ENQUEUE || f == CHK_F_DEQUEUE || f == CHK_F_QUEUE_READ;
     case CHK_RECIPE_CONFIG: return f == CHK_F_CONFIG_WRITE || f == CHK_F_CONFIG_READ;
     case CHK_RECIPE_LEADER: return f == CHK_F_LEAD || f == CHK_F_RESIGN;
+    case CHK_RECIPE_BARRIER: return f == CHK_F_ENTER;
     default: return false;
     }
 }
@@ -469,6 +471,97 @@ enum chk_verdict chk_config_converges(const struct chk_history *h, struct chk_re
                   " or later", r->n_judged, h->events[last_write].ival);
 }
 
+/* ---- barrier-sync ----------------------------------------------------- */
+
+/* An enter invocation, for counting who arrived at a round. */
+struct arrival {
+    chk_str key;
+    int64_t round, process;
+    uint32_t event;
+};
+
+static int cmp_arrival(const void *x, const void *y)
+{
+    const struct arrival *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->round != b->round)
+        return a->round < b->round ? -1 : 1;
+    if (a->process != b->process)
+        return a->process < b->process ? -1 : 1;
+    return (a->event > b->event) - (a->event < b->event);
+}
+
+/* Distinct processes whose first enter invocation of (key, round) comes
+ * before event e; arr is sorted, so each process's first one leads its run. */
+static uint32_t arrived(const struct arrival *arr, uint32_t n, chk_str key, int64_t round, uint32_t e)
+{
+    uint32_t lo = 0, hi = n, count = 0;
+    while (lo < hi) {                    /* first entry of (key, round) */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (arr[mid].key < key || (arr[mid].key == key && arr[mid].round < round))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t i = lo; i < n && arr[i].key == key && arr[i].round == round; i++)
+        if ((i == lo || arr[i].process != arr[i - 1].process) && arr[i].event < e)
+            count++;
+    return count;
+}
+
+static uint32_t collect_arrivals(const struct chk_history *h, struct arrival *arr, bool *capped)
+{
+    uint32_t n = 0;
+    for (uint32_t e = 0; e < h->n_events; e++) {
+        const struct chk_event *ev = &h->events[e];
+        if (ev->type != CHK_INVOKE || ev->f != CHK_F_ENTER)
+            continue;
+        if (n == CHK_RECIPE_ENTERS_MAX) {
+            *capped = true;
+            break;
+        }
+        arr[n++] = (struct arrival){ev->key, ev->ival, ev->process, e};
+    }
+    qsort(arr, n, sizeof *arr, cmp_arrival);
+    return n;
+}
+
+enum chk_verdict chk_barrier_sync(const struct chk_history *h, struct chk_recipe_result *r)
+{
+    result_init(r, CHK_RECIPE_BARRIER);
+    struct arrival *arr = malloc(CHK_RECIPE_ENTERS_MAX * sizeof *arr);
+    if (!arr)
+        return finish(r, CHK_VERDICT_INTERNAL, "out of memory");
+    bool capped = false;
+    uint32_t n = collect_arrivals(h, arr, &capped);
+    enum chk_verdict v = CHK_VERDICT_OK;
+    if (capped) {                        /* missing arrivals would look like violations */
+        free(arr);
+        return finish(r, CHK_VERDICT_UNKNOWN, "more than %u enter invocations: not judged",
+                      CHK_RECIPE_ENTERS_MAX);
+    }
+    for (uint32_t e = 0; e < h->n_events && v == CHK_VERDICT_OK; e++) {
+        const struct chk_event *ev = &h->events[e];
+        if (ev->type != CHK_OK || ev->f != CHK_F_ENTER)
+            continue;
+        r->n_judged++;
+        uint32_t got = arrived(arr, n, ev->key, ev->ival, e);
+        if ((int64_t)got < ev->ival2) {
+            char t[64];
+            where(ev, t, sizeof t);
+            v = finish(r, CHK_VERDICT_VIOLATION, "barrier %s round %" PRId64 ": process %" PRId64
+                       " passed it at %s when only %u of its %" PRId64 " parties had entered",
+                       chk_str_get(h, ev->key), ev->ival, ev->process, t, got, ev->ival2);
+        }
+    }
+    free(arr);
+    if (v != CHK_VERDICT_OK)
+        return v;
+    return finish(r, CHK_VERDICT_OK, "%u passages, each after every party had entered",
+                  r->n_judged);
+}
+
 enum chk_verdict chk_recipe_check(const struct chk_history *h, enum chk_recipe_kind k,
                                   struct chk_recipe_result *r)
 {
@@ -477,6 +570,7 @@ enum chk_verdict chk_recipe_check(const struct chk_history *h, enum chk_recipe_k
     case CHK_RECIPE_QUEUE: return chk_queue_exact(h, r);
     case CHK_RECIPE_CONFIG: return chk_config_converges(h, r);
     case CHK_RECIPE_LEADER: return chk_leader_unique(h, r);
+    case CHK_RECIPE_BARRIER: return chk_barrier_sync(h, r);
     default:
         result_init(r, CHK_RECIPE_LOCK);
         return finish(r, CHK_VERDICT_BAD_INPUT, "unknown recipe kind %d", (int)k);

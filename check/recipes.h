@@ -5,6 +5,7 @@
  *   leader-unique    no two processes believe they lead one election at once
  *   queue-exact      every element dequeued at most once; none acknowledged lost
  *   config-converges every live watcher ends on the last config version
+ *   barrier-sync     nobody passes a barrier round before all parties entered it
  * Owns only the verdict and its message. Must never: modify the history,
  * abort on odd input (a history of only some kinds simply has less to judge),
  * or depend on pointer values. */
@@ -20,6 +21,7 @@ enum chk_recipe_kind {
     CHK_RECIPE_QUEUE,        /* queue-exact */
     CHK_RECIPE_CONFIG,       /* config-converges */
     CHK_RECIPE_LEADER,       /* leader-unique */
+    CHK_RECIPE_BARRIER,      /* barrier-sync */
     CHK_RECIPE_COUNT
 };
 
@@ -68,6 +70,13 @@ enum chk_verdict chk_queue_exact(const struct chk_history *h, struct chk_recipe_
  * version >= the highest acknowledged config-write. The caller leaves a
  * quiet tail after the last write. */
 enum chk_verdict chk_config_converges(const struct chk_history *h, struct chk_recipe_result *r);
+
+/* Every enter ok of round k (of a barrier key) comes after enter
+ * invocations of round k by at least `parties` distinct processes: nobody
+ * passes the barrier before everyone has arrived. Bound: at most
+ * CHK_RECIPE_ENTERS_MAX enter invocations (beyond: UNKNOWN). */
+#define CHK_RECIPE_ENTERS_MAX (1u << 16)
+enum chk_verdict chk_barrier_sync(const struct chk_history *h, struct chk_recipe_result *r);
 
 /* Dispatch by kind. */
 enum chk_verdict chk_recipe_check(const struct chk_history *h, enum chk_recipe_kind k,

@@ -32,7 +32,7 @@ static void check_usage(FILE *out)
 {
     fprintf(out,
         "usage: zablab check HISTORY [--format text|json|jsonl|edn] [--input auto|jsonl|edn]\n"
-        "                    [--model register|kv|zk|lock|queue|config|leader]\n"
+        "                    [--model register|kv|zk|lock|queue|config|leader|barrier]\n"
         "                    [--checker linear|zk|all]\n"
         "                    [--sync-mode strict|zk] [--budget-ms N] [--ignore-zxids] [--help]\n"
         "\n"
@@ -42,9 +42,10 @@ static void check_usage(FILE *out)
         "  --input       input format; auto picks by name (.edn, .jsonl), else EDN\n"
         "                for lines starting '{:'\n"
         "  --model       register, kv or zk; default: from the operations. lock,\n"
-        "                queue, config or leader judge only that recipe's outcomes\n"
-        "                (lock-exclusive, queue-exact, config-converges,\n"
-        "                leader-unique); without --model every recipe whose\n"
+        "                queue, config, leader or barrier judge only that\n"
+        "                recipe's outcomes (lock-exclusive, queue-exact,\n"
+        "                config-converges, leader-unique, barrier-sync);\n"
+        "                without --model every recipe whose\n"
         "                outcomes the history holds is judged too\n"
         "  --checker     linear (black-box linearizability), zk (ZooKeeper's ordered\n"
         "                sequential consistency) or all; default: zk for zk\n"

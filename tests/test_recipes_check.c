@@ -232,6 +232,30 @@ static void config_planted_violations_caught(void **state)
     assert_non_null(strstr(r.msg, "back in time"));
 }
 
+#define ENTER(p, t, round) "{\"type\":\"" t "\",\"process\":" #p ",\"f\":\"enter\",\"path\":\"/barrier\",\"value\":[" #round ",3]}\n"
+
+static void barrier_sync_clean_and_planted(void **state)
+{
+    (void)state;
+    struct chk_recipe_result r;
+    const char *ok = ENTER(1, "invoke", 0) ENTER(2, "invoke", 0) ENTER(3, "invoke", 0)
+                     ENTER(3, "ok", 0) ENTER(1, "ok", 0) ENTER(2, "ok", 0)
+                     ENTER(1, "invoke", 1) ENTER(2, "invoke", 1) ENTER(3, "invoke", 1) ENTER(2, "ok", 1);
+    assert_int_equal(judge(CHK_RECIPE_BARRIER, ok, &r), CHK_VERDICT_OK);
+    assert_int_equal(r.n_judged, 4);
+    /* process 3 passes round 1 with only two arrivals */
+    const char *early = ENTER(1, "invoke", 0) ENTER(2, "invoke", 0) ENTER(3, "invoke", 0)
+                        ENTER(1, "ok", 0) ENTER(2, "ok", 0) ENTER(3, "ok", 0)
+                        ENTER(2, "invoke", 1) ENTER(3, "invoke", 1) ENTER(3, "ok", 1) ENTER(1, "invoke", 1);
+    assert_int_equal(judge(CHK_RECIPE_BARRIER, early, &r), CHK_VERDICT_VIOLATION);
+    assert_non_null(strstr(r.msg, "round 1: process 3"));
+    assert_non_null(strstr(r.msg, "only 2 of its 3"));
+    /* one process entering twice counts once */
+    const char *twice = ENTER(1, "invoke", 0) ENTER(1, "info", 0) ENTER(1, "invoke", 0)
+                        ENTER(2, "invoke", 0) ENTER(2, "ok", 0);
+    assert_int_equal(judge(CHK_RECIPE_BARRIER, twice, &r), CHK_VERDICT_VIOLATION);
+}
+
 static char *write_all(const struct chk_history *h, enum chk_format fmt)
 {
     char *buf = NULL;
@@ -253,7 +277,8 @@ static void formats_round_trip(void **state)
     (void)state;
     const char *text = ACQ(1, "invoke") ACQ(1, "ok") LOSS(1, "Disconnected")
                        ENQ(2, "invoke", "e1") ENQ(2, "ok", "e1") CW(3, "invoke") CW(3, "ok")
-                       SEEN(4, 44, 3) FINAL("\"e1\",\"e2\"") LEAD(5, "invoke") LEAD(5, "ok");
+                       SEEN(4, 44, 3) FINAL("\"e1\",\"e2\"") LEAD(5, "invoke") LEAD(5, "ok")
+                       ENTER(6, "invoke", 4);
     struct chk_history *h = parse(text);
     for (int fmt = CHK_FMT_JSONL; fmt <= CHK_FMT_EDN; fmt++) {
         char *out = write_all(h, (enum chk_format)fmt);
@@ -268,6 +293,7 @@ static void formats_round_trip(void **state)
             assert_int_equal(a->state, b->state);
             assert_int_equal(a->watch_type, b->watch_type);
             assert_int_equal(a->ival, b->ival);
+            assert_int_equal(a->ival2, b->ival2);
             assert_string_equal(chk_str_get(h, a->key), chk_str_get(h2, b->key));
             assert_string_equal(chk_str_get(h, a->sval), chk_str_get(h2, b->sval));
             assert_int_equal(a->n_children, b->n_children);
@@ -296,6 +322,8 @@ static void malformed_recipe_lines_rejected(void **state)
         {"{\"type\":\"invoke\",\"process\":1,\"f\":\"config-write\",\"value\":\"x\"}\n", CHK_FMT_JSONL,
          "t:1:49: config-write \"value\" must be an integer version"},
         {"{:process 1, :type :watch}\n", CHK_FMT_EDN, "t:1:1: a :watch line needs :state"},
+        {"{\"type\":\"invoke\",\"process\":1,\"f\":\"enter\",\"value\":3}\n", CHK_FMT_JSONL,
+         "t:1:42: enter \"value\" must be [round, parties] integers"},
         {"{:process 1, :type :ok, :f :queue-read, :value 3}\n", CHK_FMT_EDN,
          "t:1:48: :queue-read :value must be a vector"},
     };
@@ -397,6 +425,7 @@ int main(void)
         cmocka_unit_test(queue_planted_violations_caught),
         cmocka_unit_test(config_converges_clean),
         cmocka_unit_test(config_planted_violations_caught),
+        cmocka_unit_test(barrier_sync_clean_and_planted),
         cmocka_unit_test(formats_round_trip),
         cmocka_unit_test(malformed_recipe_lines_rejected),
         cmocka_unit_test(without_recipes_keeps_the_rest),
