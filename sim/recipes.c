@@ -17,7 +17,7 @@
 #define NAME_MAX_LEN 64
 #define VALUE_MAX_LEN 48
 
-enum rcp_role { R_LOCK, R_LEADER, R_PRODUCER, R_CONSUMER, R_CFG_WRITER, R_CFG_WATCHER };
+enum rcp_role { R_LOCK, R_LEADER, R_PRODUCER, R_CONSUMER, R_CFG_WRITER, R_CFG_WATCHER, R_BARRIER };
 
 struct rcp_client;
 typedef void rcp_step_fn(struct rcp_client *c, const struct simc_result *res);
@@ -39,7 +39,8 @@ struct rcp_client {
     char node[NAME_MAX_LEN + 16];    /* its own child, or the element being taken */
     char value[VALUE_MAX_LEN];       /* element / version of the open outcome */
     uint64_t seq;                    /* producer: elements; writer: versions */
-    sim_time_ns hold_ns;             /* lock / leadership hold */
+    sim_time_ns hold_ns;             /* lock / leadership hold; barrier: pause between rounds */
+    int parties;                     /* barrier: clients of the recipe */
     rcp_step_fn *next;               /* where the pending request's reply goes */
 };
 
@@ -119,9 +120,29 @@ static bool config_kind(enum chk_f f)
     return f == CHK_F_CONFIG_WRITE || f == CHK_F_CONFIG_READ;
 }
 
+/* A barrier enter outcome: the round and the number of parties. */
+static void rec_enter(struct rcp_client *c, enum chk_type type)
+{
+    struct chk_history *h = simc_history(c->run->cs);
+    if (h) {
+        struct chk_event ev = {.type = type, .f = CHK_F_ENTER, .process = c->process,
+                               .session = simc_session(c->cl),
+                               .time_ns = (int64_t)simc_now(c->run->cs), .has_time = true,
+                               .version = -1, .has_value = true, .ival = (int64_t)c->seq,
+                               .ival2 = c->parties};
+        ev.key = chk_str_intern(h, c->dir, strlen(c->dir));
+        chk_history_add(h, &ev);
+    }
+    c->open_f = type == CHK_INVOKE ? CHK_F_ENTER : CHK_F_NONE;
+}
+
 /* Completes the open outcome (if any) as type, with the value it carries. */
 static void rec_close(struct rcp_client *c, enum chk_type type)
 {
+    if (c->open_f == CHK_F_ENTER) {
+        rec_enter(c, type);
+        return;
+    }
     if (c->open_f == CHK_F_NONE)
         return;
     int64_t v = strtoll(c->value, NULL, 10);
@@ -604,6 +625,77 @@ static void config_created(struct rcp_client *c, const struct simc_result *res)
     config_write(c, NULL);
 }
 
+/* ---- barrier -------------------------------------------------------- */
+
+static void barrier_round_dir(const struct rcp_client *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/r%" PRIu64, c->dir, c->seq);
+}
+
+static void barrier_enter(struct rcp_client *c, const struct simc_result *res);
+
+static void barrier_passed(struct rcp_client *c, const struct simc_result *res)
+{
+    (void)res;                       /* ready: OK or NODEEXISTS */
+    c->waiting_watch = false;
+    rec_close(c, CHK_OK);
+    c->run->stats.barrier_passes++;
+    c->seq++;
+    after(c, c->hold_ns + (sim_time_ns)(c->idx * 37 % 101) * MS, barrier_enter);
+}
+
+static void barrier_look(struct rcp_client *c, const struct simc_result *res)
+{
+    uint32_t members = 0;
+    bool ready = false;
+    for (uint32_t i = 0; res->err == ZOK && i < res->n_children; i++) {
+        ready |= !strcmp(res->children[i], "ready");
+        members += strcmp(res->children[i], "ready") != 0;
+    }
+    int need = c->parties - ((c->run->opt.bugs & RCP_BUG_BARRIER_EARLY) ? 1 : 0);
+    if (ready) {
+        barrier_passed(c, NULL);
+    } else if ((int)members >= need) {
+        /* everyone is here: say so for those still waiting, then pass */
+        char path[NAME_MAX_LEN];
+        barrier_round_dir(c, path, sizeof path);
+        strncat(path, "/ready", sizeof path - strlen(path) - 1);
+        REQUEST(c, barrier_passed, simc_create(c->cl, path, "", 0, ZOO_PERSISTENT, on_done, t_));
+    } else {
+        c->waiting_watch = true;     /* NodeChildrenChanged brings us back */
+    }
+}
+
+static void barrier_joined(struct rcp_client *c, const struct simc_result *res)
+{
+    (void)res;                       /* OK, or NODEEXISTS: our node from before a lost connection */
+    char dir[NAME_MAX_LEN];
+    barrier_round_dir(c, dir, sizeof dir);
+    REQUEST(c, barrier_look, simc_get_children(c->cl, dir, true, on_done, t_));
+}
+
+static void barrier_dir_ready(struct rcp_client *c, const struct simc_result *res)
+{
+    (void)res;                       /* OK or NODEEXISTS */
+    char path[NAME_MAX_LEN];
+    barrier_round_dir(c, path, sizeof path);
+    snprintf(path + strlen(path), sizeof path - strlen(path), "/%.*s", (int)strlen(c->prefix) - 1,
+             c->prefix);
+    REQUEST(c, barrier_joined, simc_create(c->cl, path, "", 0, ZOO_EPHEMERAL, on_done, t_));
+}
+
+/* Round c->seq: invoke enter, make the round's directory, join it. */
+static void barrier_enter(struct rcp_client *c, const struct simc_result *res)
+{
+    (void)res;
+    if (quiet(c))
+        return;
+    rec_enter(c, CHK_INVOKE);
+    char dir[NAME_MAX_LEN];
+    barrier_round_dir(c, dir, sizeof dir);
+    REQUEST(c, barrier_dir_ready, simc_create(c->cl, dir, "", 0, ZOO_PERSISTENT, on_done, t_));
+}
+
 /* ---- starting, watches ------------------------------------------------ */
 
 static void on_watch(void *arg, struct sim_client *cl, int32_t type, const char *path)
@@ -614,6 +706,9 @@ static void on_watch(void *arg, struct sim_client *cl, int32_t type, const char 
     if ((c->role == R_LOCK || c->role == R_LEADER) && c->waiting_watch && type == ZOO_EVENT_DELETED) {
         c->waiting_watch = false;
         REQUEST(c, mutex_check, simc_get_children(c->cl, c->dir, false, on_done, t_));
+    } else if (c->role == R_BARRIER && c->waiting_watch && type == ZOO_EVENT_CHILD_CHANGED) {
+        c->waiting_watch = false;
+        barrier_joined(c, NULL);
     } else if (c->role == R_CFG_WATCHER && !(c->run->opt.bugs & RCP_BUG_CONFIG_NO_REWATCH)
                && (type == ZOO_EVENT_DATA_CHANGED || type == ZOO_EVENT_CREATED)) {
         if (c->reading)
@@ -636,6 +731,7 @@ static void parent_ready(struct rcp_client *c, const struct simc_result *res)
         REQUEST(c, config_created, simc_create(c->cl, c->dir, "0", 1, ZOO_PERSISTENT, on_done, t_));
         break;
     case R_CFG_WATCHER: config_read(c, NULL); break;
+    case R_BARRIER: barrier_enter(c, NULL); break;
     }
 }
 
@@ -655,7 +751,7 @@ int rcp_clients_needed(const struct scn_recipe *recipes, int n_recipes)
 {
     int n = 0;
     for (int i = 0; i < n_recipes; i++)
-        n += recipes[i].kind == SCN_RECIPE_BARRIER ? 0 : (int)recipes[i].clients;
+        n += (int)recipes[i].clients;
     return n;
 }
 
@@ -664,6 +760,7 @@ static void role_of(enum scn_recipe_kind k, int idx, int n, enum rcp_role *role,
     switch (k) {
     case SCN_RECIPE_LOCK: *role = R_LOCK; *dir = "/lock"; break;
     case SCN_RECIPE_LEADER_ELECTION: *role = R_LEADER; *dir = "/election"; break;
+    case SCN_RECIPE_BARRIER: *role = R_BARRIER; *dir = "/barrier"; break;
     case SCN_RECIPE_QUEUE:           /* half producers (at least one), the rest consumers */
         *role = idx < (n + 1) / 2 ? R_PRODUCER : R_CONSUMER;
         *dir = "/q";
@@ -682,6 +779,7 @@ static void client_init(struct rcp_run *r, struct rcp_client *c, const struct sc
     int n = (int)rec->clients;
     memset(c, 0, sizeof *c);
     c->hold_ns = rec->hold_ns ? rec->hold_ns : r->opt.hold_ns;
+    c->parties = n;
     c->run = r;
     c->cl = cl;
     c->idx = idx;
@@ -718,8 +816,6 @@ struct rcp_run *rcp_start(struct sim_clients *cs, const struct scn_recipe *recip
     for (int i = 0; i < RCP_TICKETS_MAX; i++)
         r->tickets[i].next_free = i + 1 < RCP_TICKETS_MAX ? i + 1 : -1;
     for (int i = 0, next = first_client; i < n_recipes; i++) {
-        if (recipes[i].kind == SCN_RECIPE_BARRIER)
-            continue;                /* not implemented: takes no clients */
         for (int j = 0; j < (int)recipes[i].clients; j++)
             client_init(r, &r->clients[r->n++], &recipes[i], j, simc_get(cs, next++));
     }
@@ -787,6 +883,7 @@ static int judged_recipe(enum scn_expect_kind kind)
     case SCN_EXPECT_QUEUE_EXACT: return CHK_RECIPE_QUEUE;
     case SCN_EXPECT_CONFIG_CONVERGES: return CHK_RECIPE_CONFIG;
     case SCN_EXPECT_LEADER_UNIQUE: return CHK_RECIPE_LEADER;
+    case SCN_EXPECT_BARRIER_SYNC: return CHK_RECIPE_BARRIER;
     default: return -1;
     }
 }

@@ -3,7 +3,9 @@
  * effect), the queue (persistent-sequential children, consumers take the
  * lowest by getData + delete), configuration watch (one writer, watchers
  * re-read on every NodeDataChanged) and leader election (the lock's shape
- * under /election, the lowest leads).
+ * under /election, the lowest leads) and a barrier (rounds: every party
+ * creates an ephemeral child of /barrier/rK; whoever sees all parties
+ * creates /barrier/rK/ready; a party passes on seeing all or `ready`).
  *
  * Each recipe client records what it believed into the run's client history
  * (simc_history) as recipe outcomes (check/recipes.h judges them) under its
@@ -34,6 +36,7 @@
 #define RCP_BUG_LOCK_IGNORES_DISCONNECT (1u << 0)  /* holder keeps the lock when Disconnected */
 #define RCP_BUG_QUEUE_EARLY_DEQUEUE     (1u << 1)  /* records a dequeue before its delete */
 #define RCP_BUG_CONFIG_NO_REWATCH       (1u << 2)  /* watcher never re-reads after a change */
+#define RCP_BUG_BARRIER_EARLY           (1u << 3)  /* passes with one party still missing */
 
 struct rcp_options {
     sim_time_ns hold_ns;        /* lock / leadership hold (unless the recipe sets one); 0 = 400ms */
@@ -62,7 +65,7 @@ int rcp_lock_holder(const struct rcp_run *r);
 
 struct rcp_stats {
     uint64_t acquisitions, releases, enqueued, dequeued, config_writes, config_reads;
-    uint64_t leaderships, restarts, final_reads;
+    uint64_t leaderships, restarts, final_reads, barrier_passes;
 };
 const struct rcp_stats *rcp_stats(const struct rcp_run *r);
 

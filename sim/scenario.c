@@ -76,6 +76,7 @@ static const char *const recipe_names[SCN_RECIPE_COUNT_] = {
 static const char *const expect_names[SCN_EXPECT_COUNT_] = {
     "safety", "linearizable", "zk-consistency", "lock-exclusive", "no-lost-writes",
     "leader", "progress", "violation", "queue-exact", "config-converges", "leader-unique",
+    "barrier-sync",
 };
 
 /* The recipe each recipe expectation judges (-1: none needed). */
@@ -86,6 +87,7 @@ static int expect_recipe(enum scn_expect_kind k)
     case SCN_EXPECT_QUEUE_EXACT: return SCN_RECIPE_QUEUE;
     case SCN_EXPECT_CONFIG_CONVERGES: return SCN_RECIPE_CONFIG_WATCH;
     case SCN_EXPECT_LEADER_UNIQUE: return SCN_RECIPE_LEADER_ELECTION;
+    case SCN_EXPECT_BARRIER_SYNC: return SCN_RECIPE_BARRIER;
     default: return -1;
     }
 }
@@ -1018,8 +1020,8 @@ static int st_recipe(struct scn_parser *p, const struct scn_tok *kw)
         return -1;
     const struct scn_tok *h = peek(p);
     if (h && tok_is(h, "hold")) {      /* `recipe lock 3 hold 2s` */
-        if (k != SCN_RECIPE_LOCK && k != SCN_RECIPE_LEADER_ELECTION)
-            return FAIL(p, h->col, "'hold' is for the lock and leader-election recipes");
+        if (k == SCN_RECIPE_QUEUE || k == SCN_RECIPE_CONFIG_WATCH)
+            return FAIL(p, h->col, "'hold' is for the lock, leader-election and barrier recipes");
         p->i++;
         if (next_positive_duration(p, "the hold time", &hold_ns) != 0)
             return -1;

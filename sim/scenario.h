@@ -203,6 +203,7 @@ enum scn_expect_kind {
     SCN_EXPECT_QUEUE_EXACT,     /* recipe queue: no element lost or taken twice */
     SCN_EXPECT_CONFIG_CONVERGES,/* recipe config-watch: live watchers end on the last version */
     SCN_EXPECT_LEADER_UNIQUE,   /* recipe leader-election: one believed leader at a time */
+    SCN_EXPECT_BARRIER_SYNC,    /* recipe barrier: nobody passes before every party entered */
     SCN_EXPECT_COUNT_
 };
 
