@@ -90,6 +90,17 @@ static struct rcp_client *ticket_take(void *arg)
     return current ? c : NULL;
 }
 
+/* Into the run's history, and written through to its JSON Lines file (if
+ * any) at once, so that the file keeps the real-time order. */
+static void hist_append(struct rcp_client *c, struct chk_history *h, const struct chk_event *ev)
+{
+    uint32_t i = chk_history_add(h, ev);
+    if (i != CHK_NONE && c->run->opt.history_out) {
+        chk_jsonl_write_event(c->run->opt.history_out, h, &h->events[i]);
+        fflush(c->run->opt.history_out);
+    }
+}
+
 static void rec(struct rcp_client *c, enum chk_type type, enum chk_f f, const char *sval,
                 const int64_t *ival)
 {
@@ -108,7 +119,7 @@ static void rec(struct rcp_client *c, enum chk_type type, enum chk_f f, const ch
         ev.ival = *ival;
         ev.has_value = true;
     }
-    chk_history_add(h, &ev);
+    hist_append(c, h, &ev);
     if (type == CHK_INVOKE)
         c->open_f = f;
     else if (f == c->open_f)
@@ -131,7 +142,7 @@ static void rec_enter(struct rcp_client *c, enum chk_type type)
                                .version = -1, .has_value = true, .ival = (int64_t)c->seq,
                                .ival2 = c->parties};
         ev.key = chk_str_intern(h, c->dir, strlen(c->dir));
-        chk_history_add(h, &ev);
+        hist_append(c, h, &ev);
     }
     c->open_f = type == CHK_INVOKE ? CHK_F_ENTER : CHK_F_NONE;
 }
@@ -159,7 +170,7 @@ static void rec_state(struct rcp_client *c, int32_t state)
     struct chk_event ev = {.type = CHK_WATCH, .process = c->process, .session = simc_session(c->cl),
                            .time_ns = (int64_t)simc_now(c->run->cs), .has_time = true,
                            .watch_type = CHK_WATCH_NONE, .state = state, .version = -1};
-    chk_history_add(h, &ev);
+    hist_append(c, h, &ev);
 }
 
 /* ---- plumbing: requests, timers, starting over ---------------------------- */
@@ -507,7 +518,7 @@ static void final_done(struct rcp_client *c)
         ev.key = chk_str_intern(h, c->dir, strlen(c->dir));
         ev.children = chk_history_add_names(h, vals, n);
         ev.n_children = ev.children == CHK_NONE ? 0 : n;
-        chk_history_add(h, &ev);
+        hist_append(c, h, &ev);
     }
     c->open_f = CHK_F_NONE;
     r->final_done = true;
@@ -854,12 +865,13 @@ struct recipes {
 };
 
 int recipes_attach(const struct scenario *s, struct sim_clients *cs, int first,
-                   struct recipes **out, char *err, size_t errlen)
+                   FILE *history_out, struct recipes **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (rcp_clients_needed(s->recipes, s->recipe_count) == 0)
         return 0;
-    struct rcp_options opt = {.end_ns = s->run_ns, .quiet_ns = s->run_ns / 3};
+    struct rcp_options opt = {.end_ns = s->run_ns, .quiet_ns = s->run_ns / 3,
+                              .history_out = history_out};
     if (opt.quiet_ns > 3000 * MS)
         opt.quiet_ns = 3000 * MS;
     struct recipes *r = calloc(1, sizeof *r);

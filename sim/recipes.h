@@ -44,6 +44,7 @@ struct rcp_options {
     sim_time_ns quiet_ns;       /* tail without new writes before the run ends; 0 = 3s */
     sim_time_ns end_ns;         /* the run's end */
     uint32_t bugs;              /* RCP_BUG_* */
+    FILE *history_out;          /* the run's JSON Lines history file, or NULL */
 };
 
 struct rcp_run;
@@ -75,10 +76,11 @@ struct recipes;
 
 /* Starts the scenario's recipes on clients first.. of cs (the workload has
  * 0..first-1): hold times from the recipe lines, a quiet tail of
- * min(3s, run/3) before the run's end. 0 with *out set (NULL when there is
+ * min(3s, run/3) before the run's end; outcomes also go to history_out
+ * (the file simc writes, NULL for none). 0 with *out set (NULL when there is
  * nothing to run), or -1 with a message. */
 int recipes_attach(const struct scenario *s, struct sim_clients *cs, int first,
-                   struct recipes **out, char *err, size_t errlen);
+                   FILE *history_out, struct recipes **out, char *err, size_t errlen);
 /* Verdict of expectation kind at the end of the run (lock-exclusive,
  * queue-exact, config-converges, leader-unique), judged by check/recipes.h
  * on the client history; SRUN_NOT_JUDGED with a reason for other kinds. */

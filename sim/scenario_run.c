@@ -642,7 +642,8 @@ static int start_clients(struct srun *sr, const struct srun_options *opt, char *
         wl_start(sr->wl);
     }
     /* Recipes attach here; sim/recipes.h belongs to the recipes engineer. */
-    if (s->recipe_count > 0 && recipes_attach(s, sr->cs, s->clients, &sr->rec, err, errlen) != 0)
+    if (s->recipe_count > 0 && recipes_attach(s, sr->cs, s->clients, opt->history_out, &sr->rec,
+                                                  err, errlen) != 0)
         return -1;
     return 0;
 }
