@@ -291,6 +291,15 @@ static void fire(struct srun *sr, int index, uint32_t k)
     case SCN_ACT_DROP: cluster_drop(c, ev->link_a, ev->link_b); return;
     default: break;
     }
+    if (ev->target.kind == SCN_TGT_LOCK_HOLDER) {   /* a client, not a server */
+        int holder = recipes_lock_holder(sr->rec);
+        if (holder >= 0)
+            cluster_isolate_client(c, holder);
+        else
+            sim_trace_event(&c->trace, c->sched.now, -1, "no-target",
+                            "\"action\":\"isolate lock-holder\"");
+        return;
+    }
     int n = resolve(sr, &ev->target, ids);
     if (ev->action == SCN_ACT_ISOLATE) {
         isolate(sr, ids, n);
@@ -633,7 +642,8 @@ static int start_clients(struct srun *sr, const struct srun_options *opt, char *
         wl_start(sr->wl);
     }
     /* Recipes attach here; sim/recipes.h belongs to the recipes engineer. */
-    if (s->recipe_count > 0 && recipes_attach(s, sr->cs, s->clients, &sr->rec, err, errlen) != 0)
+    if (s->recipe_count > 0 && recipes_attach(s, sr->cs, s->clients, opt->history_out, &sr->rec,
+                                                  err, errlen) != 0)
         return -1;
     return 0;
 }
