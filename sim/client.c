@@ -574,9 +574,13 @@ static void on_connected(struct sim_client *cl, const uint8_t *payload, size_t l
     cl->handshake = true;
     if (reconnect)
         close_complete(cl, false);
-    simc_set_state(cl, SIMC_CONNECTED);
+    /* ZooKeeper's client primes a reconnected socket with SetWatches before
+     * any request: a request the owner issues from its CONNECTED callback
+     * must not overtake the re-registration (its reply could then arrive
+     * before a watch event that happened while the client was away). */
     if (reconnect)
         send_set_watches(cl);
+    simc_set_state(cl, SIMC_CONNECTED);
     flush_queue(cl);
 }
 
