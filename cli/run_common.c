@@ -104,9 +104,14 @@ void rc_print_text(FILE *out, const char *path, const struct scenario *s,
     if (r->zk)
         fprintf(out, "clients  %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64 " unknown; %" PRIu64
                 " writes acknowledged; %" PRIu64 " watches; %" PRIu64 " connection losses, %" PRIu64
-                " expiries; op p50 %.2fms p99 %.2fms\n",
+                " expiries",
                 r->client_ok, r->client_fail, r->client_info, r->acked_writes, r->client_watches,
-                r->client_conn_losses, r->client_expiries, r->op_p50_us / 1000, r->op_p99_us / 1000);
+                r->client_conn_losses, r->client_expiries);
+    /* Latencies are those of workload ops; recipe-only runs have none. */
+    if (r->zk && r->op_p99_us > 0)
+        fprintf(out, "; workload op p50 %.2fms p99 %.2fms\n", r->op_p50_us / 1000, r->op_p99_us / 1000);
+    else if (r->zk)
+        fputc('\n', out);
     if (r->commit_max_us > 0)
         fprintf(out, "latency  commit p50 %.2fms  p99 %.2fms  max %.2fms\n", r->commit_p50_us / 1000,
                 r->commit_p99_us / 1000, r->commit_max_us / 1000);
