@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const f_names[CHK_F_COUNT] = {
     [CHK_F_NONE] = "none",
@@ -17,7 +18,34 @@ static const char *const f_names[CHK_F_COUNT] = {
     [CHK_F_EXISTS] = "exists", [CHK_F_GET_CHILDREN] = "getChildren",
     [CHK_F_CHECK] = "check", [CHK_F_MULTI] = "multi", [CHK_F_SYNC] = "sync",
     [CHK_F_CLOSE] = "close",
+    [CHK_F_ACQUIRE] = "acquire", [CHK_F_RELEASE] = "release",
+    [CHK_F_ENQUEUE] = "enqueue", [CHK_F_DEQUEUE] = "dequeue", [CHK_F_QUEUE_READ] = "queue-read",
+    [CHK_F_CONFIG_WRITE] = "config-write", [CHK_F_CONFIG_READ] = "config-read",
+    [CHK_F_LEAD] = "lead", [CHK_F_RESIGN] = "resign", [CHK_F_ENTER] = "enter",
 };
+
+static const struct { int32_t code; const char *name; } states[] = {
+    {CHK_STATE_DISCONNECTED, "Disconnected"}, {CHK_STATE_SYNC_CONNECTED, "SyncConnected"},
+    {CHK_STATE_EXPIRED, "Expired"}, {CHK_STATE_CLOSED, "Closed"},
+};
+
+const char *chk_state_name(int32_t state)
+{
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        if (states[i].code == state)
+            return states[i].name;
+    return "?";
+}
+
+int chk_state_parse(const char *s, size_t len, int32_t *out)
+{
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        if (strlen(states[i].name) == len && !strncasecmp(states[i].name, s, len)) {
+            *out = states[i].code;
+            return 0;
+        }
+    return -1;
+}
 
 const char *chk_f_name(enum chk_f f)
 {

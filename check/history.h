@@ -34,8 +34,25 @@ enum chk_f {
     CHK_F_GET, CHK_F_PUT, CHK_F_APPEND,
     CHK_F_CREATE, CHK_F_DELETE, CHK_F_SET_DATA, CHK_F_GET_DATA, CHK_F_EXISTS,
     CHK_F_GET_CHILDREN, CHK_F_CHECK, CHK_F_MULTI, CHK_F_SYNC, CHK_F_CLOSE,
+    /* Recipe outcomes (check/recipes.h), Jepsen style: what a recipe client
+     * believed, not the znode operations it used to get there. key = the
+     * recipe's znode (/lock, /q, /config, /election). */
+    CHK_F_ACQUIRE,       /* lock: ok = the client holds it */
+    CHK_F_RELEASE,       /* lock: invoke = the client stops acting as holder */
+    CHK_F_ENQUEUE,       /* queue: sval = the element; ok = acknowledged */
+    CHK_F_DEQUEUE,       /* queue: ok sval = the element taken (its delete succeeded) */
+    CHK_F_QUEUE_READ,    /* queue: ok names = the elements still queued at the end */
+    CHK_F_CONFIG_WRITE,  /* config: ival = the version written */
+    CHK_F_CONFIG_READ,   /* config: ok ival = the version the client observed */
+    CHK_F_LEAD,          /* election: ok = the client believes it leads */
+    CHK_F_RESIGN,        /* election: invoke = the client stops acting as leader */
+    CHK_F_ENTER,         /* barrier: ival = round, ival2 = parties; ok = passed it */
     CHK_F_COUNT
 };
+
+/* Is f one of the recipe kinds above (judged by check/recipes.h, ignored by
+ * the ZooKeeper and linearizability checkers)? */
+#define CHK_F_IS_RECIPE(f) ((f) >= CHK_F_ACQUIRE && (f) < CHK_F_COUNT)
 
 /* ZooKeeper create-mode bits (CreateMode 0..3 map onto them directly). */
 #define CHK_MODE_EPHEMERAL  1u
@@ -55,6 +72,22 @@ enum chk_f {
 #define CHK_WATCH_DELETED  2
 #define CHK_WATCH_CHANGED  3
 #define CHK_WATCH_CHILDREN 4
+/* EventType None: a connection-state change of the session (ZooKeeper
+ * delivers these to the default watcher with a null path); the state is in
+ * chk_event.state. */
+#define CHK_WATCH_NONE     (-1)
+
+/* Connection states (Watcher.Event.KeeperState codes). */
+#define CHK_STATE_DISCONNECTED  0
+#define CHK_STATE_SYNC_CONNECTED 3
+#define CHK_STATE_EXPIRED       (-112)
+#define CHK_STATE_CLOSED        7
+/* Did the client lose its session or connection? (Curator's rule: a lock
+ * holder or leader that sees this must stop acting as one.) */
+#define CHK_STATE_IS_LOSS(s) ((s) == CHK_STATE_DISCONNECTED || (s) == CHK_STATE_EXPIRED \
+                              || (s) == CHK_STATE_CLOSED)
+const char *chk_state_name(int32_t state);
+int chk_state_parse(const char *s, size_t len, int32_t *out);
 
 /* One sub-operation of a multi: arguments and, on the completion, result. */
 struct chk_sub {
@@ -89,6 +122,7 @@ struct chk_event {
     int32_t version;         /* expected (invoke) or resulting (ok) version */
     int32_t err;             /* ZooKeeper error code of the result, 0 = OK */
     int32_t watch_type;      /* CHK_WATCH_*, for type CHK_WATCH */
+    int32_t state;           /* CHK_STATE_*, for watch_type CHK_WATCH_NONE */
     chk_str result_path;     /* create: actual path */
     uint32_t n_children, n_subs;
     uint32_t children;       /* index of the first name in h->names */
@@ -204,6 +238,7 @@ struct chk_record {
     const char *key;          /* kv key or ZooKeeper path */
     const char *sval;         /* value or data */
     int32_t version, err, watch_type;
+    int32_t state;            /* CHK_STATE_*, for watch_type CHK_WATCH_NONE */
     const char *result_path;
     const char *const *children;
     uint32_t n_children;

@@ -307,15 +307,70 @@ static int kv_fields(struct edn *p, const struct edn_node *map, const struct edn
 static int fill_type(struct edn *p, const struct edn_node *map, struct chk_event *ev)
 {
     const struct edn_node *t = map_get(p, map, "type");
-    static const char *const names[] = {"invoke", "ok", "fail", "info"};
+    static const char *const names[] = {"invoke", "ok", "fail", "info", "watch"};
     if (!t)
         return efail(p, map->col, "missing :type");
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (kw_is(p, t, names[i])) {
             ev->type = (enum chk_type)i;
             return 0;
         }
-    return efail(p, t->col, ":type must be :invoke, :ok, :fail or :info");
+    return efail(p, t->col, ":type must be :invoke, :ok, :fail, :info or :watch");
+}
+
+/* {:type :watch, :state :Disconnected}: a connection-state change. */
+static int state_fields(struct edn *p, const struct edn_node *map, struct chk_event *ev)
+{
+    const struct edn_node *st = map_get(p, map, "state");
+    ev->watch_type = CHK_WATCH_NONE;
+    if (st && (st->kind == E_KW || st->kind == E_SYM)
+        && chk_state_parse(p->s + st->off, st->len, &ev->state) == 0)
+        return 1;
+    return efail(p, st ? st->col : map->col, "a :watch line needs :state :SyncConnected, "
+                 ":Disconnected, :Expired or :Closed");
+}
+
+/* Recipe outcomes: :key (the recipe's znode), :value (a queue element; a
+ * config version, an integer; for :queue-read a vector of elements). */
+static int recipe_fields(struct edn *p, const struct edn_node *map, const struct edn_node *v,
+                         struct chk_event *ev)
+{
+    const struct edn_node *k = map_get(p, map, "key");
+    if (k && to_str(p, k, &ev->key, ":key"))
+        return -1;
+    if (!v || v->kind == E_NIL)
+        return 1;
+    ev->has_value = true;
+    if (ev->f == CHK_F_ENTER) {
+        if (v->kind != E_VEC || v->count != 2 || p->nodes[v->first].kind != E_INT
+            || p->nodes[p->nodes[v->first].next].kind != E_INT)
+            return efail(p, v->col, ":enter :value must be a vector [round parties]");
+        ev->ival = p->nodes[v->first].i;
+        ev->ival2 = p->nodes[p->nodes[v->first].next].i;
+        return 1;
+    }
+    if (ev->f == CHK_F_CONFIG_WRITE || ev->f == CHK_F_CONFIG_READ) {
+        if (v->kind != E_INT)
+            return efail(p, v->col, ":%s :value must be an integer version", chk_f_name(ev->f));
+        ev->ival = v->i;
+        return 1;
+    }
+    if (ev->f != CHK_F_QUEUE_READ)
+        return to_str(p, v, &ev->sval, ":value") ? -1 : 1;
+    if (v->kind != E_VEC || v->count > CHK_CHILDREN_MAX)
+        return efail(p, v->col, ":queue-read :value must be a vector of elements");
+    chk_str vals[CHK_CHILDREN_MAX];
+    uint32_t n = 0;
+    for (int32_t c = v->first; c >= 0; c = p->nodes[c].next) {
+        if (to_str(p, &p->nodes[c], &vals[n], ":value element"))
+            return -1;
+        if (!vals[n])
+            return efail(p, p->nodes[c].col, ":queue-read elements must not be nil");
+        n++;
+    }
+    ev->children = chk_history_add_names(p->h, vals, n);
+    ev->n_children = n;
+    return ev->children == CHK_NONE ? efail(p, v->col, "out of memory") : 1;
 }
 
 static int fill_event(struct edn *p, const struct edn_node *map, struct chk_event *ev)
@@ -328,11 +383,16 @@ static int fill_event(struct edn *p, const struct edn_node *map, struct chk_even
     if (pr->kind != E_INT)
         return 0;                        /* :nemesis and friends: not a client */
     ev->process = ev->session = pr->i;
+    const struct edn_node *se = map_get(p, map, "session");
+    if (se && se->kind == E_INT)
+        ev->session = se->i;
     const struct edn_node *tm = map_get(p, map, "time");
     if (tm && tm->kind == E_INT) {
         ev->time_ns = tm->i;
         ev->has_time = true;
     }
+    if (ev->type == CHK_WATCH)
+        return state_fields(p, map, ev);
     const struct edn_node *f = map_get(p, map, "f");
     if (!f || f->kind != E_KW)
         return efail(p, f ? f->col : map->col, "missing or non-keyword :f");
@@ -346,8 +406,11 @@ static int fill_event(struct edn *p, const struct edn_node *map, struct chk_even
     case CHK_F_GET: case CHK_F_PUT: case CHK_F_APPEND:
         return kv_fields(p, map, v, ev) ? -1 : 1;
     default:
-        return efail(p, f->col, "unsupported :f :%.*s (EDN histories carry :read :write :cas "
-                     "or :get :put :append)", (int)f->len, p->s + f->off);
+        if (CHK_F_IS_RECIPE(ev->f))
+            return recipe_fields(p, map, v, ev);
+        return efail(p, f->col, "unsupported :f :%.*s (EDN histories carry :read :write :cas, "
+                     ":get :put :append or recipe outcomes such as :acquire)", (int)f->len,
+                     p->s + f->off);
     }
 }
 
@@ -402,10 +465,49 @@ static void put_edn_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
+static void write_edn_tail(FILE *out, const struct chk_event *ev)
+{
+    if (ev->session != ev->process)
+        fprintf(out, ", :session %" PRId64, ev->session);
+    if (ev->has_time)
+        fprintf(out, ", :time %" PRId64, ev->time_ns);
+    fputs("}\n", out);
+}
+
+static int write_edn_recipe(FILE *out, const struct chk_history *h, const struct chk_event *ev)
+{
+    if (ev->type == CHK_WATCH)
+        fprintf(out, "{:process %" PRId64 ", :type :watch, :state :%s", ev->process,
+                chk_state_name(ev->state));
+    else
+        fprintf(out, "{:process %" PRId64 ", :type :%s, :f :%s", ev->process,
+                chk_type_name(ev->type), chk_f_name(ev->f));
+    if (ev->type != CHK_WATCH && ev->key)
+        fputs(", :key ", out), put_edn_str(out, chk_str_get(h, ev->key));
+    if (ev->type != CHK_WATCH && ev->f == CHK_F_QUEUE_READ && ev->type == CHK_OK) {
+        fputs(", :value [", out);
+        for (uint32_t i = 0; i < ev->n_children; i++)
+            fputs(i ? " " : "", out), put_edn_str(out, chk_str_get(h, h->names[ev->children + i]));
+        fputc(']', out);
+    } else if (ev->type != CHK_WATCH && ev->has_value) {
+        if (ev->f == CHK_F_ENTER)
+            fprintf(out, ", :value [%" PRId64 " %" PRId64 "]", ev->ival, ev->ival2);
+        else if (ev->f == CHK_F_CONFIG_WRITE || ev->f == CHK_F_CONFIG_READ)
+            fprintf(out, ", :value %" PRId64, ev->ival);
+        else
+            fputs(", :value ", out), put_edn_str(out, chk_str_get(h, ev->sval));
+    }
+    write_edn_tail(out, ev);
+    return ferror(out) ? -1 : 0;
+}
+
 int chk_edn_write_event(FILE *out, const struct chk_history *h, const struct chk_event *ev)
 {
+    if ((ev->type == CHK_WATCH && ev->watch_type == CHK_WATCH_NONE)
+        || (ev->type != CHK_WATCH && CHK_F_IS_RECIPE(ev->f)))
+        return write_edn_recipe(out, h, ev);
     if (ev->type == CHK_WATCH || ev->f < CHK_F_READ || ev->f > CHK_F_APPEND)
-        return -1;                       /* EDN carries only register and kv ops */
+        return -1;                       /* EDN carries register, kv and recipe events */
     fprintf(out, "{:process %" PRId64 ", :type :%s, :f :%s", ev->process, chk_type_name(ev->type),
             chk_f_name(ev->f));
     if (ev->f >= CHK_F_GET) {

@@ -222,8 +222,63 @@ static int parse_watch_type(const struct jctx *c, json_t *o, struct chk_event *e
             ev->watch_type = i;
             return 0;
         }
+    if (json_is_string(v) && !strcmp(json_string_value(v), "None")) {
+        /* a connection-state change: no path, a "state" instead */
+        json_t *st = json_object_get(o, "state");
+        ev->watch_type = CHK_WATCH_NONE;
+        if (json_is_string(st) && chk_state_parse(json_string_value(st), json_string_length(st),
+                                                  &ev->state) == 0)
+            return 0;
+        return jfail(c, st ? "state" : "event", "a \"None\" event needs \"state\": "
+                     "SyncConnected, Disconnected, Expired or Closed");
+    }
     return jfail(c, v ? "event" : "type", "a watch needs \"event\": NodeCreated, NodeDeleted, "
-                 "NodeDataChanged or NodeChildrenChanged");
+                 "NodeDataChanged, NodeChildrenChanged or None");
+}
+
+/* Recipe outcomes: "path" (the recipe's znode), "value" (a queue element as
+ * a string, a config version as an integer), "values" (a final queue read). */
+static int parse_recipe_fields(const struct jctx *c, json_t *o, struct chk_event *ev)
+{
+    bool p;
+    if (get_str(c, o, "path", &ev->key, &p))
+        return -1;
+    json_t *v = json_object_get(o, "value");
+    bool config = ev->f == CHK_F_CONFIG_WRITE || ev->f == CHK_F_CONFIG_READ;
+    if (ev->f == CHK_F_ENTER && v && !json_is_null(v)) {
+        if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(json_array_get(v, 0))
+            || !json_is_integer(json_array_get(v, 1)))
+            return jfail(c, "value", "enter \"value\" must be [round, parties] integers");
+        ev->ival = json_integer_value(json_array_get(v, 0));
+        ev->ival2 = json_integer_value(json_array_get(v, 1));
+        ev->has_value = true;
+    } else if (config && v && !json_is_null(v)) {
+        if (!json_is_integer(v))
+            return jfail(c, "value", "%s \"value\" must be an integer version", chk_f_name(ev->f));
+        ev->ival = json_integer_value(v);
+        ev->has_value = true;
+    } else if (!config && get_str(c, o, "value", &ev->sval, &ev->has_value)) {
+        return -1;
+    }
+    json_t *vs = json_object_get(o, "values");
+    if (!vs || json_is_null(vs))
+        return 0;
+    if (ev->f != CHK_F_QUEUE_READ || !json_is_array(vs) || json_array_size(vs) > CHK_CHILDREN_MAX)
+        return jfail(c, "values", "\"values\" belongs to queue-read: an array of at most %u "
+                     "elements", CHK_CHILDREN_MAX);
+    chk_str vals[CHK_CHILDREN_MAX];
+    uint32_t n = (uint32_t)json_array_size(vs);
+    for (uint32_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(vs, i);
+        if (!json_is_string(e) || json_string_length(e) == 0)
+            return jfail(c, "values", "\"values\" must hold non-empty strings");
+        vals[i] = chk_str_intern(c->h, json_string_value(e), json_string_length(e));
+        if (!vals[i])
+            return jfail(c, "values", "out of memory");
+    }
+    ev->children = chk_history_add_names(c->h, vals, n);
+    ev->n_children = n;
+    return ev->children == CHK_NONE ? jfail(c, "values", "out of memory") : 0;
 }
 
 static int parse_zk_fields(const struct jctx *c, json_t *o, struct chk_event *ev)
@@ -255,7 +310,7 @@ static int parse_f_fields(const struct jctx *c, json_t *o, struct chk_event *ev)
     if (ev->type == CHK_WATCH) {
         if (parse_watch_type(c, o, ev) || get_str(c, o, "path", &ev->key, &p))
             return -1;
-        return p ? 0 : jfail(c, "type", "a watch needs a \"path\"");
+        return p || ev->watch_type == CHK_WATCH_NONE ? 0 : jfail(c, "type", "a watch needs a \"path\"");
     }
     json_t *f = json_object_get(o, "f");
     if (!json_is_string(f))
@@ -276,7 +331,7 @@ static int parse_f_fields(const struct jctx *c, json_t *o, struct chk_event *ev)
         ev->nil = !ev->has_value;
         return 0;
     default:
-        return parse_zk_fields(c, o, ev);
+        return CHK_F_IS_RECIPE(ev->f) ? parse_recipe_fields(c, o, ev) : parse_zk_fields(c, o, ev);
     }
 }
 
@@ -407,6 +462,24 @@ static void write_subs(FILE *out, const struct chk_record *r)
     fputc(']', out);
 }
 
+static void write_recipe_fields(FILE *out, const struct chk_record *r)
+{
+    if (r->key)
+        fputs(",\"path\":", out), put_json_str(out, r->key);
+    if (r->has_value && r->f == CHK_F_ENTER)
+        fprintf(out, ",\"value\":[%" PRId64 ",%" PRId64 "]", r->ival, r->ival2);
+    else if (r->has_value && (r->f == CHK_F_CONFIG_WRITE || r->f == CHK_F_CONFIG_READ))
+        fprintf(out, ",\"value\":%" PRId64, r->ival);
+    else if (r->has_value && r->sval)
+        fputs(",\"value\":", out), put_json_str(out, r->sval);
+    if (r->children) {
+        fputs(",\"values\":[", out);
+        for (uint32_t i = 0; i < r->n_children; i++)
+            fputs(i ? "," : "", out), put_json_str(out, r->children[i]);
+        fputc(']', out);
+    }
+}
+
 static void write_record(FILE *out, const struct chk_record *r, bool has_time)
 {
     static const char *const wnames[] = {"", "NodeCreated", "NodeDeleted", "NodeDataChanged",
@@ -414,7 +487,9 @@ static void write_record(FILE *out, const struct chk_record *r, bool has_time)
     fprintf(out, "{\"type\":\"%s\",\"process\":%" PRId64, chk_type_name(r->type), r->process);
     if (r->session != r->process)
         fprintf(out, ",\"session\":%" PRId64, r->session);
-    if (r->type == CHK_WATCH)
+    if (r->type == CHK_WATCH && r->watch_type == CHK_WATCH_NONE)
+        fprintf(out, ",\"event\":\"None\",\"state\":\"%s\"", chk_state_name(r->state));
+    else if (r->type == CHK_WATCH)
         fprintf(out, ",\"event\":\"%s\"", wnames[r->watch_type >= 1 && r->watch_type <= 4 ? r->watch_type : 0]);
     else
         fprintf(out, ",\"f\":\"%s\"", chk_f_name(r->f));
@@ -434,6 +509,10 @@ static void write_record(FILE *out, const struct chk_record *r, bool has_time)
             fputs(",\"value\":", out), put_json_str(out, r->sval);
         break;
     default:
+        if (r->type != CHK_WATCH && CHK_F_IS_RECIPE(r->f)) {
+            write_recipe_fields(out, r);
+            break;
+        }
         write_zk_fields(out, r);
         write_subs(out, r);
     }
@@ -455,10 +534,11 @@ int chk_jsonl_write_event(FILE *out, const struct chk_history *h, const struct c
         .mode = ev->mode, .ival = ev->ival, .ival2 = ev->ival2,
         .key = ev->key ? chk_str_get(h, ev->key) : NULL,
         .sval = ev->sval ? chk_str_get(h, ev->sval) : NULL,
-        .version = ev->version, .err = ev->err, .watch_type = ev->watch_type,
+        .version = ev->version, .err = ev->err, .watch_type = ev->watch_type, .state = ev->state,
         .result_path = ev->result_path ? chk_str_get(h, ev->result_path) : NULL,
     };
-    if (ev->f == CHK_F_GET_CHILDREN && ev->type == CHK_OK && !ev->err) {
+    bool names = (ev->f == CHK_F_GET_CHILDREN && !ev->err) || ev->f == CHK_F_QUEUE_READ;
+    if (names && ev->type == CHK_OK) {
         for (uint32_t i = 0; i < ev->n_children && i < CHK_CHILDREN_MAX; i++)
             children[i] = chk_str_get(h, h->names[ev->children + i]);
         r.children = children;

@@ -2,6 +2,7 @@
  * partition. See linearizable.h for the contract; docs/checkers.md for the
  * algorithm in words. Owns the search memory of one check call. */
 #include "check/linearizable.h"
+#include "check/recipes.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -615,6 +616,20 @@ out:
 enum chk_verdict chk_linearizable(const struct chk_history *h, const struct chk_lin_opts *opts,
                                   struct chk_lin_result *res)
 {
+    if (chk_history_has_recipes(h)) {
+        /* recipe outcomes are the recipe checkers' (check/recipes.h); the
+         * result's op indices then refer to the history without them */
+        char err[256];
+        struct chk_history *ops = chk_history_without_recipes(h, err, sizeof err);
+        if (!ops) {
+            memset(res, 0, sizeof *res);
+            snprintf(res->msg, sizeof res->msg, "%s", err);
+            return res->verdict = CHK_VERDICT_INTERNAL;
+        }
+        enum chk_verdict v = chk_linearizable(ops, opts, res);
+        chk_history_free(ops);
+        return v;
+    }
     struct chk_model m;
     memset(res, 0, sizeof *res);
     struct lin_ctx c = {h, &m, opts, res, {0, 0}, 0};

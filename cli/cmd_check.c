@@ -11,6 +11,7 @@
 
 #include "check/history.h"
 #include "check/linearizable.h"
+#include "check/recipes.h"
 #include "check/zk_consistency.h"
 #include "cli/commands.h"
 
@@ -20,6 +21,8 @@ struct check_args {
     bool json;
     bool model_set, ignore_zxids;
     enum chk_model_kind model;
+    bool recipe_set;
+    enum chk_recipe_kind recipe;   /* --model lock|queue|config|leader */
     const char *checker;      /* linear | zk | all | NULL = by model */
     enum chk_sync_mode sync_mode;
     int64_t budget_ms;
@@ -29,7 +32,8 @@ static void check_usage(FILE *out)
 {
     fprintf(out,
         "usage: zablab check HISTORY [--format text|json|jsonl|edn] [--input auto|jsonl|edn]\n"
-        "                    [--model register|kv|zk] [--checker linear|zk|all]\n"
+        "                    [--model register|kv|zk|lock|queue|config|leader|barrier]\n"
+        "                    [--checker linear|zk|all]\n"
         "                    [--sync-mode strict|zk] [--budget-ms N] [--ignore-zxids] [--help]\n"
         "\n"
         "Judges a history (JSON Lines or Jepsen EDN; '-' reads stdin).\n"
@@ -37,7 +41,12 @@ static void check_usage(FILE *out)
         "                history's format instead (as --input does)\n"
         "  --input       input format; auto picks by name (.edn, .jsonl), else EDN\n"
         "                for lines starting '{:'\n"
-        "  --model       register, kv or zk; default: from the operations\n"
+        "  --model       register, kv or zk; default: from the operations. lock,\n"
+        "                queue, config, leader or barrier judge only that\n"
+        "                recipe's outcomes (lock-exclusive, queue-exact,\n"
+        "                config-converges, leader-unique, barrier-sync);\n"
+        "                without --model every recipe whose\n"
+        "                outcomes the history holds is judged too\n"
         "  --checker     linear (black-box linearizability), zk (ZooKeeper's ordered\n"
         "                sequential consistency) or all; default: zk for zk\n"
         "                histories, linear otherwise\n"
@@ -85,6 +94,8 @@ static int parse_check_args(int argc, char **argv, struct check_args *a)
         } else if (!strcmp(o, "--input")) {
             ok = !strcmp(v, "auto") || !strcmp(v, "jsonl") || !strcmp(v, "edn");
             a->input = !strcmp(v, "edn") ? CHK_FMT_EDN : !strcmp(v, "jsonl") ? CHK_FMT_JSONL : CHK_FMT_AUTO;
+        } else if (!strcmp(o, "--model") && chk_recipe_parse(v, &a->recipe) == 0) {
+            a->recipe_set = true;
         } else if (!strcmp(o, "--model")) {
             a->model = chk_model_parse(v, &ok);
             a->model_set = true;
@@ -176,6 +187,22 @@ static void print_results(const struct check_args *a, const struct chk_history *
     json_decref(root);
 }
 
+/* The recipe checkers: the one --model names, or each with outcomes in h. */
+static int run_recipes(const struct check_args *a, const struct chk_history *h,
+                       struct verdict_out *out, int *n, struct chk_recipe_result *rr)
+{
+    int code = 0;
+    for (int k = 0; k < CHK_RECIPE_COUNT; k++) {
+        enum chk_recipe_kind kind = (enum chk_recipe_kind)k;
+        if (a->recipe_set ? kind != a->recipe : !chk_recipe_present(h, kind))
+            continue;
+        chk_recipe_check(h, kind, &rr[k]);
+        out[(*n)++] = (struct verdict_out){chk_recipe_property(kind), rr[k].verdict, rr[k].msg};
+        code = worst(code, (int)rr[k].verdict);
+    }
+    return code;
+}
+
 int cmd_check(int argc, char **argv)
 {
     struct check_args a;
@@ -183,23 +210,34 @@ int cmd_check(int argc, char **argv)
     if (rc >= 0)
         return rc;
     char err[1024];
-    struct chk_history *h = chk_history_load(a.path, a.input, err, sizeof err);
-    if (!h) {
+    struct chk_history *full = chk_history_load(a.path, a.input, err, sizeof err);
+    if (!full) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
+    static struct chk_recipe_result rr[CHK_RECIPE_COUNT];
+    struct verdict_out out[2 + CHK_RECIPE_COUNT];
+    int n = 0, code = run_recipes(&a, full, out, &n, rr);
+    /* the znode operations without the recipe outcomes, for the other checkers */
+    struct chk_history *h = a.recipe_set ? NULL : chk_history_without_recipes(full, err, sizeof err);
+    if (!a.recipe_set && !h) {
+        fprintf(stderr, "%s\n", err);
+        chk_history_free(full);
+        return 3;
+    }
     enum chk_model_kind model = a.model;
-    if (!a.model_set && infer_model(h, &model)) {
+    if (h && !a.model_set && infer_model(h, &model)) {
         fprintf(stderr, "%s: the history mixes register, kv and zk operations\n", a.path);
         chk_history_free(h);
+        chk_history_free(full);
         return 2;
     }
+    /* a history of recipe outcomes only has nothing else to judge */
+    bool others = h && (h->n_ops > 0 || n == 0);
     const char *checker = a.checker ? a.checker : model == CHK_MODEL_ZK ? "zk" : "linear";
     /* "all" runs every checker that applies: the zk checker reads zk ops only */
-    bool run_zk = !strcmp(checker, "zk") || (!strcmp(checker, "all") && model == CHK_MODEL_ZK);
-    bool run_lin = !strcmp(checker, "linear") || !strcmp(checker, "all");
-    struct verdict_out out[2];
-    int n = 0, code = 0;
+    bool run_zk = others && (!strcmp(checker, "zk") || (!strcmp(checker, "all") && model == CHK_MODEL_ZK));
+    bool run_lin = others && (!strcmp(checker, "linear") || !strcmp(checker, "all"));
     static struct chk_lin_result lr;
     static struct chk_zk_result zr;
     if (run_zk) {
@@ -212,8 +250,9 @@ int cmd_check(int argc, char **argv)
         out[n++] = (struct verdict_out){"linear", chk_linearizable(h, &lo, &lr), lr.msg};
         code = worst(code, (int)lr.verdict);
     }
-    print_results(&a, h, out, n, code);
+    print_results(&a, full, out, n, code);
     chk_lin_result_free(&lr);
     chk_history_free(h);
+    chk_history_free(full);
     return code;
 }

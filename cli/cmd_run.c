@@ -16,7 +16,7 @@
 #include "reports/report_png.h"
 
 struct run_args {
-    const char *file, *trace, *report;
+    const char *file, *trace, *report, *history;
     uint64_t seed;
     bool seed_given, json, replay, swarm, svg, narrate;
     uint32_t bugs;
@@ -26,11 +26,13 @@ static void usage(FILE *out, bool replay)
 {
     if (replay)
         fprintf(out, "usage: zablab replay FILE --seed N [--trace OUT.jsonl|-] [--report DIR]\n"
+                     "                      [--history OUT.jsonl]\n"
                      "                      [--bug NAME]... [--swarm] [--narrate] [--svg]\n"
                      "                      [--format text|json]\n"
                      "Runs FILE again with seed N, exactly as before, with its full trace.\n");
     else
         fprintf(out, "usage: zablab run FILE [--seed N] [--trace OUT.jsonl|-] [--report DIR]\n"
+                     "                   [--history OUT.jsonl]\n"
                      "                   [--bug NAME]... [--swarm] [--narrate] [--svg]\n"
                      "                   [--format text|json]\n"
                      "One deterministic simulated run of a scenario file (docs/scenarios.md).\n");
@@ -65,6 +67,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->seed_given = true;
         } else if (!strcmp(arg, "--trace")) {
             a->trace = val;
+        } else if (!strcmp(arg, "--history")) {
+            a->history = val;
         } else if (!strcmp(arg, "--report")) {
             a->report = val;
         } else {
@@ -190,14 +194,23 @@ static int run_main(int argc, char **argv, bool replay)
     FILE *trace = open_trace(&a, trace_path, sizeof trace_path);
     if ((a.trace || a.report) && !trace)
         return 2;
+    FILE *history = NULL;
+    if (a.history && !(history = fopen(a.history, "w"))) {
+        fprintf(stderr, "zablab: cannot write %s: %s\n", a.history, strerror(errno));
+        if (trace && trace != stdout)
+            fclose(trace);
+        return 2;
+    }
     struct srun_options opt = {.seed = a.seed, .seed_given = a.seed_given, .extra_bugs = a.bugs,
-                               .trace_out = trace};
+                               .trace_out = trace, .history_out = history};
     static struct srun_result r;
     double t0 = rc_wall_seconds();
     int rc = srun_run(&s, &opt, &r);
     double wall = rc_wall_seconds() - t0;
     if (trace && trace != stdout)
         fclose(trace);
+    if (history)
+        fclose(history);
     if (rc != 0 && !r.internal_error) {
         fprintf(stderr, "zablab: %s\n", r.err);
         return 2;
@@ -218,6 +231,9 @@ static int run_main(int argc, char **argv, bool replay)
         return 3;
     if (trace_path[0] && !a.json && !(a.narrate && !a.trace && !a.report))
         fprintf(out, "trace: %s\n", trace_path);
+    if (a.history && !a.json)
+        fprintf(out, "history: %s%s\n", a.history,
+                r.zk ? "" : " (empty: this scenario has no clients)");
     if (a.narrate && !a.trace && !a.report)
         unlink(trace_path);
     return rc_exit_code(rc, &r);

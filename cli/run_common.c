@@ -101,6 +101,17 @@ void rc_print_text(FILE *out, const char *path, const struct scenario *s,
     fprintf(out, "protocol %" PRIu64 " elections, highest epoch %" PRIu64 ", %" PRIu64 " txns committed, %" PRIu64
             " proposals (%" PRIu64 " refused: no leader)\n",
             r->stats.elections, r->stats.max_epoch, r->commits, r->stats.proposals, r->stats.proposals_refused);
+    if (r->zk)
+        fprintf(out, "clients  %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64 " unknown; %" PRIu64
+                " writes acknowledged; %" PRIu64 " watches; %" PRIu64 " connection losses, %" PRIu64
+                " expiries",
+                r->client_ok, r->client_fail, r->client_info, r->acked_writes, r->client_watches,
+                r->client_conn_losses, r->client_expiries);
+    /* Latencies are those of workload ops; recipe-only runs have none. */
+    if (r->zk && r->op_p99_us > 0)
+        fprintf(out, "; workload op p50 %.2fms p99 %.2fms\n", r->op_p50_us / 1000, r->op_p99_us / 1000);
+    else if (r->zk)
+        fputc('\n', out);
     if (r->commit_max_us > 0)
         fprintf(out, "latency  commit p50 %.2fms  p99 %.2fms  max %.2fms\n", r->commit_p50_us / 1000,
                 r->commit_p99_us / 1000, r->commit_max_us / 1000);
@@ -153,6 +164,12 @@ void rc_print_json(FILE *out, const char *path, const struct scenario *s,
             r->commits, r->faults_injected);
     fprintf(out, ",\"commit_latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
             r->commit_p50_us / 1000, r->commit_p99_us / 1000, r->commit_max_us / 1000);
+    if (r->zk)
+        fprintf(out, ",\"clients\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"unknown\":%" PRIu64
+                ",\"acked_writes\":%" PRIu64 ",\"watches\":%" PRIu64 ",\"conn_losses\":%" PRIu64
+                ",\"expiries\":%" PRIu64 ",\"op_latency_ms\":{\"p50\":%.3f,\"p99\":%.3f}}",
+                r->client_ok, r->client_fail, r->client_info, r->acked_writes, r->client_watches,
+                r->client_conn_losses, r->client_expiries, r->op_p50_us / 1000, r->op_p99_us / 1000);
     fprintf(out, ",\"violation\":");
     if (r->violated) {
         fprintf(out, "{\"property\":");

@@ -72,6 +72,9 @@ const char *rep_property_explained(const char *p)
         {"linearizable", "writes take effect atomically at one instant between their invocation and completion"},
         {"zk-consistency", "ZooKeeper's contract: linearizable writes, FIFO sessions, reads never older than what the session saw, sync then read sees prior writes"},
         {"lock-exclusive", "no two clients hold the lock at once"},
+        {"leader-unique", "no two clients believe they lead at once"},
+        {"queue-exact", "no queue element is lost or taken twice"},
+        {"config-converges", "every connected watcher ends on the last configuration"},
         {"no-lost-writes", "every write acknowledged to a client survives"},
     };
     for (size_t i = 0; p && i < sizeof table / sizeof table[0]; i++)

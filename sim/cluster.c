@@ -1,5 +1,7 @@
-/* The simulated ensemble's event loop: one event in, one replica input,
- * its output batch carried out as simulated I/O, then the invariants. */
+/* The simulated ensemble's event loop: one event in, one replica (or, in zk
+ * mode, zk_server) input, its output batch carried out as simulated I/O,
+ * then the invariants. Client endpoints' frames go to sim/cluster_conn.c
+ * (server end) and to the client hooks (client end). */
 #include "sim/cluster.h"
 
 #include <inttypes.h>
@@ -8,11 +10,22 @@
 #include <string.h>
 
 #include "core/zab_msg.h"
+#include "sim/cluster_conn.h"
 
 #define DEFAULT_SCHED_CAPACITY (1u << 20)
 #define CHECK_INTERVAL_NS (100 * SIM_NS_PER_MS)
 
 static void run_output(struct cluster *c, int id);
+
+const struct replica *cluster_rep(const struct cluster *c, int id)
+{
+    return c->zks ? zks_replica(&c->zks[id]) : &c->reps[id];
+}
+
+struct zk_server *cluster_zk(struct cluster *c, int id)
+{
+    return c->zks ? &c->zks[id] : NULL;
+}
 
 uint64_t cluster_local_ms(struct cluster *c, int id)
 {
@@ -28,10 +41,12 @@ int cluster_leader(const struct cluster *c)
 {
     int best = 0;
     for (int id = 1; id <= c->n; id++) {
-        const struct replica *r = &c->reps[id];
-        if (!cluster_is_up(c, id) || r->state != REP_LEADING || r->phase != REP_PHASE_BROADCAST)
+        if (!cluster_is_up(c, id))
             continue;
-        if (!best || r->established_epoch > c->reps[best].established_epoch)
+        const struct replica *r = cluster_rep(c, id);
+        if (r->state != REP_LEADING || r->phase != REP_PHASE_BROADCAST)
+            continue;
+        if (!best || r->established_epoch > cluster_rep(c, best)->established_epoch)
             best = id;
     }
     return best;
@@ -61,6 +76,59 @@ void cluster_disturbed(struct cluster *c, const char *what, int node)
 
 /* ---- replica lifecycle ---- */
 
+/* The ensemble's session-password key, derived from the seed alone so that
+ * every server (and every restart) agrees. */
+static void derive_secret(uint64_t seed, uint8_t *out, uint32_t len)
+{
+    uint64_t x = seed ^ 0x7a61626c61627a6bull;
+    for (uint32_t i = 0; i < len; i += 8) {
+        x += 0x9e3779b97f4a7c15ull;
+        uint64_t z = x;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        for (uint32_t b = 0; b < 8 && i + b < len; b++)
+            out[i + b] = (uint8_t)(z >> (8 * b));
+    }
+}
+
+static int server_init(struct cluster *c, int id, const struct replica_config *rc, char *err,
+                       size_t errlen)
+{
+    if (!c->zks)
+        return replica_init(&c->reps[id], rc, err, errlen);
+    struct zks_config zc = {
+        .rep = *rc,
+        .min_session_timeout_ms = c->cfg.min_session_timeout_ms,
+        .max_session_timeout_ms = c->cfg.max_session_timeout_ms,
+        /* Small bounds keep a restart cheap; clients are few. */
+        .conns_max = (uint32_t)c->cfg.clients + 8,
+        .outstanding_per_conn_max = 512,
+        .forwarded_max = 4096,
+        .max_sessions = (uint32_t)c->cfg.clients * 4 + 64,
+        .secret_len = 16,
+    };
+    derive_secret(c->cfg.seed, zc.secret, zc.secret_len);
+    return zks_init(&c->zks[id], &zc, err, errlen);
+}
+
+static int server_start(struct cluster *c, int id, const struct replica_durable *d, char *err,
+                        size_t errlen)
+{
+    uint64_t now_ms = cluster_local_ms(c, id);
+    if (c->zks)
+        return zks_start(&c->zks[id], now_ms, d, err, errlen);
+    return replica_start(&c->reps[id], now_ms, d, err, errlen);
+}
+
+static void server_free(struct cluster *c, int id)
+{
+    if (c->zks)
+        zks_free(&c->zks[id]);
+    else
+        replica_free(&c->reps[id]);
+}
+
 static int start_replica(struct cluster *c, int id)
 {
     struct replica_config rc = {
@@ -79,7 +147,7 @@ static int start_replica(struct cluster *c, int id)
     for (int s = c->cfg.voters + 1; s <= c->n; s++)
         rc.roles[s] = QUORUM_OBSERVER;
     char err[256];
-    if (replica_init(&c->reps[id], &rc, err, sizeof err) != REP_OK) {
+    if (server_init(c, id, &rc, err, sizeof err) != REP_OK) {
         internal_error(c, "replica_init", err);
         return -1;
     }
@@ -91,13 +159,13 @@ static int start_replica(struct cluster *c, int id)
         dur.snapshot_len = 0;
     dur.has_accepted_epoch = disk_epoch(d, "acceptedEpoch", &dur.accepted_epoch) == 0;
     dur.has_current_epoch = disk_epoch(d, "currentEpoch", &dur.current_epoch) == 0;
-    if (replica_start(&c->reps[id], cluster_local_ms(c, id), &dur, err, sizeof err) != REP_OK) {
+    if (server_start(c, id, &dur, err, sizeof err) != REP_OK) {
         /* A server that finds its disk inconsistent refuses to start: that is
          * the safe outcome, recorded, and the node stays down. */
         char esc[300];
         sim_json_escape(esc, sizeof esc, err);
         sim_trace_event(&c->trace, c->sched.now, id, "start-refused", "\"error\":\"%s\"", esc);
-        replica_free(&c->reps[id]);
+        server_free(c, id);
         c->stats.start_failures++;
         /* Crashes, torn tails and lost unsynced writes are what a server
          * must recover from; refusing such a disk loses availability. */
@@ -115,7 +183,8 @@ static int start_replica(struct cluster *c, int id)
     c->rep_live[id] = true;
     c->timer_armed_ms[id] = 0;
     c->cause = (struct cluster_cause){.kind = CC_START};
-    chk_zab_on_start(&c->chk, c->sched.now, &c->reps[id]);
+    if (!c->cfg.no_invariants)
+        chk_zab_on_start(&c->chk, c->sched.now, cluster_rep(c, id));
     run_output(c, id);
     return 0;
 }
@@ -129,8 +198,9 @@ void cluster_crash(struct cluster *c, int id, enum disk_crash_mode mode)
     net_endpoint_down(&c->net, c->sched.now, id - 1);
     size_t kept = disk_crash(&c->disks[id], mode, &c->rng_faults);
     if (c->rep_live[id])
-        replica_free(&c->reps[id]);
+        server_free(c, id);
     c->rep_live[id] = false;
+    cconn_server_reset(c, id);
     c->stats.crashes++;
     static const char *const modes[] = {"keep", "drop", "torn"};
     sim_trace_event(&c->trace, c->sched.now, id, "crash", "\"unsynced\":\"%s\",\"kept_bytes\":%zu",
@@ -155,14 +225,27 @@ void cluster_restart(struct cluster *c, int id)
 /* A message's kind name for the trace. The first byte is the kind (the
  * core's encoding); decoding the whole message (a snapshot can be
  * megabytes) just for its name would cost every send and delivery. */
-static const char *msg_name(const uint8_t *bytes, size_t len)
+static const char *msg_name(const struct cluster *c, const uint8_t *bytes, size_t len)
 {
-    return len ? zab_msg_kind_str(bytes[0]) : "EMPTY";
+    if (!c->zks)
+        return len ? zab_msg_kind_str(bytes[0]) : "EMPTY";
+    if (len >= 2 && bytes[0] == ZKS_TAG_REPLICA)
+        return zab_msg_kind_str(bytes[1]);
+    return len && bytes[0] == ZKS_TAG_SERVER ? "ZKS" : "EMPTY";
+}
+
+/* The ZAB message kind (for holds and crash points): past the layer tag in
+ * zk mode, where server-layer messages have none (0). */
+static uint32_t msg_kind(const struct cluster *c, const uint8_t *bytes, size_t len)
+{
+    if (!c->zks)
+        return len ? bytes[0] : 0;
+    return len >= 2 && bytes[0] == ZKS_TAG_REPLICA ? bytes[1] : 0;
 }
 
 static void do_send(struct cluster *c, int id, const struct rep_action *a)
 {
-    uint32_t kind = a->len ? a->bytes[0] : 0; /* the ZAB message kind, for holds */
+    uint32_t kind = msg_kind(c, a->bytes, a->len); /* the ZAB message kind, for holds */
     if (kind >= NET_KINDS_MAX)
         kind = 0;
     enum net_status st = net_send_kind(&c->net, c->sched.now, id - 1, a->peer - 1, kind, a->bytes,
@@ -175,7 +258,7 @@ static void do_send(struct cluster *c, int id, const struct rep_action *a)
     const struct net_link *l = &c->net.links[net_link_id(&c->net, id - 1, a->peer - 1)];
     sim_trace_event(&c->trace, c->sched.now, id, "send",
                     "\"to\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu%s", a->peer,
-                    msg_name(a->bytes, a->len), l->seq_head + l->msg_count - 1, a->len,
+                    msg_name(c, a->bytes, a->len), l->seq_head + l->msg_count - 1, a->len,
                     st == NET_LOST_AT_SEND ? ",\"lost\":true" : "");
 }
 
@@ -258,7 +341,7 @@ static void count_event(struct cluster *c, int id, const struct rep_event *ev)
             c->stats.max_epoch = ev->a;
         break;
     case REP_EV_COMMITTED:
-        if (c->reps[id].state == REP_LEADING) {
+        if (cluster_rep(c, id)->state == REP_LEADING) {
             c->stats.commits_seen++;
             /* Entries of an older leader can no longer be judged here. */
             while (c->pending_n && (c->pending[c->pending_head].leader != id ||
@@ -275,16 +358,16 @@ static void count_event(struct cluster *c, int id, const struct rep_event *ev)
     }
 }
 
-static void run_output(struct cluster *c, int id)
+static void run_events_actions(struct cluster *c, int id, const struct rep_event *events,
+                               uint32_t n_events, const struct rep_action *actions,
+                               uint32_t n_actions)
 {
-    struct replica *r = &c->reps[id];
-    const struct replica_out *out = replica_output(r);
-    for (uint32_t i = 0; i < out->n_events; i++) {
-        trace_rep_event(c, id, &out->events[i]);
-        count_event(c, id, &out->events[i]);
+    for (uint32_t i = 0; i < n_events; i++) {
+        trace_rep_event(c, id, &events[i]);
+        count_event(c, id, &events[i]);
     }
-    for (uint32_t i = 0; i < out->n_actions && !c->internal_error; i++) {
-        const struct rep_action *a = &out->actions[i];
+    for (uint32_t i = 0; i < n_actions && !c->internal_error; i++) {
+        const struct rep_action *a = &actions[i];
         if (a->kind == REP_ACT_SEND)
             do_send(c, id, a);
         else if (a->kind == REP_ACT_DISCONNECT)
@@ -292,16 +375,83 @@ static void run_output(struct cluster *c, int id)
         else
             do_disk(c, id, a);
     }
-    arm_timer(c, id, out->timer_ms);
-    chk_zab_after_step(&c->chk, c->sched.now, r, out);
+}
+
+/* What the step hook and the checker see of a zk_server batch: the
+ * replica's actions with the layer tag stripped from its messages, and
+ * server-layer messages left out (they are not ZAB's). */
+static int build_view(struct cluster *c, const struct zks_output *o, struct replica_out *view)
+{
+    if (o->n_actions > c->view_cap) {
+        uint32_t cap = o->n_actions * 2;
+        struct rep_action *p = realloc(c->view_actions, cap * sizeof *p);
+        if (!p)
+            return -1;
+        c->view_actions = p;
+        c->view_cap = cap;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < o->n_actions; i++) {
+        struct rep_action a = o->actions[i];
+        if (a.kind == REP_ACT_SEND) {
+            if (a.len < 1 || a.bytes[0] != ZKS_TAG_REPLICA)
+                continue;
+            a.bytes++;
+            a.len--;
+        }
+        c->view_actions[k++] = a;
+    }
+    *view = (struct replica_out){.actions = c->view_actions, .n_actions = k, .events = o->events,
+                                 .n_events = o->n_events, .n_events_dropped = o->n_events_dropped,
+                                 .timer_ms = o->timer_ms};
+    return 0;
+}
+
+static void run_output_zk(struct cluster *c, int id)
+{
+    struct zk_server *s = &c->zks[id];
+    const struct zks_output *o = zks_output(s);
+    run_events_actions(c, id, o->events, o->n_events, o->actions, o->n_actions);
+    cconn_server_outputs(c, id, o);
+    arm_timer(c, id, o->timer_ms);
+    struct replica_out view;
+    if (build_view(c, o, &view) != 0) {
+        internal_error(c, "step view", "out of memory");
+        zks_output_clear(s);
+        return;
+    }
+    if (!c->cfg.no_invariants)
+        chk_zab_after_step(&c->chk, c->sched.now, zks_replica(s), &view);
     if (c->step_hook)
-        c->step_hook(c->user_ctx, c, id, &c->cause, out);
-    replica_output_clear(r);
+        c->step_hook(c->user_ctx, c, id, &c->cause, &view);
+    zks_output_clear(s);
+}
+
+static void run_output(struct cluster *c, int id)
+{
+    if (c->zks) {
+        run_output_zk(c, id);
+    } else {
+        struct replica *r = &c->reps[id];
+        const struct replica_out *out = replica_output(r);
+        run_events_actions(c, id, out->events, out->n_events, out->actions, out->n_actions);
+        arm_timer(c, id, out->timer_ms);
+        if (!c->cfg.no_invariants)
+            chk_zab_after_step(&c->chk, c->sched.now, r, out);
+        if (c->step_hook)
+            c->step_hook(c->user_ctx, c, id, &c->cause, out);
+        replica_output_clear(r);
+    }
     if (c->crash_after_step[id]) {
         enum disk_crash_mode mode = (enum disk_crash_mode)(c->crash_after_step[id] - 1);
         c->crash_after_step[id] = 0;
         cluster_crash(c, id, mode);
     }
+}
+
+void cluster_server_output(struct cluster *c, int id)
+{
+    run_output(c, id);
 }
 
 void cluster_crash_after_step(struct cluster *c, int id, enum disk_crash_mode mode)
@@ -318,29 +468,58 @@ static void on_deliver(struct cluster *c, const struct sim_event *ev)
     size_t len;
     if (net_deliver(&c->net, ev, &from, &to, &bytes, &len) != NET_DELIVERED)
         return;
+    if (to >= c->n) { /* a server frame reaches a client */
+        if (c->client_deliver)
+            c->client_deliver(c->client_ctx, c, to - c->n, from + 1, bytes, len);
+        return;
+    }
     int id = to + 1;
     if (!c->rep_live[id])
         return;
+    if (from >= c->n) { /* a client frame reaches a server */
+        cconn_server_frame(c, id, from - c->n, bytes, len);
+        return;
+    }
     sim_trace_event(&c->trace, c->sched.now, id, "recv",
                     "\"from\":%d,\"msg\":\"%s\",\"seq\":%" PRIu64 ",\"len\":%zu", from + 1,
-                    msg_name(bytes, len), ev->b, len);
+                    msg_name(c, bytes, len), ev->b, len);
     c->cause = (struct cluster_cause){.kind = CC_MESSAGE, .peer = from + 1, .msg = bytes, .msg_len = len};
-    replica_on_message(&c->reps[id], cluster_local_ms(c, id), from + 1, bytes, len);
+    if (c->zks) {
+        /* The hook sees the replica's message without its layer tag. */
+        bool rep_msg = len >= 1 && bytes[0] == ZKS_TAG_REPLICA;
+        c->cause.msg = rep_msg ? bytes + 1 : NULL;
+        c->cause.msg_len = rep_msg ? len - 1 : 0;
+        zks_on_message(&c->zks[id], cluster_local_ms(c, id), from + 1, bytes, len);
+    } else {
+        replica_on_message(&c->reps[id], cluster_local_ms(c, id), from + 1, bytes, len);
+    }
     run_output(c, id);
 }
 
 static void on_broken(struct cluster *c, const struct sim_event *ev)
 {
+    if (ev->node >= c->n) { /* a client learns its connection broke */
+        if (c->client_broken)
+            c->client_broken(c->client_ctx, c, ev->node - c->n, (int)ev->a + 1, (uint32_t)ev->b);
+        return;
+    }
     int id = ev->node + 1, peer = (int)ev->a + 1;
     if (!c->rep_live[id])
         return;
+    if (peer > c->n) {
+        cconn_server_broken(c, id, peer - 1 - c->n, (uint32_t)ev->b);
+        return;
+    }
     if (c->self_break_gen[id][peer] == (uint32_t)ev->b + 1) {
         c->self_break_gen[id][peer] = 0; /* its own DISCONNECT */
         return;
     }
     sim_trace_event(&c->trace, c->sched.now, id, "conn-broken", "\"peer\":%d", peer);
     c->cause = (struct cluster_cause){.kind = CC_CONN_BREAK, .peer = peer};
-    replica_on_conn_break(&c->reps[id], cluster_local_ms(c, id), peer);
+    if (c->zks)
+        zks_on_conn_break(&c->zks[id], cluster_local_ms(c, id), peer);
+    else
+        replica_on_conn_break(&c->reps[id], cluster_local_ms(c, id), peer);
     run_output(c, id);
 }
 
@@ -357,7 +536,10 @@ static void on_disk_done(struct cluster *c, const struct sim_event *ev)
         return;
     }
     c->cause = (struct cluster_cause){.kind = CC_DISK, .disk_op = (int)done.kind};
-    replica_on_disk_done(&c->reps[id], cluster_local_ms(c, id), done.op_id);
+    if (c->zks)
+        zks_on_disk_done(&c->zks[id], cluster_local_ms(c, id), done.op_id);
+    else
+        replica_on_disk_done(&c->reps[id], cluster_local_ms(c, id), done.op_id);
     run_output(c, id);
 }
 
@@ -368,7 +550,10 @@ static void on_timer(struct cluster *c, const struct sim_event *ev)
         return;
     c->timer_armed_ms[id] = 0;
     c->cause = (struct cluster_cause){.kind = CC_TIMER};
-    replica_on_timer(&c->reps[id], cluster_local_ms(c, id));
+    if (c->zks)
+        zks_on_timer(&c->zks[id], cluster_local_ms(c, id));
+    else
+        replica_on_timer(&c->reps[id], cluster_local_ms(c, id));
     run_output(c, id);
 }
 
@@ -470,7 +655,7 @@ static void on_check(struct cluster *c)
     }
     while (c->pending_n) {
         struct cluster_pending *p = &c->pending[c->pending_head];
-        if (p->leader == leader && p->epoch == c->reps[leader].established_epoch)
+        if (p->leader == leader && p->epoch == cluster_rep(c, leader)->established_epoch)
             break;
         c->pending_head = (c->pending_head + 1) % CLUSTER_PENDING_MAX; /* its leader is gone */
         c->pending_n--;
@@ -494,7 +679,7 @@ static int event_server(const struct sim_event *ev)
 {
     switch (ev->kind) {
     case CEV_NET_DELIVER:
-    case CEV_NET_BROKEN: return ev->node + 1;
+    case CEV_NET_BROKEN: return ev->node + 1; /* 0 for client endpoints: see caller */
     case CEV_DISK_DONE:
     case CEV_TIMER: return ev->node;
     default: return 0;
@@ -550,6 +735,8 @@ bool cluster_step(struct cluster *c)
         return false;
     c->stats.events++;
     int id = event_server(&ev);
+    if (id > c->n)
+        id = 0; /* a client endpoint: clients never stall */
     if (id && c->nodes[id].up && (c->deferred_n[id] || !sim_node_runnable(&c->nodes[id], ev.time))) {
         defer(c, id, &ev);
         return true;
@@ -575,7 +762,10 @@ static void dispatch(struct cluster *c, const struct sim_event *ev)
     case CEV_CHECK: on_check(c); break;
     case CEV_RESUME: on_resume(c, ev->node); break;
     default:
-        if (c->user_event)
+        if (ev->kind >= CEV_CLIENT) {
+            if (c->client_event)
+                c->client_event(c->client_ctx, c, ev);
+        } else if (c->user_event)
             c->user_event(c->user_ctx, c, ev);
         break;
     }
@@ -652,15 +842,29 @@ int cluster_init(struct cluster *c, const struct cluster_config *cfg, char *err,
     sim_trace_init(&c->trace, cfg->trace_out);
     chk_zab_init(&c->chk, c->n);
     c->leaderless_since_ns = 0;
-    int endpoints = c->n < 2 ? 2 : c->n;
+    if (cfg->zk && (cfg->clients < 0 || cfg->clients > CLUSTER_CLIENTS_MAX)) {
+        snprintf(err, errlen, "clients %d out of range 0..%d", cfg->clients, CLUSTER_CLIENTS_MAX);
+        return -1;
+    }
+    if (!cfg->zk)
+        c->cfg.clients = 0;
+    if (cfg->zk && cconn_init(c, err, errlen) != 0)
+        return -1;
+    int endpoints = c->n + c->cfg.clients < 2 ? 2 : c->n + c->cfg.clients;
     if (init_net(c, endpoints, err, errlen) != 0 || init_disks(c, err, errlen) != 0)
         return -1;
-    sim_trace_event(&c->trace, 0, -1, "start",
-                    "\"seed\":%" PRIu64 ",\"voters\":%d,\"observers\":%d,\"tick_ms\":%u,\"bugs\":%u",
-                    cfg->seed, cfg->voters, cfg->observers, cfg->tick_ms, cfg->bugs);
+    if (cfg->zk) /* bare-mode traces stay byte-for-byte what they were */
+        sim_trace_event(&c->trace, 0, -1, "start",
+                        "\"seed\":%" PRIu64 ",\"voters\":%d,\"observers\":%d,\"tick_ms\":%u,"
+                        "\"bugs\":%u,\"zk\":true,\"clients\":%d",
+                        cfg->seed, cfg->voters, cfg->observers, cfg->tick_ms, cfg->bugs, cfg->clients);
+    else
+        sim_trace_event(&c->trace, 0, -1, "start",
+                        "\"seed\":%" PRIu64 ",\"voters\":%d,\"observers\":%d,\"tick_ms\":%u,\"bugs\":%u",
+                        cfg->seed, cfg->voters, cfg->observers, cfg->tick_ms, cfg->bugs);
     for (int id = 1; id <= c->n; id++)
         start_replica(c, id);
-    if (cfg->propose_rate_per_s > 0)
+    if (cfg->propose_rate_per_s > 0 && !cfg->zk) /* zk: clients write */
         sim_sched_after(&c->sched, next_arrival(c), CEV_PROPOSE, -1, 0, 0);
     sim_sched_after(&c->sched, CHECK_INTERVAL_NS, CEV_CHECK, -1, 0, 0);
     if (c->internal_error) {
@@ -674,12 +878,13 @@ void cluster_free(struct cluster *c)
 {
     for (int id = 1; id <= c->n; id++) {
         if (c->rep_live[id])
-            replica_free(&c->reps[id]);
+            server_free(c, id);
         disk_free(&c->disks[id]);
         free(c->deferred[id]);
         sim_rng_close(&c->rng_disk[id]);
     }
     net_free(&c->net);
+    cconn_free(c);
     chk_zab_free(&c->chk);
     free(c->commit_lat_us);
     sim_rng_close(&c->rng_net);

@@ -8,7 +8,14 @@
  * Must never: decide anything about the protocol (that is core/'s), read
  * the wall clock, or draw randomness outside its derived streams.
  *
- * Endpoint ids on the network: server s (1-based) is endpoint s-1. */
+ * Endpoint ids on the network: server s (1-based) is endpoint s-1; with
+ * zk on, client k (0-based) is endpoint n+k.
+ *
+ * Two modes. Bare (cfg.zk false): every server is a bare replica over the
+ * opaque state machine, fed by the opaque-proposal workload. zk: every
+ * server is a zk_server (core/zk_server.h) and simulated clients
+ * (sim/client.h) talk to it with wire frames; zk_server peer messages carry
+ * a one-byte layer tag, which traces, holds and the step hook look past. */
 #ifndef ZABLAB_SIM_CLUSTER_H
 #define ZABLAB_SIM_CLUSTER_H
 
@@ -18,6 +25,7 @@
 
 #include "check/zab_invariants.h"
 #include "core/replica.h"
+#include "core/zk_server.h"
 #include "net-model/net.h"
 #include "sim/disk.h"
 #include "sim/node.h"
@@ -28,6 +36,7 @@
 #define CLUSTER_SERVERS_MAX REP_SERVERS_MAX
 #define CLUSTER_PENDING_MAX 4096   /* proposals watched for liveness */
 #define CLUSTER_DEFERRED_MAX 65536 /* events held for one stalled server */
+#define CLUSTER_CLIENTS_MAX 512    /* client endpoints in zk mode */
 #define CLUSTER_FAULT_RECS_MAX 512 /* faults remembered for results (all are traced) */
 
 struct cluster_fault_rec { sim_time_ns t; int node; char what[16]; };
@@ -41,6 +50,9 @@ enum cluster_ev {
     CEV_CHECK,        /* periodic liveness check */
     CEV_RESUME,       /* node = server whose stall may be over */
     CEV_USER,         /* first kind free for layers above (faults, scripts) */
+    /* Kinds from here on belong to the simulated clients (sim/client.c);
+     * they go to client_event, never to user_event. */
+    CEV_CLIENT = CEV_USER + 32,
 };
 
 struct cluster_config {
@@ -56,6 +68,14 @@ struct cluster_config {
     sim_time_ns liveness_bound_ns;    /* 0 = no liveness check */
     FILE *trace_out;                  /* NULL: hash only */
     size_t sched_capacity;            /* 0 = default */
+    /* zk mode */
+    bool zk;                          /* servers are zk_servers; propose_rate ignored */
+    int clients;                      /* client endpoints (zk only), <= CLUSTER_CLIENTS_MAX */
+    int32_t min_session_timeout_ms;   /* 0: 2 x tick */
+    int32_t max_session_timeout_ms;   /* 0: 20 x tick */
+    /* Run without the ZAB invariant checker (tests of the client-level
+     * checkers, which must then catch a planted bug on their own). */
+    bool no_invariants;
 };
 
 struct cluster_stats {
@@ -87,7 +107,15 @@ struct cluster {
     struct net net;
     struct sim_node nodes[CLUSTER_SERVERS_MAX + 1];
     struct sim_disk disks[CLUSTER_SERVERS_MAX + 1];
+    /* Bare mode only; read replicas through cluster_rep (both modes). */
     struct replica reps[CLUSTER_SERVERS_MAX + 1];
+    /* zk mode: servers 1..n (NULL in bare mode). */
+    struct zk_server *zks;
+    /* zk mode: server end of each client connection, [server * clients + k]:
+     * the net generation it belongs to, and its state. */
+    struct cluster_cconn *cconn;
+    struct rep_action *view_actions;  /* the step hook's view of a zk batch */
+    uint32_t view_cap;
     bool rep_live[CLUSTER_SERVERS_MAX + 1];
     uint64_t timer_gen[CLUSTER_SERVERS_MAX + 1];
     uint64_t timer_armed_ms[CLUSTER_SERVERS_MAX + 1];
@@ -125,9 +153,32 @@ struct cluster {
                       const struct replica_out *out);
     struct cluster_cause cause;       /* of the step being run */
     int crash_after_step[CLUSTER_SERVERS_MAX + 1];   /* 0, or 1 + enum disk_crash_mode */
+    /* Simulated clients (sim/client.c) plug in here: frames and breaks seen
+     * by a client endpoint, and events of kind >= CEV_CLIENT. */
+    void (*client_deliver)(void *ctx, struct cluster *c, int client, int server,
+                           const uint8_t *bytes, size_t len);
+    void (*client_broken)(void *ctx, struct cluster *c, int client, int server, uint32_t gen);
+    void (*client_event)(void *ctx, struct cluster *c, const struct sim_event *ev);
+    void *client_ctx;
+    struct zkw_buf *wbuf;             /* scratch for encoding server frames */
     bool internal_error;
     char err[256];
 };
+
+/* Server end of one client connection (zk mode). */
+enum cluster_cconn_state { CCONN_NONE = 0, CCONN_OPEN, CCONN_CLOSED /* by the server */ };
+struct cluster_cconn {
+    uint32_t gen;
+    uint8_t state;                    /* enum cluster_cconn_state */
+    bool long_form;                   /* the ConnectRequest carried readOnly */
+};
+
+/* The message a server sends after its last frame when it closes a client
+ * connection (a FIN after the data): a length of -1, which no frame has,
+ * then the reason (zks CLOSE's err) as a big-endian int32, so traces can
+ * say why. */
+#define CLUSTER_CLOSE_MARKER_LEN 8
+bool cluster_is_close_marker(const uint8_t *bytes, size_t len, int32_t *reason);
 
 /* Builds the ensemble and starts every server. 0, or -1 with a message. */
 int cluster_init(struct cluster *c, const struct cluster_config *cfg, char *err, size_t errlen);
@@ -160,11 +211,25 @@ void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_n
 void cluster_partition(struct cluster *c, const int *group_of);
 void cluster_block(struct cluster *c, int from, int to);
 void cluster_heal(struct cluster *c);
+/* zk mode: cuts client k (0-based) off from every server, both ways, until
+ * cluster_heal (its connection breaks; other clients are untouched). */
+void cluster_isolate_client(struct cluster *c, int k);
 /* Marks a disturbance for the liveness watch and the fault log (every
  * fault calls it); node 0 = the whole cluster. */
 void cluster_disturbed(struct cluster *c, const char *what, int node);
 
 /* ---- queries ---- */
+/* Server id's replica (either mode); valid while the server is live. */
+const struct replica *cluster_rep(const struct cluster *c, int id);
+/* zk mode: the server (NULL in bare mode). */
+struct zk_server *cluster_zk(struct cluster *c, int id);
+/* Network endpoint of client k (0-based). */
+static inline int cluster_client_endpoint(const struct cluster *c, int k) { return c->n + k; }
+/* Connection id a server gives client k's connection of net generation gen. */
+static inline uint64_t cluster_conn_id(int k, uint32_t gen)
+{
+    return ((uint64_t)(uint32_t)(k + 1) << 32) | (uint64_t)gen;
+}
 /* The established leader in BROADCAST with the highest epoch that is up, or 0. */
 int cluster_leader(const struct cluster *c);
 bool cluster_is_up(const struct cluster *c, int id);

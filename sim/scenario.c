@@ -11,7 +11,8 @@
  * and `run`; pass 2 reads every other statement. That way server ids and
  * `at` times are checked with their exact column wherever `cluster` and
  * `run` appear in the file. A last step checks what spans statements
- * (`after heal` needs a heal, `lock-exclusive` needs a lock recipe). */
+ * (`after heal` needs a heal, `lock-exclusive` needs a lock recipe, and
+ * likewise queue-exact, config-converges and leader-unique). */
 #include "sim/scenario.h"
 
 #include <ctype.h>
@@ -74,11 +75,26 @@ static const char *const recipe_names[SCN_RECIPE_COUNT_] = {
 
 static const char *const expect_names[SCN_EXPECT_COUNT_] = {
     "safety", "linearizable", "zk-consistency", "lock-exclusive", "no-lost-writes",
-    "leader", "progress", "violation",
+    "leader", "progress", "violation", "queue-exact", "config-converges", "leader-unique",
+    "barrier-sync",
 };
+
+/* The recipe each recipe expectation judges (-1: none needed). */
+static int expect_recipe(enum scn_expect_kind k)
+{
+    switch (k) {
+    case SCN_EXPECT_LOCK_EXCLUSIVE: return SCN_RECIPE_LOCK;
+    case SCN_EXPECT_QUEUE_EXACT: return SCN_RECIPE_QUEUE;
+    case SCN_EXPECT_CONFIG_CONVERGES: return SCN_RECIPE_CONFIG_WATCH;
+    case SCN_EXPECT_LEADER_UNIQUE: return SCN_RECIPE_LEADER_ELECTION;
+    case SCN_EXPECT_BARRIER_SYNC: return SCN_RECIPE_BARRIER;
+    default: return -1;
+    }
+}
 
 static const char *const target_words[] = {
     "leader", "follower", "followers", "a", "minority", "majority", "random", "all",
+    "lock-holder",
 };
 
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -669,6 +685,8 @@ static int parse_symbolic_target(struct scn_parser *p, const struct scn_tok *t,
         tg->count = (uint32_t)n;
     } else if (tok_is(t, "all")) {
         tg->kind = SCN_TGT_ALL;
+    } else if (tok_is(t, "lock-holder")) {
+        tg->kind = SCN_TGT_LOCK_HOLDER;   /* a client; check_targets limits its use */
     } else {
         p->i--;
         const char *s = suggest(t, target_words, COUNT_OF(target_words));
@@ -996,10 +1014,19 @@ static int st_recipe(struct scn_parser *p, const struct scn_tok *kw)
             return FAIL(p, t->col, "recipe '%s' given twice", recipe_names[k]);
     if (s->recipe_count == SCN_MAX_RECIPES)
         return FAIL(p, kw->col, "more than %d recipes", SCN_MAX_RECIPES);
-    uint64_t n = SCN_RECIPE_DEFAULT_CLIENTS;
-    if (peek(p) && next_uint(p, 1, SCN_MAX_RECIPE_CLIENTS, "the recipe's clients", &n) != 0)
+    uint64_t n = SCN_RECIPE_DEFAULT_CLIENTS, hold_ns = 0;
+    if (peek(p) && !tok_is(peek(p), "hold")
+        && next_uint(p, 1, SCN_MAX_RECIPE_CLIENTS, "the recipe's clients", &n) != 0)
         return -1;
-    s->recipes[s->recipe_count++] = (struct scn_recipe){(enum scn_recipe_kind)k, (uint32_t)n};
+    const struct scn_tok *h = peek(p);
+    if (h && tok_is(h, "hold")) {      /* `recipe lock 3 hold 2s` */
+        if (k == SCN_RECIPE_QUEUE || k == SCN_RECIPE_CONFIG_WATCH)
+            return FAIL(p, h->col, "'hold' is for the lock, leader-election and barrier recipes");
+        p->i++;
+        if (next_positive_duration(p, "the hold time", &hold_ns) != 0)
+            return -1;
+    }
+    s->recipes[s->recipe_count++] = (struct scn_recipe){(enum scn_recipe_kind)k, (uint32_t)n, hold_ns};
     return expect_end(p);
 }
 
@@ -1513,6 +1540,25 @@ static bool has_recipe(const struct scenario *s, enum scn_recipe_kind k)
     return false;
 }
 
+/* `lock-holder` names a client, not a server: only `isolate` takes it (the
+ * client is cut off from every server until a heal), and only with a lock. */
+static int check_targets(struct scn_parser *p)
+{
+    const struct scenario *s = p->out;
+    for (int i = 0; i < s->event_count; i++) {
+        const struct scn_event *ev = &s->events[i];
+        bool holder = ev->target.kind == SCN_TGT_LOCK_HOLDER
+                   || ev->target_to.kind == SCN_TGT_LOCK_HOLDER;
+        if (holder && ev->action != SCN_ACT_ISOLATE)
+            return fail_at(p, ev->pos.line, ev->pos.col,
+                           "'lock-holder' is a client: only 'isolate lock-holder' takes it");
+        if (holder && !has_recipe(s, SCN_RECIPE_LOCK))
+            return fail_at(p, ev->pos.line, ev->pos.col,
+                           "'isolate lock-holder' needs a 'recipe lock' statement");
+    }
+    return 0;
+}
+
 static int check_expects(struct scn_parser *p)
 {
     const struct scenario *s = p->out;
@@ -1521,9 +1567,10 @@ static int check_expects(struct scn_parser *p)
         if (e->anchor == SCN_ANCHOR_HEAL && !has_action(s, SCN_ACT_HEAL))
             return fail_at(p, e->pos.line, e->pos.col,
                            "'after heal' but the timeline has no heal");
-        if (e->kind == SCN_EXPECT_LOCK_EXCLUSIVE && !has_recipe(s, SCN_RECIPE_LOCK))
-            return fail_at(p, e->pos.line, e->pos.col,
-                           "'expect lock-exclusive' needs a 'recipe lock' statement");
+        int r = expect_recipe(e->kind);
+        if (r >= 0 && !has_recipe(s, (enum scn_recipe_kind)r))
+            return fail_at(p, e->pos.line, e->pos.col, "'expect %s' needs a 'recipe %s' statement",
+                           expect_names[e->kind], recipe_names[r]);
     }
     return 0;
 }
@@ -1587,7 +1634,7 @@ int scn_parse(const char *text, size_t len, const char *filename, struct scenari
     for (p.pass = 1; p.pass <= 2; p.pass++)
         if (parse_pass(&p, text, len) != 0)
             return -1;
-    if (check_expects(&p) != 0)
+    if (check_expects(&p) != 0 || check_targets(&p) != 0)
         return -1;
     sort_events(out);
     return 0;
@@ -1748,6 +1795,7 @@ static void format_target(const struct scn_target *t, char *buf, size_t buflen)
         [SCN_TGT_LEADER] = "leader", [SCN_TGT_FOLLOWER] = "follower",
         [SCN_TGT_FOLLOWERS] = "followers", [SCN_TGT_MINORITY] = "minority",
         [SCN_TGT_MAJORITY] = "majority", [SCN_TGT_ALL] = "all",
+        [SCN_TGT_LOCK_HOLDER] = "lock-holder",
     };
     if (t->kind == SCN_TGT_IDS)
         format_mask(t->ids_mask, buf, buflen);
@@ -1892,9 +1940,13 @@ static void print_workload(const struct scenario *s, FILE *out)
     fprintf(out, "\nkeys %u\n", s->keys);
     fprintf(out, "rate %u/s\n", s->rate_per_s);
     fprintf(out, "session-timeout %s\n", DUR(s->session_timeout_ns, d));
-    for (int i = 0; i < s->recipe_count && i < SCN_MAX_RECIPES; i++)
-        fprintf(out, "recipe %s %u\n", scn_recipe_name(s->recipes[i].kind),
-                s->recipes[i].clients);
+    for (int i = 0; i < s->recipe_count && i < SCN_MAX_RECIPES; i++) {
+        char hb[32];
+        fprintf(out, "recipe %s %u", scn_recipe_name(s->recipes[i].kind), s->recipes[i].clients);
+        if (s->recipes[i].hold_ns)
+            fprintf(out, " hold %s", DUR(s->recipes[i].hold_ns, hb));
+        fputc('\n', out);
+    }
     for (int i = 0; i < s->bug_count && i < SCN_MAX_BUGS; i++)
         fprintf(out, "bug %.*s\n", SCN_NAME_MAX - 1, s->bugs[i]);
 }
@@ -1982,7 +2034,8 @@ bool scn_equal(const struct scenario *a, const struct scenario *b)
             return false;
     for (int i = 0; i < a->recipe_count && i < SCN_MAX_RECIPES; i++)
         if (a->recipes[i].kind != b->recipes[i].kind ||
-            a->recipes[i].clients != b->recipes[i].clients)
+            a->recipes[i].clients != b->recipes[i].clients ||
+            a->recipes[i].hold_ns != b->recipes[i].hold_ns)
             return false;
     for (int i = 0; i < a->bug_count && i < SCN_MAX_BUGS; i++)
         if (strncmp(a->bugs[i], b->bugs[i], SCN_NAME_MAX) != 0)

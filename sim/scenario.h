@@ -76,6 +76,7 @@ enum scn_target_kind {
     SCN_TGT_MAJORITY,  /* floor(voters/2)+1 voters */
     SCN_TGT_RANDOM,    /* `random N`: N servers */
     SCN_TGT_ALL,
+    SCN_TGT_LOCK_HOLDER, /* `isolate lock-holder`: the client holding the lock recipe's lock */
     SCN_TGT_COUNT_
 };
 
@@ -190,6 +191,7 @@ enum scn_recipe_kind {
 struct scn_recipe {
     enum scn_recipe_kind kind;
     uint32_t clients;      /* its own sessions, besides the workload clients */
+    uint64_t hold_ns;      /* lock / leader-election: how long a holder keeps it; 0 = default */
 };
 
 enum scn_expect_kind {
@@ -198,6 +200,10 @@ enum scn_expect_kind {
     SCN_EXPECT_LEADER_WITHIN,   /* a leader established within_ns after anchor */
     SCN_EXPECT_PROGRESS_WITHIN, /* pending writes commit within_ns after anchor */
     SCN_EXPECT_VIOLATION,       /* the run must find a violation (planted bugs) */
+    SCN_EXPECT_QUEUE_EXACT,     /* recipe queue: no element lost or taken twice */
+    SCN_EXPECT_CONFIG_CONVERGES,/* recipe config-watch: live watchers end on the last version */
+    SCN_EXPECT_LEADER_UNIQUE,   /* recipe leader-election: one believed leader at a time */
+    SCN_EXPECT_BARRIER_SYNC,    /* recipe barrier: nobody passes before every party entered */
     SCN_EXPECT_COUNT_
 };
 

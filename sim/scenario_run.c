@@ -10,8 +10,12 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "check/zk_consistency.h"
 #include "core/zab_common.h"
 #include "core/zab_msg.h"
+#include "sim/client.h"
+#include "sim/recipes.h"
+#include "sim/workload.h"
 
 enum { SEV_TIMELINE = CEV_USER, SEV_UNDO_FULL, SEV_LEADER_DEADLINE };
 
@@ -33,6 +37,12 @@ struct srun {
     int n_windows;
     bool leader_fail;
     char leader_detail[200];
+    /* zk mode: clients, workload, recipes and their verdicts */
+    struct sim_clients *cs;
+    struct workload *wl;
+    struct recipes *rec;
+    enum srun_verdict zk_verdict, nlw_verdict;
+    char zk_detail[200], nlw_detail[200];
 };
 
 uint64_t srun_scenario_hash(const struct scenario *s)
@@ -117,7 +127,7 @@ static int resolve(struct srun *sr, const struct scn_target *t, int *ids)
     case SCN_TGT_LEADER: {
         int l = cluster_leader(c);
         for (int id = 1; !l && id <= c->n; id++)
-            if (cluster_is_up(c, id) && c->reps[id].state == REP_LEADING)
+            if (cluster_is_up(c, id) && cluster_rep(c, id)->state == REP_LEADING)
                 l = id;
         if (l)
             ids[k++] = l;
@@ -126,7 +136,7 @@ static int resolve(struct srun *sr, const struct scn_target *t, int *ids)
     case SCN_TGT_FOLLOWER:
     case SCN_TGT_FOLLOWERS:
         for (int id = 1; id <= c->n; id++)
-            if (cluster_is_up(c, id) && c->reps[id].state == REP_FOLLOWING)
+            if (cluster_is_up(c, id) && cluster_rep(c, id)->state == REP_FOLLOWING)
                 ids[k++] = id;
         shuffle(c, ids, k);
         return t->kind == SCN_TGT_FOLLOWER && k > 1 ? 1 : k;
@@ -281,6 +291,15 @@ static void fire(struct srun *sr, int index, uint32_t k)
     case SCN_ACT_DROP: cluster_drop(c, ev->link_a, ev->link_b); return;
     default: break;
     }
+    if (ev->target.kind == SCN_TGT_LOCK_HOLDER) {   /* a client, not a server */
+        int holder = recipes_lock_holder(sr->rec);
+        if (holder >= 0)
+            cluster_isolate_client(c, holder);
+        else
+            sim_trace_event(&c->trace, c->sched.now, -1, "no-target",
+                            "\"action\":\"isolate lock-holder\"");
+        return;
+    }
     int n = resolve(sr, &ev->target, ids);
     if (ev->action == SCN_ACT_ISOLATE) {
         isolate(sr, ids, n);
@@ -425,7 +444,7 @@ static void on_step(void *ctx, struct cluster *c, int id, const struct cluster_c
                 sr->windows[w].satisfied = true;
     for (int i = 0; i < sr->n_arms; i++) {
         struct point_arm *a = &sr->arms[i];
-        if (a->id != id || !a->left || !at_point(a->point, &c->reps[id], cause, out))
+        if (a->id != id || !a->left || !at_point(a->point, cluster_rep(c, id), cause, out))
             continue;
         a->left--;
         sim_trace_event(&c->trace, c->sched.now, id, "crash-point", "\"point\":\"%s\"",
@@ -454,6 +473,11 @@ static int build_config(const struct scenario *s, const struct srun_options *opt
     cfg->run_ns = s->run_ns;
     cfg->propose_rate_per_s = s->clients > 0 ? s->rate_per_s : 0;
     cfg->trace_out = opt->trace_out;
+    int recipe_clients = 0;
+    for (int i = 0; i < s->recipe_count; i++)
+        recipe_clients += (int)s->recipes[i].clients;
+    cfg->zk = opt->zk_mode > 0 || (opt->zk_mode == 0 && (s->clients > 0 || s->recipe_count > 0));
+    cfg->clients = cfg->zk ? s->clients + recipe_clients : 0;
     for (int i = 0; i < s->expect_count; i++)
         if (s->expects[i].kind == SCN_EXPECT_PROGRESS_WITHIN)
             cfg->liveness_bound_ns = s->expects[i].within_ns;
@@ -523,6 +547,22 @@ static void judge(const struct srun *sr, struct srun_result *res)
         case SCN_EXPECT_NO_LOST_WRITES:
             if (res->violated && lost_write(res->property))
                 x->verdict = SRUN_FAIL;
+            else if (sr->cs) {
+                x->verdict = sr->nlw_verdict;
+                snprintf(x->detail, sizeof x->detail, "%s", sr->nlw_detail);
+            }
+            break;
+        case SCN_EXPECT_LINEARIZABLE:
+        case SCN_EXPECT_ZK_CONSISTENCY:
+            x->verdict = sr->cs ? sr->zk_verdict : SRUN_NOT_JUDGED;
+            if (!sr->cs)
+                snprintf(x->detail, sizeof x->detail, "needs recorded client operations; this "
+                         "run drives the core with opaque proposals");
+            else if (e->kind == SCN_EXPECT_LINEARIZABLE) /* ZooKeeper promises it for writes */
+                snprintf(x->detail, sizeof x->detail, "writes, by the zk checker: %.150s",
+                         sr->zk_detail);
+            else
+                snprintf(x->detail, sizeof x->detail, "%s", sr->zk_detail);
             break;
         case SCN_EXPECT_LEADER_WITHIN:
             if (sr->leader_fail) {
@@ -536,9 +576,7 @@ static void judge(const struct srun *sr, struct srun_result *res)
                 snprintf(x->detail, sizeof x->detail, "the run found no violation");
             break;
         default:
-            x->verdict = SRUN_NOT_JUDGED;
-            snprintf(x->detail, sizeof x->detail,
-                     "needs recorded client operations; this run drives the core with opaque proposals");
+            x->verdict = recipes_judge(sr->rec, e->kind, x->detail, sizeof x->detail);
             break;
         }
         if (x->verdict == SRUN_FAIL)
@@ -577,6 +615,101 @@ static void collect(struct cluster *c, struct srun_result *res)
     commit_latency(c, res);
 }
 
+/* ---- zk mode: clients, workload, recipes ---- */
+
+static int start_clients(struct srun *sr, const struct srun_options *opt, char *err, size_t errlen)
+{
+    const struct scenario *s = sr->s;
+    int32_t timeout_ms = (int32_t)(s->session_timeout_ns / SIM_NS_PER_MS);
+    sr->cs = simc_new(sr->c, sr->c->cfg.clients, timeout_ms > 0 ? timeout_ms : 4000,
+                      opt->history_out);
+    if (!sr->cs) {
+        snprintf(err, errlen, "%.200s: cannot create %d simulated clients", s->filename,
+                 sr->c->cfg.clients);
+        return -1;
+    }
+    if (s->clients > 0) {
+        struct workload_config wc = {.keys = s->keys ? s->keys : 1,
+                                     .rate_per_s = s->rate_per_s ? s->rate_per_s : 1,
+                                     .watch_p = 0.2};
+        memcpy(wc.weight, s->mix_weight, sizeof wc.weight);
+        sr->wl = wl_new(sr->cs, 0, s->clients, &wc);
+        if (!sr->wl) {
+            snprintf(err, errlen, "%.200s: bad workload (keys 1..%d, a positive rate and mix)",
+                     s->filename, WL_KEYS_MAX);
+            return -1;
+        }
+        wl_start(sr->wl);
+    }
+    /* Recipes attach here; sim/recipes.h belongs to the recipes engineer. */
+    if (s->recipe_count > 0 && recipes_attach(s, sr->cs, s->clients, opt->history_out, &sr->rec,
+                                                  err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+static void stop_clients(struct srun *sr)
+{
+    recipes_free(sr->rec);
+    wl_free(sr->wl);
+    simc_free(sr->cs);
+    sr->rec = NULL;
+    sr->wl = NULL;
+    sr->cs = NULL;
+}
+
+/* ZooKeeper's contract on the recorded history (writes linearizable,
+ * ordered sequential consistency for the rest), with the zxid witness. */
+static void judge_history(struct srun *sr)
+{
+    struct chk_history *h = simc_history(sr->cs);
+    char err[256];
+    sr->zk_verdict = SRUN_NOT_JUDGED;
+    if (chk_history_pair(h, err, sizeof err) != 0) {
+        snprintf(sr->zk_detail, sizeof sr->zk_detail, "history does not pair: %.150s", err);
+        return;
+    }
+    static struct chk_zk_result zr; /* large message buffer */
+    struct chk_zk_opts zo = {.sync_mode = CHK_SYNC_ZK, .budget_ms = 10000};
+    enum chk_verdict v = chk_zk_check(h, &zo, &zr);
+    sr->zk_verdict = v == CHK_VERDICT_OK ? SRUN_PASS
+                   : v == CHK_VERDICT_VIOLATION ? SRUN_FAIL : SRUN_NOT_JUDGED;
+    snprintf(sr->zk_detail, sizeof sr->zk_detail, "%.190s", zr.msg);
+}
+
+static void judge_clients(struct srun *sr, struct srun_result *res)
+{
+    bool judge_zk = false, judge_nlw = false;
+    for (int i = 0; i < sr->s->expect_count; i++) {
+        enum scn_expect_kind k = sr->s->expects[i].kind;
+        judge_zk |= k == SCN_EXPECT_LINEARIZABLE || k == SCN_EXPECT_ZK_CONSISTENCY;
+        judge_nlw |= k == SCN_EXPECT_NO_LOST_WRITES;
+    }
+    if (judge_zk)
+        judge_history(sr);
+    if (judge_nlw) {
+        int v = simc_check_no_lost_writes(sr->cs, sr->nlw_detail, sizeof sr->nlw_detail);
+        sr->nlw_verdict = v == 0 ? SRUN_PASS : v == 1 ? SRUN_FAIL : SRUN_NOT_JUDGED;
+    }
+    const struct simc_stats *st = simc_stats(sr->cs);
+    res->zk = true;
+    res->client_ok = st->ops_ok;
+    res->client_fail = st->ops_fail;
+    res->client_info = st->ops_info;
+    res->client_watches = st->watches;
+    res->client_conn_losses = st->conn_losses;
+    res->client_expiries = st->expiries;
+    res->acked_writes = simc_acked_count(sr->cs);
+    if (sr->wl) {
+        const struct wl_stats *ws = wl_stats(sr->wl);
+        if (ws->lat_n) {
+            gsl_sort(ws->lat_us, 1, ws->lat_n);
+            res->op_p50_us = gsl_stats_quantile_from_sorted_data(ws->lat_us, 1, ws->lat_n, 0.5);
+            res->op_p99_us = gsl_stats_quantile_from_sorted_data(ws->lat_us, 1, ws->lat_n, 0.99);
+        }
+    }
+}
+
 int srun_run(const struct scenario *s, const struct srun_options *opt, struct srun_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -603,13 +736,23 @@ int srun_run(const struct scenario *s, const struct srun_options *opt, struct sr
             sim_sched_push(&c->sched, t, SEV_TIMELINE, -1, (uint64_t)i, 0);
     }
     open_leader_windows(sr, SCN_ANCHOR_START);
+    if (cfg.zk && start_clients(sr, opt, res->err, sizeof res->err) != 0) {
+        stop_clients(sr);
+        cluster_free(c);
+        free(c);
+        free(sr);
+        return -1;
+    }
     cluster_run(c);
+    if (sr->cs)
+        judge_clients(sr, res);
     for (int w = 0; w < sr->n_windows; w++)
         if (sr->windows[w].deadline <= c->sched.now || c->sched.now >= s->run_ns)
             judge_window(sr, w);
     collect(c, res);
     judge(sr, res);
     int rc = res->internal_error ? -1 : 0;
+    stop_clients(sr);
     cluster_free(c);
     free(c);
     free(sr);

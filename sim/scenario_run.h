@@ -3,9 +3,14 @@
  * timeline (resolving symbolic targets such as `leader` when they fire),
  * arms scripted crashes at protocol points, and judges every expectation.
  *
+ * With clients (zk mode) it also builds the simulated clients
+ * (sim/client.h), the workload (sim/workload.h) and the recipes hook
+ * (sim/recipes.h), and judges the client expectations on their history.
+ *
  * Owns: the timeline state of one run and its verdicts. Must never: judge
- * the protocol itself (the invariant checker does) or use randomness other
- * than the cluster's fault stream. */
+ * the protocol itself (the invariant checker and check/ do) or use
+ * randomness other than the cluster's fault stream (clients and workload
+ * draw from their own streams). */
 #ifndef ZABLAB_SIM_SCENARIO_RUN_H
 #define ZABLAB_SIM_SCENARIO_RUN_H
 
@@ -29,6 +34,11 @@ struct srun_options {
     bool seed_given;
     uint32_t extra_bugs;         /* ZAB_BUG_BIT set from --bug */
     FILE *trace_out;             /* NULL: hash only */
+    FILE *history_out;           /* client history as JSON Lines (zk mode); NULL: none */
+    /* Servers are zk_servers with simulated clients (sim/client.h) when the
+     * scenario has clients or recipes (0, auto), always (1) or never (-1:
+     * the bare replicas and opaque proposals of earlier versions). */
+    int zk_mode;
 };
 
 struct srun_result {
@@ -43,6 +53,11 @@ struct srun_result {
     bool all_pass;
     uint64_t seed, trace_hash, sim_ns, events, commits;
     struct cluster_stats stats;
+    /* zk mode: the simulated clients */
+    bool zk;
+    uint64_t client_ok, client_fail, client_info, client_watches, acked_writes;
+    uint64_t client_conn_losses, client_expiries;
+    double op_p50_us, op_p99_us;  /* workload op latency (invoke to completion) */
     /* commit latency of the workload's proposals, microseconds */
     double commit_p50_us, commit_p99_us, commit_max_us;
     uint64_t faults_injected;
