@@ -14,14 +14,19 @@ SAN     ?= 0
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  := -std=c11 $(OPT) -g $(WARN) -D_GNU_SOURCE -I. $(EXTRA_CFLAGS)
-LDLIBS  := -lgsl -lgslcblas -lsqlite3 -ljansson -lxxhash -lm
+# librsvg draws the report's diagram as PNG (reports/report_png.c). Evaluated in
+# the sub-make that `make test`/`demo` start after `deps` installed it.
+RSVG_CFLAGS := $(shell pkg-config --cflags librsvg-2.0 2>/dev/null)
+RSVG_LIBS   := $(shell pkg-config --libs librsvg-2.0 2>/dev/null)
+LDLIBS  := -lgsl -lgslcblas -lsqlite3 -ljansson -lxxhash -lm $(RSVG_LIBS)
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
 
 DEBS := build-essential libcmocka-dev libgsl-dev libsqlite3-dev libjansson-dev \
-        libxxhash-dev sqlite3 chromium zookeeper-bin libzookeeper-mt-dev python3-kazoo
+        libxxhash-dev sqlite3 chromium zookeeper-bin libzookeeper-mt-dev python3-kazoo \
+        pkg-config librsvg2-dev
 
 LIB_SRC    := $(sort $(wildcard core/*.c net-model/*.c sim/*.c check/*.c reports/*.c))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
@@ -60,6 +65,8 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/reports/report_png.o: CFLAGS += $(RSVG_CFLAGS)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
