@@ -98,9 +98,13 @@ void rc_print_text(FILE *out, const char *path, const struct scenario *s,
     fprintf(out, "scenario %s  seed %" PRIu64 "\n", path, r->seed);
     fprintf(out, "cluster  %d voters, %d observers, tick %" PRIu64 "ms; %.3fs simulated in %.2fs (%" PRIu64 " events)\n",
             s->voters, s->observers, s->tick_ns / 1000000, (double)r->sim_ns / 1e9, wall_s, r->events);
-    fprintf(out, "protocol %" PRIu64 " elections, highest epoch %" PRIu64 ", %" PRIu64 " txns committed, %" PRIu64
-            " proposals (%" PRIu64 " refused: no leader)\n",
-            r->stats.elections, r->stats.max_epoch, r->commits, r->stats.proposals, r->stats.proposals_refused);
+    fprintf(out, "protocol %" PRIu64 " elections, highest epoch %" PRIu64 ", %" PRIu64 " txns committed",
+            r->stats.elections, r->stats.max_epoch, r->commits);
+    /* Opaque proposals exist only without clients (bare-replica runs). */
+    if (!r->zk)
+        fprintf(out, ", %" PRIu64 " proposals (%" PRIu64 " refused: no leader)", r->stats.proposals,
+                r->stats.proposals_refused);
+    fputc('\n', out);
     if (r->zk)
         fprintf(out, "clients  %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64 " unknown; %" PRIu64
                 " writes acknowledged; %" PRIu64 " watches; %" PRIu64 " connection losses, %" PRIu64
