@@ -162,6 +162,25 @@ def one_run(kind, run, a, log):
         ens.stop_all()
 
 
+def fsync_probe(directory, n=200):
+    """Median and p99 (ms) of append-100-bytes + fdatasync on the folder's
+    disk: the floor under a write's latency with fsync on."""
+    path = os.path.join(directory, "fsync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    lat = []
+    try:
+        for _ in range(n):
+            t0 = time.monotonic()
+            os.write(fd, b"x" * 100)
+            os.fdatasync(fd)
+            lat.append((time.monotonic() - t0) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    lat.sort()
+    return statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
+
+
 # ---- table ----------------------------------------------------------------------
 
 def med(xs):
@@ -234,6 +253,8 @@ def main(argv):
 
     def log(msg):
         print("bench-real: " + msg, flush=True)
+    f50, f99 = fsync_probe(a.dir)
+    log("disk: append 100 B + fdatasync: median %.3f ms, p99 %.3f ms" % (f50, f99))
     results = {k: [] for k in kinds}
     for run in range(1, a.runs + 1):
         for k in kinds:
@@ -249,6 +270,9 @@ def main(argv):
     for k in kinds:
         if summary[k]["error"]:
             text += "\n%s: %s\n" % (KIND_NAMES[k], summary[k]["error"])
+    text += ("\nDisk under the data folders: append 100 B + fdatasync median %.2f ms, "
+             "p99 %.2f ms (%d runs of %d s per cell, %d sessions, %d-byte values).\n"
+             % (f50, f99, a.runs, a.seconds, SESSIONS, VALUE_BYTES))
     print(text)
     if a.out:
         with open(a.out, "w") as f:

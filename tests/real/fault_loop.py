@@ -294,8 +294,8 @@ def main(argv):
     ap.add_argument("--zablab", default=os.environ.get("ZABLAB_BIN",
                                                        os.path.join(REPO, "bin", "zablab")))
     a = ap.parse_args(argv)
-    if not 1 <= a.rounds <= 50 or not 1 <= a.clients <= 16:
-        ap.error("--rounds 1..50, --clients 1..16")
+    if not 0 <= a.rounds <= 50 or not 1 <= a.clients <= 16:
+        ap.error("--rounds 0..50, --clients 1..16")
 
     def log(msg):
         print("fault_loop: " + msg, flush=True)
