@@ -68,6 +68,9 @@ def parse_mode(reply):
 
 def port_free(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As the servers do: a port whose old connections linger in
+        # TIME_WAIT is free for them.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -150,11 +153,23 @@ class Ensemble:
                  "maxClientCnxns=0"]
         if self.kind == "apache":
             lines += ["admin.enableServer=false", "forceSync=yes"]
+        else:
+            # zabd keys session passwords with it; one per ensemble, shared
+            # by its servers and kept across restarts (the file is reused).
+            lines.append("secret=" + self._secret())
         for j in range(1, self.servers + 1):
             lines.append("server.%d=127.0.0.1:%d:%d" % (
                 j, self.base_port + 100 + j - 1, self.base_port + 200 + j - 1))
         with open(self.cfg_path(i), "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def _secret(self):
+        path = os.path.join(self.dir, "secret")
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(os.urandom(16).hex())
+        with open(path) as f:
+            return f.read().strip()
 
     def _command(self, i):
         if self.kind == "apache":
