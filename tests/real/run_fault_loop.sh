@@ -12,7 +12,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PY=/usr/bin/python3
-KIND=zabd
+KIND=${ZABLAB_REAL_KIND:-zabd}   # apache: the same checks against Apache ZooKeeper
 ROUNDS=6
 SEED=$(( $(date +%s) % 100000 ))
 PLANTED=1
@@ -37,6 +37,11 @@ if [ "$KIND" = apache ] && [ ! -f /usr/share/java/zookeeper.jar ]; then
 fi
 ZABLAB=${ZABLAB_BIN:-$REPO/bin/zablab}
 [ -x "$ZABLAB" ] || { echo "run_fault_loop: $ZABLAB not built" >&2; exit 2; }
+# zabd builds from before its client port served sessions log this marker;
+# against them the real-client checks cannot run: skip (77), loudly.
+not_served_yet() {
+    [ "$KIND" = zabd ] && grep -qs 'sessions are not served yet' "$@"
+}
 TOP=$(mktemp -d /tmp/zablab-faults.XXXXXX)
 cleanup() {
     for d in "$TOP"/*/; do
@@ -57,6 +62,10 @@ loop() { # NAME ARGS...: one bounded fault loop, output filtered of kazoo's chat
 loop main --rounds "$ROUNDS"
 rc=$?
 [ $rc -eq 124 ] && echo "run_fault_loop: timed out" >&2
+if [ $rc -ne 0 ] && not_served_yet "$TOP"/main/s*/server.out; then
+    echo "run_fault_loop: SKIP: this zabd does not serve client sessions yet (its log says so)"
+    exit 77
+fi
 if [ $rc -ne 0 ]; then KEEP=1; exit $rc; fi
 pass=1; fail=0
 if [ "$PLANTED" = 1 ]; then
