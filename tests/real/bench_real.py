@@ -213,25 +213,40 @@ def fmt(v, spec):
     return "—" if v is None else spec % v
 
 
+def ratio(a, b, spec="%.2f×"):
+    return "—" if a is None or b is None or b == 0 else spec % (a / b)
+
+
 def table(summary, kinds, pending):
+    """Markdown: one column per kind, plus zabd ÷ Apache when both ran."""
+    both = "zabd" in kinds and "apache" in kinds
     cols = [KIND_NAMES[k] for k in kinds] + [KIND_NAMES[k] + " (pending)" for k in pending]
+    if both:
+        cols.append("zabd ÷ Apache")
     lines = ["| metric (median of runs) | " + " | ".join(cols) + " |",
              "|---|" + "---|" * len(cols)]
 
-    def row(label, f):
+    def row(label, f, r=None):
         cells = [f(summary[k]) for k in kinds] + ["pending" for _ in pending]
+        if both:
+            cells.append(r(summary["zabd"], summary["apache"]) if r else "")
         lines.append("| %s | %s |" % (label, " | ".join(cells)))
     for op in OPS:
         for o in OUTSTANDING:
             key = "%s/%d" % (op, o)
             row("%s, %d outstanding: ops/s" % (op, o),
-                lambda m, key=key: fmt(m[key]["ops_per_s"], "%.0f"))
+                lambda m, key=key: fmt(m[key]["ops_per_s"], "%.0f"),
+                lambda z, a, key=key: ratio(z[key]["ops_per_s"], a[key]["ops_per_s"]))
             row("%s, %d outstanding: p50 / p99 ms" % (op, o),
                 lambda m, key=key: "%s / %s" % (fmt(m[key]["p50_ms"], "%.2f"),
-                                                fmt(m[key]["p99_ms"], "%.2f")))
-    row("largest RSS of a server after load (MB)", lambda m: fmt(m["rss_mb"], "%.0f"))
+                                                fmt(m[key]["p99_ms"], "%.2f")),
+                lambda z, a, key=key: "%s / %s" % (ratio(z[key]["p50_ms"], a[key]["p50_ms"]),
+                                                   ratio(z[key]["p99_ms"], a[key]["p99_ms"])))
+    row("largest RSS of a server after load (MB)", lambda m: fmt(m["rss_mb"], "%.0f"),
+        lambda z, a: ratio(z["rss_mb"], a["rss_mb"], "%.3f×"))
     row("SIGKILL of the leader to the next successful write (s)",
-        lambda m: fmt(m["failover_s"], "%.3f"))
+        lambda m: fmt(m["failover_s"], "%.3f"),
+        lambda z, a: ratio(z["failover_s"], a["failover_s"]))
     row("runs completed", lambda m: str(m["runs"]))
     return "\n".join(lines) + "\n"
 
