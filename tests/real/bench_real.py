@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import socket
 import statistics
 import struct
@@ -92,25 +93,35 @@ def try_write(port, path, timeout_s=0.25):
 
 
 def measure_failover(ens, log):
-    """SIGKILLs the leader and returns seconds until a write succeeds on one
-    of the survivors (None past FAILOVER_MAX_S)."""
+    """SIGKILLs the leader; returns (seconds until a survivor reports itself
+    leader over srvr, seconds until a write succeeds through a survivor),
+    None for what did not happen within FAILOVER_MAX_S."""
     leader = ens.leader()
     if leader is None:
-        return None
+        return None, None
     survivors = [i for i in range(1, ens.servers + 1) if i != leader]
     attempt = 0
+    t_leader = None
     t0 = time.monotonic()
-    ens.kill(leader)
+    if not ens._owned(leader):
+        return None, None
+    os.kill(ens.pids[leader], signal.SIGKILL)
     while time.monotonic() - t0 < FAILOVER_MAX_S:
         for i in survivors:
+            if t_leader is None and ens.mode(i) == "leader":
+                t_leader = time.monotonic() - t0
             attempt += 1
             if try_write(ens.client_port(i), "/failover-%d-%d" % (os.getpid(), attempt)):
                 dt = time.monotonic() - t0
-                log("fail-over: killed leader %d, write ok via %d after %.3f s (%d attempts)"
-                    % (leader, i, dt, attempt))
-                return dt
+                if t_leader is None:
+                    t_leader = dt
+                log("fail-over: killed leader %d; a new leader after %.3f s; a write ok via "
+                    "%d after %.3f s (%d attempts)" % (leader, t_leader, i, dt, attempt))
+                ens.kill(leader)   # reap it
+                return t_leader, dt
         time.sleep(0.005)
-    return None
+    ens.kill(leader)
+    return t_leader, None
 
 
 # ---- one run ------------------------------------------------------------------
@@ -139,7 +150,7 @@ def one_run(kind, run, a, log):
     d = os.path.join(a.dir, "%s-run%d" % (kind, run))
     ens = ensemble.Ensemble(d, kind)
     out = {"kind": kind, "run": run, "load": {}, "rss_kb": None, "failover_s": None,
-           "error": None}
+           "new_leader_s": None, "error": None}
     try:
         ens.start_all()
         if not ens.wait_serving(90):
@@ -156,7 +167,7 @@ def one_run(kind, run, a, log):
                 out["load"]["%s/%d" % (op, o)] = run_load(a.load, hosts, op, o, a.seconds, log)
         out["rss_kb"] = [ens.rss_kb(i) for i in range(1, ens.servers + 1)]
         log("RSS kB per server: %s" % out["rss_kb"])
-        out["failover_s"] = measure_failover(ens, log)
+        out["new_leader_s"], out["failover_s"] = measure_failover(ens, log)
         return out
     finally:
         ens.stop_all()
@@ -204,6 +215,7 @@ def summarize(results):
                and any(r["rss_kb"])]
         m["rss_mb"] = med(rss) / 1024 if rss else None
         m["failover_s"] = med([r["failover_s"] for r in runs])
+        m["new_leader_s"] = med([r.get("new_leader_s") for r in runs])
         m["error"] = next((r["error"] for r in runs if r["error"]), None)
         s[kind] = m
     return s
@@ -244,6 +256,9 @@ def table(summary, kinds, pending):
                                                    ratio(z[key]["p99_ms"], a[key]["p99_ms"])))
     row("largest RSS of a server after load (MB)", lambda m: fmt(m["rss_mb"], "%.0f"),
         lambda z, a: ratio(z["rss_mb"], a["rss_mb"], "%.3f×"))
+    row("SIGKILL of the leader to a survivor reporting leader (s)",
+        lambda m: fmt(m["new_leader_s"], "%.3f"),
+        lambda z, a: ratio(z["new_leader_s"], a["new_leader_s"]))
     row("SIGKILL of the leader to the next successful write (s)",
         lambda m: fmt(m["failover_s"], "%.3f"),
         lambda z, a: ratio(z["failover_s"], a["failover_s"]))
