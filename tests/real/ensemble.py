@@ -193,7 +193,7 @@ class Ensemble:
         if self.base_port is None:
             self.base_port = pick_base_port(servers=self.servers)
         if self.tick_ms is None:
-            self.tick_ms = 100 if self.kind == "zabd" else 200
+            self.tick_ms = 100   # the same for both kinds: fail-over times compare
         if self.kind == "zabd" and self.zabd_bin is None:
             self.zabd_bin = os.environ.get("ZABD_BIN") or os.path.join(REPO, "bin", "zabd")
         os.makedirs(self.dir, exist_ok=True)
