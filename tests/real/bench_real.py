@@ -164,6 +164,10 @@ def one_run(kind, run, a, log):
             return out
         for op in OPS:
             for o in OUTSTANDING:
+                # A cell that broke the ensemble (e.g. an election under
+                # load) must not fail every later cell: wait for it first.
+                if not ens.wait_serving(30):
+                    log("not serving before %s/%d: %s" % (op, o, "; ".join(ens.status_lines())))
                 out["load"]["%s/%d" % (op, o)] = run_load(a.load, hosts, op, o, a.seconds, log)
         out["rss_kb"] = [ens.rss_kb(i) for i in range(1, ens.servers + 1)]
         log("RSS kB per server: %s" % out["rss_kb"])
@@ -203,7 +207,10 @@ def summarize(results):
     """kind -> dict of medians over its runs."""
     s = {}
     for kind, runs in results.items():
-        m = {"runs": len([r for r in runs if not r["error"]])}
+        # A run is complete when every cell and the fail-over were measured.
+        m = {"runs": len([r for r in runs if not r["error"] and r["failover_s"] is not None
+                          and all(r["load"].get("%s/%d" % (op, o)) for op in OPS
+                                  for o in OUTSTANDING)])}
         for op in OPS:
             for o in OUTSTANDING:
                 key = "%s/%d" % (op, o)
