@@ -21,7 +21,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 DEBS := build-essential libcmocka-dev libgsl-dev libsqlite3-dev libjansson-dev \
-        libxxhash-dev sqlite3 chromium
+        libxxhash-dev sqlite3 chromium zookeeper-bin libzookeeper-mt-dev python3-kazoo
 
 LIB_SRC    := $(sort $(wildcard core/*.c net-model/*.c sim/*.c check/*.c reports/*.c))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
@@ -114,10 +114,15 @@ demo: deps
 # (libFuzzer; needs clang). Not part of `make test`.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-fuzz: $(BUILD)/fuzz/fuzz_jute
+fuzz: $(BUILD)/fuzz/fuzz_jute $(BUILD)/fuzz/fuzz_zk_wire
 	./$(BUILD)/fuzz/fuzz_jute -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+	./$(BUILD)/fuzz/fuzz_zk_wire -max_total_time=$(FUZZ_SECONDS) -max_len=4096
 
 $(BUILD)/fuzz/fuzz_jute: tests/fuzz_jute.c core/jute.c core/zk_proto.c server/config.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $@ $^
+
+$(BUILD)/fuzz/fuzz_zk_wire: tests/fuzz_zk_wire.c core/jute.c core/zk_proto.c core/zk_wire.c core/zk_wire_client.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $@ $^
 

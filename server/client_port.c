@@ -1,4 +1,6 @@
-/* client_port: see client_port.h. */
+/* client_port: see client_port.h. Connections are addressed by the id the
+ * core knows them by; a slot's id changes every time it is reused, so a late
+ * output for a closed connection never reaches its successor. */
 #include "server/client_port.h"
 
 #include <arpa/inet.h>
@@ -6,8 +8,10 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -53,13 +57,37 @@ static void server_stats(const struct cport *c, const struct cport_view *v, stru
     add(t, "Latency min/avg/max: 0/0.0/0\n");
     add(t, "Received: %llu\n", (unsigned long long)c->packets_received);
     add(t, "Sent: %llu\n", (unsigned long long)c->packets_sent);
-    add(t, "Connections: 0\n");
-    add(t, "Outstanding: 0\n");
+    add(t, "Connections: %u\n", v->connections);
+    add(t, "Outstanding: %u\n", v->outstanding);
     add(t, "Zxid: 0x%llx\n", (unsigned long long)v->zxid);
     add(t, "Mode: %s\n", v->mode);
     add(t, "Node count: %llu\n", (unsigned long long)v->node_count);
     if (strcmp(v->mode, "leader") == 0)
         add(t, "Proposal sizes last/min/max: -1/-1/-1\n");
+}
+
+/* One line per open connection, in ZooKeeper's cons format: [1] marks a
+ * session connection, [0] one that has not sent a ConnectRequest (such as
+ * the one asking). */
+static void list_conns(const struct cport *c, const char *peer_text, struct text *t)
+{
+    for (uint32_t i = 0; i < CPORT_CONNS_MAX; i++) {
+        const struct cport_conn *k = &c->conns[i];
+        if (k->fd < 0 || strcmp(k->peer_text, peer_text) == 0)
+            continue;
+        struct cport_conn_info ci = {0, 0, 0, 0};
+        if (k->known)
+            c->cb.conn_info(c->cb.arg, k->id, &ci);
+        if (k->kind != CPORT_K_SESSION) {
+            add(t, " /%s[0](queued=0,recved=%llu,sent=%llu)\n", k->peer_text,
+                (unsigned long long)k->recved, (unsigned long long)k->sent);
+            continue;
+        }
+        add(t, " /%s[1](queued=%u,recved=%llu,sent=%llu,sid=0x%llx,to=%d,watches=%u)\n",
+            k->peer_text, ci.queued, (unsigned long long)k->recved, (unsigned long long)k->sent,
+            (unsigned long long)ci.session_id, ci.timeout_ms, ci.watches);
+    }
+    add(t, " /%s[0](queued=0,recved=1,sent=0)\n", peer_text);
 }
 
 static void reply_stat(const struct cport *c, const struct cport_view *v, int with_clients,
@@ -70,8 +98,11 @@ static void reply_stat(const struct cport *c, const struct cport_view *v, int wi
         return;
     }
     add(t, "Zookeeper version: %s-zablab, built on unknown\n", ZABD_VERSION);
-    if (with_clients)
-        add(t, "Clients:\n /%s[0](queued=0,recved=1,sent=0)\n\n", peer_text);
+    if (with_clients) {
+        add(t, "Clients:\n");
+        list_conns(c, peer_text, t);
+        add(t, "\n");
+    }
     server_stats(c, v, t);
 }
 
@@ -87,10 +118,13 @@ static void reply_mntr(const struct cport *c, const struct cport_view *v, struct
     add(t, "zk_avg_latency\t0.0\nzk_max_latency\t0\nzk_min_latency\t0\n");
     add(t, "zk_packets_received\t%llu\n", (unsigned long long)c->packets_received);
     add(t, "zk_packets_sent\t%llu\n", (unsigned long long)c->packets_sent);
-    add(t, "zk_num_alive_connections\t0\nzk_outstanding_requests\t0\n");
+    add(t, "zk_num_alive_connections\t%u\n", v->connections);
+    add(t, "zk_outstanding_requests\t%u\n", v->outstanding);
     add(t, "zk_server_state\t%s\n", v->mode);
     add(t, "zk_znode_count\t%llu\n", (unsigned long long)v->node_count);
-    add(t, "zk_watch_count\t0\nzk_ephemerals_count\t0\nzk_approximate_data_size\t0\n");
+    add(t, "zk_watch_count\t%u\n", v->watches);
+    add(t, "zk_ephemerals_count\t%llu\n", (unsigned long long)v->ephemerals);
+    add(t, "zk_approximate_data_size\t%llu\n", (unsigned long long)v->data_bytes);
     add(t, "zk_open_file_descriptor_count\t%llu\n", open_fd_count());
     add(t, "zk_max_file_descriptor_count\t%llu\n", (unsigned long long)rl.rlim_cur);
     if (strcmp(v->mode, "leader") == 0) {
@@ -155,6 +189,14 @@ size_t cport_reply(const struct cport *c, const struct cport_view *v, enum zkp_4
     case ZKP_4LW_MNTR: reply_mntr(c, v, &t); break;
     case ZKP_4LW_CONF: reply_conf(v, &t); break;
     case ZKP_4LW_ISRO: add(&t, "rw"); break;
+    case ZKP_4LW_CONS:
+        list_conns(c, peer_text, &t);
+        add(&t, "\n");
+        break;
+    case ZKP_4LW_WCHS:
+        add(&t, "%u connections watching %u paths\nTotal watches:%u\n", v->watch_conns,
+            v->watch_paths, v->watches);
+        break;
     default:
         add(&t, "%s is not supported by zabd yet.\n", zkp_4lw_name(w));
         break;
@@ -164,141 +206,478 @@ size_t cport_reply(const struct cport *c, const struct cport_view *v, enum zkp_4
 
 /* ---- connections ------------------------------------------------------------------ */
 
-static void conn_close(struct cport *c, struct cport_conn *k)
+static struct cport_conn *conn_by_id(struct cport *c, uint64_t id)
+{
+    uint64_t slot = id & 0xffffu;
+    if (slot >= CPORT_CONNS_MAX)
+        return NULL;
+    struct cport_conn *k = &c->conns[slot];
+    return k->fd >= 0 && k->id == id ? k : NULL;
+}
+
+static void conn_free(struct cport *c, struct cport_conn *k)
 {
     loop_fd_del(c->loop, k->fd);
     close(k->fd);
     k->fd = -1;
+    if (k->paused)
+        c->n_paused--;
+    k->paused = false;
+    k->dirty = false;
+    zkw_buf_free(&k->in);
+    zkw_buf_free(&k->out);
 }
 
-static struct cport_conn *conn_of_fd(struct cport *c, int fd)
+/* Closes now. A connection the core knows is queued to be reported. */
+static void conn_end(struct cport *c, struct cport_conn *k)
 {
-    for (uint32_t i = 0; i < CPORT_CONNS_MAX; i++)
-        if (c->conns[i].fd == fd)
-            return &c->conns[i];
-    return NULL;
+    if (k->known) {
+        if (c->n_gone < sizeof c->gone / sizeof c->gone[0])
+            c->gone[c->n_gone++] = k->id;
+        else
+            slog_error("client port: end of connection %llu not reported (list full)",
+                       (unsigned long long)k->id);
+    }
+    conn_free(c, k);
 }
 
-/* Writes what is left of the reply; closes when done or on error. */
-static void conn_flush(struct cport *c, struct cport_conn *k)
+/* Read interest unless paused or closing; write interest while bytes wait. */
+static void conn_update_mask(struct cport *c, struct cport_conn *k)
 {
-    while (k->reply_off < k->reply_len) {
-        ssize_t n = send(k->fd, k->reply + k->reply_off, k->reply_len - k->reply_off,
-                         MSG_NOSIGNAL);
+    int mask = (!k->paused && !k->closing ? LOOP_READABLE : 0) |
+               (k->out_off < k->out.len ? LOOP_WRITABLE : 0);
+    if (loop_fd_mask(c->loop, k->fd) != mask)
+        loop_fd_set_mask(c->loop, k->fd, mask);
+}
+
+static size_t out_bound(const struct cport *c)
+{
+    return c->lim.out_bytes_max;
+}
+
+/* Sends what is queued; closes a closing connection once it is empty.
+ * Returns false when the connection is gone. */
+static bool conn_write(struct cport *c, struct cport_conn *k)
+{
+    while (k->out_off < k->out.len) {
+        ssize_t n = send(k->fd, k->out.p + k->out_off, k->out.len - k->out_off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            loop_fd_set_mask(c->loop, k->fd, LOOP_WRITABLE);
-            return;
-        }
-        if (n <= 0)
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        k->reply_off += (size_t)n;
+        if (n <= 0) {
+            slog_debug("client %s: send: %s: closing", k->peer_text,
+                       n < 0 ? strerror(errno) : "nothing sent");
+            conn_end(c, k);
+            return false;
+        }
+        k->out_off += (size_t)n;
     }
-    c->packets_sent++;
-    conn_close(c, k);
+    if (k->out_off == k->out.len) {
+        k->out_off = k->out.len = 0;
+        if (k->out.cap > (1u << 20))
+            zkw_buf_free(&k->out);   /* a big reply went out: give the memory back */
+    } else if (k->out_off > k->out.len / 2) {
+        memmove(k->out.p, k->out.p + k->out_off, k->out.len - k->out_off);
+        k->out.len -= k->out_off;
+        k->out_off = 0;
+    }
+    if (k->closing && k->out.len == 0) {
+        conn_free(c, k);
+        return false;
+    }
+    conn_update_mask(c, k);
+    return true;
 }
 
-static void conn_answer(struct cport *c, struct cport_conn *k)
+static void mark_dirty(struct cport *c, struct cport_conn *k)
 {
-    bool need_more = false;
-    enum zkp_4lw w = zkp_four_letter_word(k->first, k->got, &need_more);
-    if (need_more)
+    if (k->dirty)
         return;
-    c->packets_received++;
-    if (w == ZKP_4LW_NONE) {
-        slog_info("client port: %s sent a session request; sessions are not served yet: "
-                  "closing", k->peer_text);
-        conn_close(c, k);
+    if (c->n_dirty == CPORT_CONNS_MAX) {   /* cannot happen within one batch: write now */
+        conn_write(c, k);
         return;
     }
-    if (!(c->allowed_mask & (1u << w))) {
-        k->reply_len = (size_t)snprintf(k->reply, sizeof k->reply,
-                                        "%s is not executed because it is not in the "
-                                        "whitelist.\n", zkp_4lw_name(w));
+    k->dirty = true;
+    c->dirty[c->n_dirty++] = (uint32_t)(k - c->conns);
+}
+
+/* ---- four-letter words ------------------------------------------------------------- */
+
+static void answer_word(struct cport *c, struct cport_conn *k, enum zkp_4lw w)
+{
+    k->kind = CPORT_K_4LW;
+    k->recved++;
+    c->packets_received++;
+    zkw_buf_free(&k->out);
+    k->out.p = malloc(CPORT_4LW_REPLY_MAX);
+    if (!k->out.p) {
+        conn_end(c, k);
+        return;
+    }
+    k->out.cap = CPORT_4LW_REPLY_MAX;
+    if (!(c->lim.four_lw_allowed & (1u << w))) {
+        k->out.len = (size_t)snprintf((char *)k->out.p, k->out.cap,
+                                      "%s is not executed because it is not in the whitelist.\n",
+                                      zkp_4lw_name(w));
     } else {
         struct cport_view v;
         memset(&v, 0, sizeof v);
         v.mode = "standalone";
-        c->view(c->view_arg, &v);
-        k->reply_len = cport_reply(c, &v, w, k->peer_text, k->reply, sizeof k->reply);
+        c->cb.view(c->cb.arg, &v);
+        k->out.len = cport_reply(c, &v, w, k->peer_text, (char *)k->out.p, k->out.cap);
     }
-    k->reply_off = 0;
-    loop_fd_set_mask(c->loop, k->fd, 0);
-    conn_flush(c, k);
+    k->sent++;
+    c->packets_sent++;
+    k->closing = true;
+    k->since_ms = loop_clock_ms();
+    conn_write(c, k);
+}
+
+/* ---- session frames ------------------------------------------------------------------ */
+
+static void log_bad_frame(const struct cport *c, const struct cport_conn *k, int rc)
+{
+    int32_t len = (int32_t)(((uint32_t)k->in.p[0] << 24) | ((uint32_t)k->in.p[1] << 16) |
+                            ((uint32_t)k->in.p[2] << 8) | k->in.p[3]);
+    slog_warn("client %s: %s (length %d, jute.maxbuffer %u)%s: closing", k->peer_text,
+              zkp_strerror(rc), len, c->lim.frame_max,
+              k->known ? "" : " before the handshake");
+}
+
+/* Hands every complete frame in `in` to the server, in order, until one
+ * must wait. Returns false when the connection is gone. */
+static bool conn_frames(struct cport *c, struct cport_conn *k)
+{
+    uint64_t id = k->id;
+    size_t off = 0;
+    while (!k->closing && !k->paused) {
+        struct zkp_frame f;
+        int rc = zkp_frame_next(k->in.p + off, k->in.len - off, c->lim.frame_max, &f);
+        if (rc != 0) {
+            memmove(k->in.p, k->in.p + off, k->in.len - off);   /* for the log line */
+            log_bad_frame(c, k, rc);
+            conn_end(c, k);
+            return false;
+        }
+        if (!f.ready)
+            break;
+        bool first = !k->known;
+        k->known = true;
+        enum cport_frame_verdict v =
+            c->cb.frame(c->cb.arg, id, k->peer_text, f.payload, f.payload_len, first);
+        if (conn_by_id(c, id) != k)
+            return false;                /* the server's batch closed it */
+        if (v == CPORT_FRAME_CLOSE) {
+            conn_end(c, k);
+            return false;
+        }
+        if (v == CPORT_FRAME_LATER) {
+            k->paused = true;
+            c->n_paused++;
+            break;
+        }
+        off += f.consumed;
+        k->recved++;
+        c->packets_received++;
+    }
+    if (off) {
+        memmove(k->in.p, k->in.p + off, k->in.len - off);
+        k->in.len -= off;
+    }
+    conn_update_mask(c, k);
+    return true;
+}
+
+/* A fresh connection: a word, or a session once 4 bytes say it is not one. */
+static bool conn_input(struct cport *c, struct cport_conn *k)
+{
+    if (k->kind == CPORT_K_NEW) {
+        bool need_more = false;
+        size_t n = k->in.len < 4 ? k->in.len : 4;
+        enum zkp_4lw w = zkp_four_letter_word(k->in.p, n, &need_more);
+        if (need_more)
+            return true;
+        if (w != ZKP_4LW_NONE) {
+            answer_word(c, k, w);
+            return false;
+        }
+        k->kind = CPORT_K_SESSION;
+    }
+    if (k->kind != CPORT_K_SESSION)
+        return true;                      /* a word's connection: nothing more is read */
+    return conn_frames(c, k);
+}
+
+/* Room for one more recv, never beyond one whole frame plus one read. */
+static bool in_reserve(const struct cport *c, struct cport_conn *k)
+{
+    size_t want = k->in.len + CPORT_READ_BYTES;
+    if (want <= k->in.cap)
+        return true;
+    size_t max = 4u + (size_t)c->lim.frame_max + CPORT_READ_BYTES;
+    size_t cap = k->in.cap ? k->in.cap * 2 : CPORT_READ_BYTES;
+    if (cap < want)
+        cap = want;
+    if (cap > max)
+        cap = max;
+    if (cap < want)
+        return false;
+    uint8_t *p = realloc(k->in.p, cap);
+    if (!p)
+        return false;
+    k->in.p = p;
+    k->in.cap = cap;
+    return true;
+}
+
+static void conn_read(struct cport *c, struct cport_conn *k)
+{
+    if (!in_reserve(c, k)) {
+        slog_warn("client %s: no room for input: closing", k->peer_text);
+        conn_end(c, k);
+        return;
+    }
+    ssize_t n = recv(k->fd, k->in.p + k->in.len, CPORT_READ_BYTES, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (k->kind == CPORT_K_SESSION && k->in.len > 0)
+            slog_warn("client %s: closed the connection inside a frame (%zu bytes pending)",
+                      k->peer_text, k->in.len);
+        else
+            slog_debug("client %s: closed the connection", k->peer_text);
+        conn_end(c, k);
+        return;
+    }
+    k->in.len += (size_t)n;
+    conn_input(c, k);
 }
 
 static void on_conn_event(struct loop *l, int fd, int mask, void *arg)
 {
-    (void)l;
-    struct cport *c = arg;
-    struct cport_conn *k = conn_of_fd(c, fd);
-    if (!k)
+    (void)l, (void)fd;
+    struct cport_conn *k = arg;
+    struct cport *c = k->owner;
+    if ((mask & LOOP_WRITABLE) && !conn_write(c, k))
         return;
-    if (k->reply_len > 0) {
-        if (mask & (LOOP_WRITABLE | LOOP_ERROR))
-            conn_flush(c, k);
-        return;
-    }
-    ssize_t n = recv(fd, k->first + k->got, sizeof k->first - k->got, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        conn_close(c, k);
+    /* A reset or hang-up is reported whatever the interest: a connection
+     * that is not reading must end here, or the loop would spin on it. */
+    if ((mask & LOOP_ERROR) && (k->closing || k->paused)) {
+        slog_debug("client %s: connection reset", k->peer_text);
+        conn_end(c, k);
         return;
     }
-    k->got += (size_t)n;
-    conn_answer(c, k);
+    if ((mask & (LOOP_READABLE | LOOP_ERROR)) && !k->paused && !k->closing)
+        conn_read(c, k);
 }
 
-static void peer_name(int fd, char *out, size_t cap)
+/* ---- output from the core ------------------------------------------------------------ */
+
+static const char *close_reason(int32_t err)
+{
+    switch (err) {
+    case ZOK: return "session closed";
+    case ZSESSIONEXPIRED: return "session expired";
+    case ZSESSIONMOVED: return "session moved to another server";
+    case ZCONNECTIONLOSS: return "server not serving or behind the client";
+    case ZTHROTTLEDOP: return "a server bound was reached";
+    case ZAUTHFAILED: return "authentication failed";
+    case ZMARSHALLINGERROR: return "request could not be parsed";
+    default: return "closed by the server";
+    }
+}
+
+void cport_deliver(struct cport *c, const struct zks_out *o)
+{
+    struct cport_conn *k = conn_by_id(c, o->conn);
+    if (!k || k->closing)
+        return;
+    if (o->kind == ZKS_OUT_CLOSE) {
+        slog(o->err == ZOK ? SLOG_DEBUG : SLOG_INFO, "client %s: %s (%d): closing", k->peer_text,
+             close_reason(o->err), o->err);
+        k->known = false;             /* the core forgot it: nothing to report */
+        k->closing = true;
+        k->since_ms = loop_clock_ms();
+        mark_dirty(c, k);
+        return;
+    }
+    if (o->kind == ZKS_OUT_CONNECTED && o->timeout_ms > 0)
+        slog_debug("client %s: session 0x%llx open, timeout %d ms", k->peer_text,
+                   (unsigned long long)o->session_id, o->timeout_ms);
+    if (zkw_encode_out(o, k->long_form, &k->out) != 0) {
+        slog_error("client %s: cannot encode a reply (op %d): closing", k->peer_text, o->op);
+        conn_end(c, k);
+        return;
+    }
+    k->sent++;
+    c->packets_sent++;
+    if (k->out.len - k->out_off > out_bound(c)) {
+        slog_warn("client %s: does not read its replies (%zu bytes queued, bound %zu): closing",
+                  k->peer_text, k->out.len - k->out_off, out_bound(c));
+        conn_end(c, k);
+        return;
+    }
+    mark_dirty(c, k);
+}
+
+void cport_flush_dirty(struct cport *c)
+{
+    for (uint32_t i = 0; i < c->n_dirty; i++) {
+        struct cport_conn *k = &c->conns[c->dirty[i]];
+        if (k->fd >= 0 && k->dirty) {
+            k->dirty = false;
+            conn_write(c, k);
+        }
+    }
+    c->n_dirty = 0;
+}
+
+void cport_set_long_form(struct cport *c, uint64_t conn, bool long_form)
+{
+    struct cport_conn *k = conn_by_id(c, conn);
+    if (k)
+        k->long_form = long_form;
+}
+
+uint32_t cport_report_gone(struct cport *c)
+{
+    uint32_t n = 0;
+    for (; n < c->n_gone; n++)         /* the list may grow while we report */
+        c->cb.gone(c->cb.arg, c->gone[n]);
+    c->n_gone = 0;
+    return n;
+}
+
+uint32_t cport_resume_paused(struct cport *c)
+{
+    uint32_t progressed = 0;
+    for (uint32_t i = 0; i < CPORT_CONNS_MAX && c->n_paused; i++) {
+        struct cport_conn *k = &c->conns[i];
+        if (k->fd < 0 || !k->paused)
+            continue;
+        k->paused = false;
+        c->n_paused--;
+        uint64_t before = k->recved, id = k->id;
+        conn_frames(c, k);
+        if (conn_by_id(c, id) != k || k->recved != before)
+            progressed++;
+    }
+    return progressed;
+}
+
+/* ---- accepting ------------------------------------------------------------------------ */
+
+static void peer_name(int fd, struct cport_conn *k)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    char host[64], serv[16];
+    char host[48], serv[16];
     if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, serv, sizeof serv,
                     NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        snprintf(out, cap, "unknown");
+        snprintf(k->peer_text, sizeof k->peer_text, "unknown");
+        snprintf(k->addr, sizeof k->addr, "unknown");
         return;
     }
-    snprintf(out, cap, "%s:%s", host, serv);
+    snprintf(k->peer_text, sizeof k->peer_text, "%s:%s", host, serv);
+    snprintf(k->addr, sizeof k->addr, "%s", host);
+}
+
+static uint32_t conns_from(const struct cport *c, const char *addr)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < CPORT_CONNS_MAX; i++)
+        n += c->conns[i].fd >= 0 && strcmp(c->conns[i].addr, addr) == 0;
+    return n;
+}
+
+static struct cport_conn *free_slot(struct cport *c)
+{
+    for (uint32_t i = 0; i < CPORT_CONNS_MAX; i++)
+        if (c->conns[i].fd < 0)
+            return &c->conns[i];
+    return NULL;
+}
+
+static void accept_one(struct cport *c, int s)
+{
+    struct cport_conn probe;
+    memset(&probe, 0, sizeof probe);
+    peer_name(s, &probe);
+    if (c->lim.max_per_addr && conns_from(c, probe.addr) >= c->lim.max_per_addr) {
+        slog_warn("client port: too many connections from %s - max is %u: closing %s",
+                  probe.addr, c->lim.max_per_addr, probe.peer_text);
+        close(s);
+        return;
+    }
+    struct cport_conn *k = free_slot(c);
+    if (!k || loop_fd_add(c->loop, s, LOOP_READABLE, on_conn_event, k) != 0) {
+        slog_warn("client port: %u connections open: closing %s", CPORT_CONNS_MAX,
+                  probe.peer_text);
+        close(s);
+        return;
+    }
+    *k = probe;
+    k->owner = c;
+    k->fd = s;
+    k->id = (++c->next_seq << 16) | (uint64_t)(k - c->conns);
+    k->since_ms = loop_clock_ms();
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 static void on_listen_event(struct loop *l, int fd, int mask, void *arg)
 {
-    (void)mask;
+    (void)l, (void)mask;
     struct cport *c = arg;
-    for (uint32_t tries = 0; tries < CPORT_CONNS_MAX; tries++) {
+    for (uint32_t tries = 0; tries < 64; tries++) {
         int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (s < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* The pending connection stays queued and the listener readable:
+             * stop listening until housekeeping, or the loop would spin. */
+            slog_warn("client port: accept: %s: not accepting for %u ms", strerror(errno),
+                      CPORT_HOUSEKEEPING_MS);
+            loop_fd_set_mask(c->loop, fd, 0);
+            c->listen_paused = true;
+            return;
+        }
         if (s < 0)
             return;
-        struct cport_conn *k = conn_of_fd(c, -1);
-        if (!k || loop_fd_add(l, s, LOOP_READABLE, on_conn_event, c) != 0) {
-            slog_warn("client port: %u connections open: closing a new one", CPORT_CONNS_MAX);
-            close(s);
-            continue;
-        }
-        memset(k, 0, sizeof *k);
-        k->fd = s;
-        k->since_ms = loop_clock_ms();
-        peer_name(s, k->peer_text, sizeof k->peer_text);
+        accept_one(c, s);
     }
 }
 
+/* Connections that never finished their handshake, or do not take the
+ * bytes of their last reply, are cut. */
 static void on_housekeeping(struct loop *l, uint64_t timer_id, void *arg)
 {
     (void)timer_id;
     struct cport *c = arg;
     uint64_t now_ms = loop_clock_ms();
-    for (uint32_t i = 0; i < CPORT_CONNS_MAX; i++)
-        if (c->conns[i].fd >= 0 && now_ms - c->conns[i].since_ms > CPORT_IDLE_MS)
-            conn_close(c, &c->conns[i]);
+    if (c->listen_paused) {
+        c->listen_paused = false;
+        loop_fd_set_mask(l, c->listen_fd, LOOP_READABLE);
+    }
+    for (uint32_t i = 0; i < CPORT_CONNS_MAX; i++) {
+        struct cport_conn *k = &c->conns[i];
+        if (k->fd < 0)
+            continue;
+        if (k->closing && now_ms - k->since_ms > CPORT_DRAIN_MS) {
+            slog_info("client %s: did not take its last %zu bytes in %u ms: cut", k->peer_text,
+                      k->out.len - k->out_off, CPORT_DRAIN_MS);
+            conn_end(c, k);
+        } else if (!k->closing && !k->known && now_ms - k->since_ms > CPORT_HANDSHAKE_MS) {
+            slog_info("client %s: no handshake in %u ms (%zu bytes received): closing",
+                      k->peer_text, CPORT_HANDSHAKE_MS, k->in.len);
+            conn_end(c, k);
+        }
+    }
     c->timer = loop_timer_add(l, now_ms + CPORT_HOUSEKEEPING_MS, on_housekeeping, c);
 }
 
 int cport_init(struct cport *c, struct loop *l, const char *host, uint16_t port,
-               uint32_t allowed_mask, cport_view_fn *view, void *view_arg, char *err,
+               const struct cport_limits *lim, const struct cport_callbacks *cb, char *err,
                size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -320,7 +699,7 @@ int cport_init(struct cport *c, struct loop *l, const char *host, uint16_t port,
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0 ||
         loop_fd_add(l, fd, LOOP_READABLE, on_listen_event, c) != 0) {
         snprintf(err, errlen, "client port: cannot listen on %s:%u: %s", host, port,
                  strerror(errno));
@@ -332,9 +711,14 @@ int cport_init(struct cport *c, struct loop *l, const char *host, uint16_t port,
     freeaddrinfo(res);
     c->loop = l;
     c->listen_fd = fd;
-    c->allowed_mask = allowed_mask;
-    c->view = view;
-    c->view_arg = view_arg;
+    c->lim = *lim;
+    if (c->lim.frame_max == 0)
+        c->lim.frame_max = ZKP_PACKET_MAX_DEFAULT;
+    if (c->lim.out_bytes_max == 0) {
+        size_t four = 4u * (size_t)c->lim.frame_max;
+        c->lim.out_bytes_max = four > CPORT_OUT_BYTES_MIN ? four : CPORT_OUT_BYTES_MIN;
+    }
+    c->cb = *cb;
     c->timer = loop_timer_add(l, loop_clock_ms() + CPORT_HOUSEKEEPING_MS, on_housekeeping, c);
     return 0;
 }
@@ -346,7 +730,7 @@ void cport_shutdown(struct cport *c)
     loop_timer_cancel(c->loop, c->timer);
     for (uint32_t i = 0; i < CPORT_CONNS_MAX; i++)
         if (c->conns[i].fd >= 0)
-            conn_close(c, &c->conns[i]);
+            conn_free(c, &c->conns[i]);
     loop_fd_del(c->loop, c->listen_fd);
     close(c->listen_fd);
     c->listen_fd = -1;

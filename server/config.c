@@ -394,6 +394,15 @@ static int apply_key(struct parser *p, struct span key, struct span v)
         c->jute_max_buffer = (uint32_t)n;
         return 0;
     }
+    if (span_eq(key, "secret")) {
+        if (v.n == 0 || v.n > CFG_SECRET_MAX)
+            return fail_at(p, p->line, col, "secret: must be 1..%d bytes, not %zu", CFG_SECRET_MAX,
+                           v.n);
+        memcpy(c->secret, v.s, v.n);
+        c->secret[v.n] = '\0';
+        c->secret_len = (uint32_t)v.n;
+        return 0;
+    }
     if (is_zookeeper_key_unused(key))
         warn(p, key.s, "'%.*s' is a ZooKeeper setting zabd does not use; ignored", (int)key.n,
              key.s);

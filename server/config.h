@@ -21,6 +21,7 @@
 #define CFG_FILE_MAX (1u << 20) /* cfg_load refuses larger files */
 #define CFG_WARN_MAX 16         /* later warnings are counted, not kept */
 #define CFG_MSG_MAX 256
+#define CFG_SECRET_MAX 64      /* bytes of the session-password key (ZKS_SECRET_MAX) */
 
 /* ZooKeeper's defaults (QuorumPeerConfig, ZooKeeperServer). */
 #define CFG_TICK_TIME_MS_DEFAULT 3000
@@ -60,6 +61,11 @@ struct cfg {
     /* Bit (1u << w) for each enum zkp_4lw word allowed; default srvr. */
     uint32_t four_lw_allowed;
     uint32_t jute_max_buffer;
+    /* `secret`: the ensemble-wide key of session passwords (zabd's own key,
+     * not ZooKeeper's). Empty = not set: zabd derives an insecure one from
+     * the server list and warns. */
+    char secret[CFG_SECRET_MAX + 1];
+    uint32_t secret_len;
     int server_count; /* 0 = standalone */
     struct cfg_server servers[CFG_SERVERS_MAX];
     int64_t my_id;    /* -1 until cfg_parse_myid (standalone: stays -1) */

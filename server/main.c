@@ -1,12 +1,13 @@
-/* zabd: the real-socket driver of the replication core. Reads zoo.cfg and
- * myid, restores the replica from its files, then runs one epoll loop that
- * feeds it peer messages, connection breaks, timer firings and disk
- * completions, and carries out the actions it answers with.
+/* zabd: the real-socket driver of the ZooKeeper server core. Reads zoo.cfg
+ * and myid, restores the server (core/zk_server.h: replica + znode tree +
+ * sessions + watches) from its files, then runs one epoll loop that feeds it
+ * peer messages, connection breaks, timer firings, disk completions and
+ * client frames, and carries out the actions it answers with.
  *
- * Owns: the process (signals, exit codes) and the wiring of loop, peer links,
- * files and client port to one struct replica. Never: decides anything
- * about the protocol (that is core/replica.c) or calls into the replica while
- * an output batch is being executed.
+ * Owns: the process (signals, exit codes), the clock handed to the core and
+ * the wiring of loop, peer links, files and client port to one struct
+ * zk_server. Never: decides anything about the protocol (that is core/) or
+ * calls into the server while an output batch is being executed.
  *
  * Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 usage, 2 configuration or
  * I/O error, 3 the durable state is corrupt or inconsistent: zabd refuses to
@@ -17,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "core/replica.h"
+#include "core/log_record.h"
+#include "core/zk_server.h"
 #include "server/client_port.h"
 #include "server/config.h"
 #include "server/files.h"
@@ -31,11 +34,22 @@
 #define EXIT_CONFIG 2
 #define EXIT_REFUSED 3
 
+/* The in-memory txn log: the leader keeps at most a quarter of it in flight
+ * (uncommitted; more is answered ZTHROTTLEDOP) and snapshots when it is full,
+ * so a long log means fewer snapshots and room for many pipelining clients. */
+#define ZABD_LOG_ENTRIES 16384u
+#define ZABD_LOG_BYTES (32u << 20)
+#define ZABD_DATA_MAX (LOG_RECORD_PAYLOAD_MAX - (16u << 10)) /* largest znode data */
+
 struct zabd {
     struct cfg cfg;
     struct loop *loop;
-    struct replica rep;
-    int rep_ready;
+    struct zk_server srv;
+    int srv_ready;
+    /* The core's clock: CLOCK_MONOTONIC shifted so that it reads as Unix
+     * milliseconds at start-up. Monotonic (timers never jump with the wall
+     * clock) yet znode ctime/mtime and session ids look like ZooKeeper's. */
+    uint64_t clock_offset_ms;
     struct files files;
     struct peer_set peers;
     int peers_ready;
@@ -49,6 +63,11 @@ struct zabd {
 
 static void process_output(struct zabd *z);
 
+static uint64_t core_now_ms(const struct zabd *z)
+{
+    return loop_clock_ms() + z->clock_offset_ms;
+}
+
 static void fatal(struct zabd *z, int code, const char *msg)
 {
     slog_error("%s: stopping", msg);
@@ -59,7 +78,7 @@ static void fatal(struct zabd *z, int code, const char *msg)
 
 /* ---- replica output ------------------------------------------------------------- */
 
-static void log_events(const struct replica_out *o)
+static void log_events(const struct zks_output *o)
 {
     for (uint32_t i = 0; i < o->n_events; i++) {
         const struct rep_event *ev = &o->events[i];
@@ -85,10 +104,11 @@ static void on_replica_timer(struct loop *l, uint64_t timer_id, void *arg)
     z->rep_timer_ms = 0;
     if (z->exit_code)
         return;
-    replica_on_timer(&z->rep, loop_clock_ms());
+    zks_on_timer(&z->srv, core_now_ms(z));
     process_output(z);
 }
 
+/* at_ms is on the core's clock; the loop's timers are on the monotonic one. */
 static void arm_timer(struct zabd *z, uint64_t at_ms)
 {
     if (at_ms == z->rep_timer_ms && (z->rep_timer_id || at_ms == 0))
@@ -98,17 +118,19 @@ static void arm_timer(struct zabd *z, uint64_t at_ms)
     z->rep_timer_id = 0;
     z->rep_timer_ms = at_ms;
     if (at_ms) {
-        z->rep_timer_id = loop_timer_add(z->loop, at_ms, on_replica_timer, z);
+        uint64_t at_loop_ms = at_ms > z->clock_offset_ms ? at_ms - z->clock_offset_ms : 1;
+        z->rep_timer_id = loop_timer_add(z->loop, at_loop_ms, on_replica_timer, z);
         if (!z->rep_timer_id)
             fatal(z, EXIT_CONFIG, "timer heap full");
     }
 }
 
 /* Executes one batch in order. Sends go out at once: the core never emits one
- * that waits on an incomplete disk op (replica.h, driver contract). */
+ * that waits on an incomplete disk op (replica.h, driver contract); neither
+ * does a client output (zk_server.h), so those are delivered as read. */
 static void process_output(struct zabd *z)
 {
-    const struct replica_out *o = replica_output(&z->rep);
+    const struct zks_output *o = zks_output(&z->srv);
     log_events(o);
     for (uint32_t i = 0; i < o->n_actions && !z->exit_code; i++) {
         const struct rep_action *a = &o->actions[i];
@@ -121,9 +143,13 @@ static void process_output(struct zabd *z)
             fatal(z, EXIT_CONFIG, err);
         }
     }
+    for (uint32_t i = 0; i < o->n_client && !z->exit_code && z->cport_ready; i++)
+        cport_deliver(&z->cport, &o->client[i]);
+    if (z->cport_ready)
+        cport_flush_dirty(&z->cport);
     if (!z->exit_code)
         arm_timer(z, o->timer_ms);
-    replica_output_clear(&z->rep);
+    zks_output_clear(&z->srv);
 }
 
 /* Before every sleep: one fdatasync for all the fsyncs issued in this loop
@@ -138,8 +164,13 @@ static void before_sleep(struct loop *l, void *arg)
     for (uint32_t round = 0; round < 1000 && !z->exit_code; round++) {
         if (z->peers_ready)
             peer_deliver_breaks(&z->peers);
-        if (z->files.n_pending == 0)
+        uint32_t clients = 0;
+        if (z->cport_ready)
+            clients = cport_report_gone(&z->cport) + cport_resume_paused(&z->cport);
+        if (z->files.n_pending == 0 && clients == 0)
             return;
+        if (z->files.n_pending == 0)
+            continue;
         char err[512];
         int n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
         if (n < 0) {
@@ -147,7 +178,7 @@ static void before_sleep(struct loop *l, void *arg)
             return;
         }
         for (int i = 0; i < n && !z->exit_code; i++) {
-            replica_on_disk_done(&z->rep, loop_clock_ms(), z->done[i]);
+            zks_on_disk_done(&z->srv, core_now_ms(z), z->done[i]);
             process_output(z);
         }
     }
@@ -160,7 +191,7 @@ static void on_peer_message(void *arg, int peer, const uint8_t *msg, size_t len)
     struct zabd *z = arg;
     if (z->exit_code)
         return;
-    replica_on_message(&z->rep, loop_clock_ms(), peer, msg, len);
+    zks_on_message(&z->srv, core_now_ms(z), peer, msg, len);
     process_output(z);
 }
 
@@ -170,7 +201,7 @@ static void on_peer_break(void *arg, int peer)
     if (z->exit_code)
         return;
     slog_debug("connection to server %d broke", peer);
-    replica_on_conn_break(&z->rep, loop_clock_ms(), peer);
+    zks_on_conn_break(&z->srv, core_now_ms(z), peer);
     process_output(z);
 }
 
@@ -183,15 +214,125 @@ static void on_signal(struct loop *l, int fd, int mask, void *arg)
     loop_stop(l);
 }
 
+/* ---- client sessions: frames <-> core/zk_wire.h <-> zk_server ------------------------ */
+
+static enum cport_frame_verdict client_connect(struct zabd *z, uint64_t conn, const char *peer,
+                                               const uint8_t *payload, size_t len)
+{
+    struct zkw_connect cr;
+    if (zkw_decode_connect(payload, len, &cr) != ZOK) {
+        slog_warn("client %s: malformed ConnectRequest (%zu bytes): closing", peer, len);
+        return CPORT_FRAME_CLOSE;
+    }
+    cport_set_long_form(&z->cport, conn, cr.long_form);
+    /* The ip id ZooKeeper's ip ACLs match: the address without the port. */
+    struct zk_id ip;
+    memset(&ip, 0, sizeof ip);
+    snprintf(ip.scheme, sizeof ip.scheme, "ip");
+    snprintf(ip.id, sizeof ip.id, "%s", peer);
+    char *colon = strrchr(ip.id, ':');
+    if (colon)
+        *colon = '\0';
+    cr.req.auth = &ip;
+    cr.req.auth_count = 1;
+    int rc = zks_client_connect(&z->srv, core_now_ms(z), conn, &cr.req);
+    if (rc == ZSESSIONEXPIRED)
+        slog_info("client %s: session 0x%llx expired or wrong password", peer,
+                  (unsigned long long)cr.req.session_id);
+    else if (rc != ZOK)
+        slog_info("client %s: connect refused (%d)", peer, rc);
+    process_output(z);
+    return CPORT_FRAME_TAKEN;
+}
+
+/* A request zk_wire rejected with an error for its xid (not a parse error):
+ * answered here with that error, in order - so only once everything before
+ * it is answered and the session is open. */
+static enum cport_frame_verdict answer_locally(struct zabd *z, uint64_t conn, const char *peer,
+                                               const struct zkw_request *r, int err)
+{
+    if (zks_conn_session(&z->srv, conn) == 0 || zks_conn_outstanding(&z->srv, conn) > 0)
+        return CPORT_FRAME_LATER;
+    slog_info("client %s: xid %d op %d answered %d: %s", peer, r->xid, r->op, err, r->why);
+    struct zks_out o;
+    memset(&o, 0, sizeof o);
+    o.kind = ZKS_OUT_REPLY;
+    o.conn = conn;
+    o.xid = r->xid;
+    o.op = r->op;
+    o.zxid = (int64_t)zks_last_applied(&z->srv);
+    o.err = err;
+    cport_deliver(&z->cport, &o);
+    cport_flush_dirty(&z->cport);
+    return CPORT_FRAME_TAKEN;
+}
+
+static enum cport_frame_verdict on_client_frame(void *arg, uint64_t conn, const char *peer,
+                                                const uint8_t *payload, size_t len, bool first)
+{
+    struct zabd *z = arg;
+    if (z->exit_code)
+        return CPORT_FRAME_CLOSE;
+    if (first)
+        return client_connect(z, conn, peer, payload, len);
+    /* Stop reading before the core's per-connection bound closes it. */
+    if (zks_conn_outstanding(&z->srv, conn) >= z->srv.cfg.outstanding_per_conn_max)
+        return CPORT_FRAME_LATER;
+    struct zkw_limits lim = {z->cfg.jute_max_buffer};
+    struct zkw_request r;
+    int rc = zkw_decode_request(payload, len, &lim, &r);
+    enum cport_frame_verdict v = CPORT_FRAME_TAKEN;
+    if (rc == ZOK && r.kind == ZKW_REQ_SET_WATCHES) {
+        zks_client_set_watches(&z->srv, core_now_ms(z), conn, &r.sw);
+        process_output(z);
+    } else if (rc == ZOK) {
+        zks_client_request(&z->srv, core_now_ms(z), conn, &r.req);
+        process_output(z);
+    } else if (rc == ZMARSHALLINGERROR) {
+        slog_warn("client %s: malformed request (%zu bytes, xid %d, op %d): %s: closing", peer,
+                  len, r.has_header ? r.xid : 0, r.has_header ? r.op : 0, r.why);
+        v = CPORT_FRAME_CLOSE;
+    } else {
+        v = answer_locally(z, conn, peer, &r, rc);
+    }
+    zkw_request_free(&r);
+    return v;
+}
+
+static void on_client_gone(void *arg, uint64_t conn)
+{
+    struct zabd *z = arg;
+    if (z->exit_code)
+        return;
+    zks_client_disconnect(&z->srv, core_now_ms(z), conn);
+    process_output(z);
+}
+
+static void client_info(void *arg, uint64_t conn, struct cport_conn_info *out)
+{
+    struct zabd *z = arg;
+    for (uint32_t i = 0; i < z->srv.conn_high; i++) {
+        const struct zks_conn *k = &z->srv.conns[i];
+        if (k->id != conn)
+            continue;
+        out->session_id = zks_conn_session(&z->srv, conn);
+        out->timeout_ms = k->timeout_ms;
+        out->queued = k->q_n;
+        out->watches = watch_conn_count(&z->srv.watches, conn);
+        return;
+    }
+}
+
 /* ---- what the four-letter words show -------------------------------------------------- */
 
 static void fill_view(void *arg, struct cport_view *v)
 {
     struct zabd *z = arg;
-    const struct replica *r = &z->rep;
+    const struct replica *r = zks_replica(&z->srv);
+    const struct zk_sm *sm = zks_sm(&z->srv);
     v->server_id = r->id;
     v->cfg = &z->cfg;
-    v->serving = r->phase == REP_PHASE_BROADCAST && r->state != REP_LOOKING;
+    v->serving = zks_serving(&z->srv);
     if (z->cfg.server_count == 0)
         v->mode = "standalone";
     else if (r->state == REP_LEADING)
@@ -200,8 +341,16 @@ static void fill_view(void *arg, struct cport_view *v)
         v->mode = "observer";
     else
         v->mode = "follower";
-    v->zxid = replica_last_zxid(r);
-    v->node_count = 0;   /* no znode tree in zabd yet */
+    v->zxid = zks_last_applied(&z->srv);
+    v->node_count = tree_node_count(&sm->tree);
+    v->ephemerals = sm->tree.eph_count;
+    v->data_bytes = sm->tree.data_bytes;
+    v->connections = zks_conn_count(&z->srv);
+    v->watches = watch_count_total(&z->srv.watches);
+    v->watch_paths = z->srv.watches.path_live;
+    v->watch_conns = z->srv.watches.conn_count;
+    for (uint32_t i = 0; i < z->srv.conn_high; i++)
+        v->outstanding += z->srv.conns[i].id ? z->srv.conns[i].q_n : 0;
     v->accepted_epoch = r->accepted_epoch;
     v->current_epoch = r->current_epoch;
     for (int id = 1; id <= r->cfg.n_servers && r->state == REP_LEADING; id++) {
@@ -281,15 +430,66 @@ static int open_signals(struct zabd *z, char *err, size_t errlen)
     return 0;
 }
 
-/* Reads the files and starts the replica. Returns 0 or an exit code. */
-static int start_replica(struct zabd *z, char *err, size_t errlen)
+/* The session-password key: `secret` from zoo.cfg, else one derived from
+ * the server list. The derived one is the same on every server (so sessions
+ * move between servers) but anyone who can read the list can compute it and
+ * forge a session's password: it is logged as insecure. */
+static void make_secret(const struct cfg *c, struct zks_config *sc)
 {
-    struct replica_config rc;
-    if (make_replica_config(&z->cfg, &rc, err, errlen) != 0)
+    if (c->secret_len) {
+        memcpy(sc->secret, c->secret, c->secret_len);
+        sc->secret_len = c->secret_len;
+        return;
+    }
+    char text[4096];
+    size_t len = (size_t)snprintf(text, sizeof text, "zablab-insecure-default");
+    for (int i = 0; i < c->server_count && len < sizeof text; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "|%lld=%s:%u:%u",
+                                (long long)c->servers[i].id, c->servers[i].host,
+                                c->servers[i].quorum_port, c->servers[i].election_port);
+    if (len >= sizeof text)
+        len = sizeof text - 1;
+    /* Fold into ZKS_SECRET_MAX bytes (the core hashes it again with SHA-1). */
+    memset(sc->secret, 0, sizeof sc->secret);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t *b = &sc->secret[i % ZKS_SECRET_MAX];
+        *b = (uint8_t)(*b * 31u + (uint8_t)text[i]);
+    }
+    sc->secret_len = ZKS_SECRET_MAX;
+    slog_warn("no 'secret' in %s: session passwords use a key derived from the server list, "
+              "which anyone who knows the list can compute (insecure; set secret=...)",
+              c->source_name);
+}
+
+static int make_server_config(const struct cfg *c, struct zks_config *sc, char *err,
+                              size_t errlen)
+{
+    memset(sc, 0, sizeof *sc);
+    if (make_replica_config(c, &sc->rep, err, errlen) != 0)
+        return -1;
+    /* One txn is one log record (at most LOG_RECORD_PAYLOAD_MAX): a node's
+     * data may be as large as a packet, less room for the path, ACLs and
+     * headers that travel with it in the txn. */
+    sc->rep.payload_bytes_max = LOG_RECORD_PAYLOAD_MAX;
+    sc->rep.log_bytes_max = ZABD_LOG_BYTES;
+    sc->rep.log_entries_max = ZABD_LOG_ENTRIES;
+    sc->prep.data_max = c->jute_max_buffer < ZABD_DATA_MAX ? c->jute_max_buffer : ZABD_DATA_MAX;
+    sc->min_session_timeout_ms = c->min_session_timeout_ms;
+    sc->max_session_timeout_ms = c->max_session_timeout_ms;
+    sc->conns_max = CPORT_CONNS_MAX;
+    make_secret(c, sc);
+    return 0;
+}
+
+/* Reads the files and starts the server. Returns 0 or an exit code. */
+static int start_server(struct zabd *z, char *err, size_t errlen)
+{
+    struct zks_config sc;
+    if (make_server_config(&z->cfg, &sc, err, errlen) != 0)
         return EXIT_CONFIG;
-    if (replica_init(&z->rep, &rc, err, errlen) != 0)
+    if (zks_init(&z->srv, &sc, err, errlen) != 0)
         return EXIT_CONFIG;
-    z->rep_ready = 1;
+    z->srv_ready = 1;
     if (files_open(&z->files, z->cfg.data_dir, z->cfg.data_log_dir, err, errlen) != 0)
         return EXIT_CONFIG;
     struct files_durable fd;
@@ -299,7 +499,7 @@ static int start_replica(struct zabd *z, char *err, size_t errlen)
               fd.d.log_len, fd.d.snapshot_len, fd.d.has_accepted_epoch ? "" : "(none) ",
               (unsigned long long)fd.d.accepted_epoch, fd.d.has_current_epoch ? "" : "(none) ",
               (unsigned long long)fd.d.current_epoch);
-    int rs = replica_start(&z->rep, loop_clock_ms(), &fd.d, err, errlen);
+    int rs = zks_start(&z->srv, core_now_ms(z), &fd.d, err, errlen);
     files_durable_free(&fd);
     if (rs == REP_ERR_CORRUPT || rs == REP_ERR_EPOCH)
         return EXIT_REFUSED;
@@ -319,14 +519,24 @@ static int setup(struct zabd *z, const char *config_path, char *err, size_t errl
     z->loop = loop_new(err, errlen);
     if (!z->done || !z->loop)
         return EXIT_CONFIG;
-    int rc = start_replica(z, err, errlen);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t wall_ms = (uint64_t)wall.tv_sec * 1000u + (uint64_t)wall.tv_nsec / 1000000u;
+    uint64_t mono_ms = loop_clock_ms();
+    z->clock_offset_ms = wall_ms > mono_ms ? wall_ms - mono_ms : 0;
+    int rc = start_server(z, err, errlen);
     if (rc != 0)
         return rc;
     if (open_signals(z, err, errlen) != 0 || open_peers(z, err, errlen) != 0)
         return EXIT_CONFIG;
-    if (z->cfg.client_port &&
-        cport_init(&z->cport, z->loop, z->cfg.client_port_address, z->cfg.client_port,
-                   z->cfg.four_lw_allowed, fill_view, z, err, errlen) != 0)
+    struct cport_limits lim = {
+        .max_per_addr = (uint32_t)z->cfg.max_client_cnxns,
+        .frame_max = z->cfg.jute_max_buffer,
+        .four_lw_allowed = z->cfg.four_lw_allowed,
+    };
+    struct cport_callbacks cb = {fill_view, client_info, on_client_frame, on_client_gone, z};
+    if (z->cfg.client_port && cport_init(&z->cport, z->loop, z->cfg.client_port_address,
+                                         z->cfg.client_port, &lim, &cb, err, errlen) != 0)
         return EXIT_CONFIG;
     z->cport_ready = z->cfg.client_port != 0;
     loop_set_before_sleep(z->loop, before_sleep, z);
@@ -346,8 +556,8 @@ static void teardown(struct zabd *z)
             snprintf(err, sizeof err, "%s", strerror(errno));
         files_close(&z->files);
     }
-    if (z->rep_ready)
-        replica_free(&z->rep);
+    if (z->srv_ready)
+        zks_free(&z->srv);
     loop_free(z->loop);
     free(z->done);
 }
@@ -356,7 +566,9 @@ static int usage(void)
 {
     fprintf(stderr, "usage: zabd [--log-level debug|info|warn|error] CONFIG_FILE\n"
                     "  CONFIG_FILE  zoo.cfg (tickTime, initLimit, syncLimit, dataDir, clientPort,\n"
-                    "               server.N=host:quorumPort:electionPort[:observer]); myid in dataDir\n");
+                    "               maxClientCnxns, jute.maxbuffer, secret (session-password key,\n"
+                    "               same on every server), server.N=host:quorumPort:electionPort\n"
+                    "               [:observer]); myid in dataDir. See docs/zabd.md.\n");
     return EXIT_USAGE;
 }
 
@@ -386,9 +598,10 @@ int main(int argc, char **argv)
         teardown(&z);
         return rc;
     }
-    slog_info("zabd %s: server %d of %d, client port %u, tickTime %d ms", ZABD_VERSION, z.rep.id,
-              z.rep.cfg.n_servers, z.cfg.client_port, z.cfg.tick_time_ms);
-    process_output(&z);   /* what replica_start asked for */
+    slog_info("zabd %s: server %d of %d, client port %u, tickTime %d ms", ZABD_VERSION,
+              zks_replica(&z.srv)->id, zks_replica(&z.srv)->cfg.n_servers, z.cfg.client_port,
+              z.cfg.tick_time_ms);
+    process_output(&z);   /* what zks_start asked for */
     if (loop_run(z.loop) != 0 && !z.exit_code)
         z.exit_code = EXIT_CONFIG;
     rc = z.exit_code;

@@ -85,6 +85,16 @@ static void properties_syntax(void **state)
     assert_string_equal(cfg.client_port_address, "127.0.0.1");
     assert_int_equal(cfg.max_client_cnxns, 0);
     assert_int_equal(cfg.jute_max_buffer, 0x400000);
+    assert_int_equal(cfg.secret_len, 0);
+}
+
+static void secret_is_kept_verbatim(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("dataDir=/d\nclientPort=1\nsecret = s3cr=t:x \n"), 0);
+    assert_string_equal(cfg.secret, "s3cr=t:x");
+    assert_int_equal(cfg.secret_len, 8);
+    assert_int_equal(cfg.warnings.count, 0);
 }
 
 static void unknown_keys_are_warnings(void **state)
@@ -235,6 +245,9 @@ static const struct broken broken_files[] = {
     { "dataDir=/a\\\n", "zoo.cfg:1:11: line continuation with '\\' is not supported" },
     { "=5\n", "zoo.cfg:1:1: missing key before '='" },
     { "  :5\n", "zoo.cfg:1:3: missing key before ':'" },
+    { "secret=\n", "zoo.cfg:1:8: secret: must be 1..64 bytes, not 0" },
+    { "secret=0123456789012345678901234567890123456789012345678901234567890123456789\n",
+      "zoo.cfg:1:8: secret: must be 1..64 bytes, not 70" },
     { "jute.maxbuffer=0\n", "zoo.cfg:1:16: jute.maxbuffer: '0' is not a positive number" },
     { "jute.maxbuffer=0xzz\n", "zoo.cfg:1:16: jute.maxbuffer: '0xzz' is not a positive number" },
     { "clientPort=\n", "zoo.cfg:1:12: clientPort '' is not a port in [1, 65535]" },
@@ -340,6 +353,7 @@ int main(void)
         cmocka_unit_test(quorum_servers),
         cmocka_unit_test(myid_errors),
         cmocka_unit_test(broken_corpus),
+        cmocka_unit_test(secret_is_kept_verbatim),
         cmocka_unit_test(nul_and_long_lines),
         cmocka_unit_test(tiny_error_buffer),
         cmocka_unit_test(load_from_files),
