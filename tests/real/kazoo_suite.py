@@ -142,6 +142,9 @@ def t_ephemeral(ctx):
     b = ctx.client()
     p = ctx.path("eph")
     a.create(p, b"mine", ephemeral=True)
+    # Another session's reads may lag (ZooKeeper is not linearizable for
+    # reads): sync first, as the contract requires.
+    b.sync(p)
     st = b.exists(p)
     assert st is not None, "another session does not see the ephemeral node"
     assert st.ephemeralOwner == a.client_id[0], "ephemeralOwner 0x%x, want session 0x%x" % (
@@ -269,6 +272,7 @@ def t_lock(ctx):
     assert max_holders[0] == 1, "%d clients held the lock at once" % max_holders[0]
     assert len(order) == 12, "%d lock acquisitions, want 12" % len(order)
     zk = ctx.client()
+    zk.sync(p)
     assert zk.Lock(p).contenders() == [], "lock contenders left after release"
 
 
@@ -307,7 +311,9 @@ def t_election(ctx):
     t = threading.Thread(target=holder.run, args=(lambda: (started.set(), stop.wait(WAIT_S)),))
     t.start()
     assert started.wait(WAIT_S), "the holder never became leader"
-    other = ctx.client().Election(p, "other")
+    oc = ctx.client()
+    oc.sync(p)
+    other = oc.Election(p, "other")
     cont = other.contenders()
     assert cont and cont[0] == "holder", "contenders %r, want holder first" % cont
     stop.set()
@@ -331,7 +337,9 @@ def t_counter(ctx):
     for t in ts:
         t.join(60)
     assert not errors, "counter workers failed: %s" % errors
-    v = ctx.client().Counter(p).value
+    vc = ctx.client()
+    vc.sync(p)
+    v = vc.Counter(p).value
     assert v == 30, "counter is %r after 3 x 10 increments, want 30" % v
     c = ctx.client().Counter(p)
     c -= 5
@@ -357,7 +365,9 @@ def t_queue(ctx):
     guard = threading.Lock()
 
     def consume():
-        cq = ctx.client().Queue(ctx.path("queue2"))
+        cc = ctx.client()
+        cc.sync(ctx.path("queue2"))
+        cq = cc.Queue(ctx.path("queue2"))
         while True:
             it = cq.get()
             if it is None:
@@ -411,6 +421,7 @@ def t_session_survives_kill(ctx):
     assert data == b"still", "ephemeral node data %r after failover" % data
     assert st.ephemeralOwner == sid, "ephemeral owner changed after failover"
     other = ctx.client()
+    other.sync(p)
     assert other.exists(p) is not None, "ephemeral node gone after its server was killed"
 
 
