@@ -49,7 +49,7 @@ LIB        := $(BUILD)/libzablab.a
 ZABLAB     := $(if $(filter build,$(BUILD)),bin/zablab,$(BUILD)/bin/zablab)
 ZABD       := $(if $(filter build,$(BUILD)),bin/zabd,$(BUILD)/bin/zabd)
 
-.PHONY: all deps test unit-tests demo bench clean layout-check soak fuzz report-browser
+.PHONY: all deps test unit-tests demo bench bench-real clean layout-check soak fuzz report-browser
 all: $(ZABLAB) $(if $(SRV_MAIN),$(ZABD)) $(TEST_BIN) $(BENCH_BIN)
 
 # Installs what the build and tests need; skips packages already present.
@@ -112,6 +112,11 @@ report-browser: all
 bench: deps
 	$(MAKE) --no-print-directory all
 	@for b in $(BENCH_BIN); do echo "== $$b"; ./$$b || exit 1; done
+
+# zabd vs Apache ZooKeeper side by side (installs `zookeeper`; not in CI).
+bench-real: deps
+	$(MAKE) --no-print-directory all
+	bash tests/bench_real.sh
 
 demo: deps
 	$(MAKE) --no-print-directory $(ZABLAB)

@@ -15,5 +15,6 @@ int cmd_shrink(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_gen_history(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 #endif

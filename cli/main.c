@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"cluster", cmd_cluster, "start, stop or query a local zabd ensemble"},
     {"check", cmd_check, "judge a history: linearizability, ZooKeeper consistency"},
     {"gen-history", cmd_gen_history, "generate a history, valid or with a planted anomaly"},
+    {"load", cmd_load, "drive an ensemble with pipelined requests: throughput, latency"},
 };
 
 static void usage(FILE *out)
