@@ -198,12 +198,12 @@ static void hole_in_durable_log_is_caught(void **state)
     d.log = log_of(0, n_txns, 2, &d.log_len);
     assert_int_equal(check(&d, w, n_txns, NULL, detail), 1);
     assert_non_null(strstr(detail, "missing from s3's durable state"));
-    free((void *)d.log);
     /* The same hole under a snapshot that lacks the write's effect. */
     d.snapshot = snap_of(n_txns, 2, &d.snapshot_len);
     assert_int_equal(check(&d, w, n_txns, NULL, detail), 1);
     assert_non_null(strstr(detail, "not in s3's snapshot"));
     free((void *)d.snapshot);
+    free((void *)d.log);
 }
 
 /* Snapshots whose state lost one write: each kind of write. (A lost create
