@@ -152,11 +152,14 @@ static void process_output(struct zabd *z)
     zks_output_clear(&z->srv);
 }
 
-/* Before every sleep: one fdatasync for all the fsyncs issued in this loop
- * iteration, then the completions in issue order. A completion may issue more
- * disk ops (synced in a further round) or break a link; breaks are delivered
- * first in each round, since what the replica does about them may need the
- * disk too. Bounded: a core that kept issuing ops would resume next wake-up. */
+/* Before every sleep: hand the disk ops issued in this iteration to the
+ * writer thread (one fdatasync for all their fsyncs) and deliver, in issue
+ * order, the completions of the batch it finished. A completion may issue
+ * more disk ops (the next batch) or break a link; breaks are delivered first
+ * in each round, since what the replica does about them may need the disk
+ * too. Never waits for the device: a batch still running wakes the loop
+ * through the writer's eventfd. Bounded: a core that kept issuing ops would
+ * resume next wake-up. */
 static void before_sleep(struct loop *l, void *arg)
 {
     (void)l;
@@ -167,21 +170,30 @@ static void before_sleep(struct loop *l, void *arg)
         uint32_t clients = 0;
         if (z->cport_ready)
             clients = cport_report_gone(&z->cport) + cport_resume_paused(&z->cport);
-        if (z->files.n_pending == 0 && clients == 0)
-            return;
-        if (z->files.n_pending == 0)
-            continue;
-        char err[512];
-        int n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
-        if (n < 0) {
-            fatal(z, EXIT_CONFIG, err);
-            return;
+        int n = 0;
+        if (z->files.n_pending > 0) {
+            char err[512];
+            n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
+            if (n < 0) {
+                fatal(z, EXIT_CONFIG, err);
+                return;
+            }
         }
         for (int i = 0; i < n && !z->exit_code; i++) {
             zks_on_disk_done(&z->srv, core_now_ms(z), z->done[i]);
             process_output(z);
         }
+        if (n == 0 && clients == 0)
+            return;
     }
+}
+
+/* The writer finished a batch: before_sleep, right after this, takes it. */
+static void on_disk_event(struct loop *l, int fd, int mask, void *arg)
+{
+    (void)l, (void)fd, (void)mask;
+    struct zabd *z = arg;
+    files_drain_event(&z->files);
 }
 
 /* ---- peer and signal callbacks ----------------------------------------------------- */
@@ -529,6 +541,10 @@ static int setup(struct zabd *z, const char *config_path, char *err, size_t errl
         return rc;
     if (open_signals(z, err, errlen) != 0 || open_peers(z, err, errlen) != 0)
         return EXIT_CONFIG;
+    if (loop_fd_add(z->loop, files_event_fd(&z->files), LOOP_READABLE, on_disk_event, z) != 0) {
+        snprintf(err, errlen, "cannot watch the disk writer's eventfd");
+        return EXIT_CONFIG;
+    }
     struct cport_limits lim = {
         .max_per_addr = (uint32_t)z->cfg.max_client_cnxns,
         .frame_max = z->cfg.jute_max_buffer,

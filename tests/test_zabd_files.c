@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <poll.h>
+
 #include "server/files.h"
 #include "tests/zabd/harness.h"
 
@@ -64,7 +66,7 @@ static void group_commit_one_fdatasync_completions_in_order(void **state)
     assert_int_equal(f.fdatasyncs, 0);   /* nothing synced before files_sync */
     uint64_t done[16];
     char err[256];
-    assert_int_equal(files_sync(&f, done, 16, err, sizeof err), 6);
+    assert_int_equal(files_sync_wait(&f, done, 16, err, sizeof err), 6);
     for (int i = 0; i < 6; i++)
         assert_int_equal(done[i], (uint64_t)i + 1);
     assert_int_equal(f.fdatasyncs, 1);
@@ -72,7 +74,7 @@ static void group_commit_one_fdatasync_completions_in_order(void **state)
     assert_int_equal(f.n_pending, 0);
     /* Appends after the truncate land at the new end (O_APPEND). */
     exec_ok(act(REP_ACT_LOG_APPEND, 7, 0, "c"));
-    assert_int_equal(files_sync(&f, done, 16, err, sizeof err), 1);
+    assert_int_equal(files_sync_wait(&f, done, 16, err, sizeof err), 1);
     assert_int_equal(f.fdatasyncs, 1);  /* no LOG_FSYNC pending: no fdatasync */
     char text[64];
     assert_int_equal(zh_read_file(f.log_path, text, sizeof text), 8);
@@ -80,10 +82,40 @@ static void group_commit_one_fdatasync_completions_in_order(void **state)
     /* A small cap hands out the oldest first and keeps the rest. */
     exec_ok(act(REP_ACT_LOG_FSYNC, 8, 8, NULL));
     exec_ok(act(REP_ACT_LOG_FSYNC, 9, 8, NULL));
-    assert_int_equal(files_sync(&f, done, 1, err, sizeof err), 1);
+    assert_int_equal(files_sync_wait(&f, done, 1, err, sizeof err), 1);
     assert_int_equal(done[0], 8);
-    assert_int_equal(files_sync(&f, done, 1, err, sizeof err), 1);
+    assert_int_equal(files_sync_wait(&f, done, 1, err, sizeof err), 1);
     assert_int_equal(done[0], 9);
+}
+
+/* files_sync never waits for the device: it hands a batch to the writer and
+ * returns; an op that needs no wait, queued behind a running batch, still
+ * completes after it; the eventfd says when a batch is done. */
+static void writer_batches_keep_issue_order(void **state)
+{
+    (void)state;
+    uint64_t done[8];
+    char err[256];
+    exec_ok(act(REP_ACT_LOG_APPEND, 1, 0, "xy"));
+    exec_ok(act(REP_ACT_LOG_FSYNC, 2, 2, NULL));
+    assert_int_equal(files_sync(&f, done, 8, err, sizeof err), 0);   /* handed over */
+    exec_ok(act(REP_ACT_LOG_APPEND, 3, 0, "z"));
+    struct pollfd p = {.fd = files_event_fd(&f), .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    files_drain_event(&f);
+    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(done[i], (uint64_t)i + 1);
+    assert_int_equal(f.fdatasyncs, 1);
+    assert_int_equal(f.n_pending, 0);
+    /* A snapshot ends a batch: the fsync behind it waits for the next one. */
+    exec_ok(act(REP_ACT_SNAPSHOT_WRITE, 4, 9, "snap"));
+    exec_ok(act(REP_ACT_LOG_FSYNC, 5, 3, NULL));
+    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 1);
+    assert_int_equal(done[0], 4);
+    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 1);
+    assert_int_equal(done[0], 5);
+    assert_int_equal(f.fdatasyncs, 2);
 }
 
 static void epochs_and_snapshot_are_read_back(void **state)
@@ -106,6 +138,8 @@ static void epochs_and_snapshot_are_read_back(void **state)
     exec_ok(a);
     exec_ok(act(REP_ACT_SNAPSHOT_WRITE, 3, 0x700000001ull, "snapshot-bytes"));
     exec_ok(act(REP_ACT_LOG_APPEND, 4, 0, "rec"));
+    uint64_t done[8];
+    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 4);   /* snapshot written */
     char path[1200], text[64];
     snprintf(path, sizeof path, "%s/version-2/acceptedEpoch", dir);
     assert_int_equal(zh_read_file(path, text, sizeof text), 2);
@@ -203,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(group_commit_one_fdatasync_completions_in_order, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(writer_batches_keep_issue_order, setup, teardown),
         cmocka_unit_test_setup_teardown(epochs_and_snapshot_are_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_folders_are_created, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_epoch_file_is_an_error, setup, teardown),
