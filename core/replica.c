@@ -271,6 +271,9 @@ void rep_disk_snapshot(struct replica *r, const uint8_t *sm_bytes, size_t len, u
     struct rep_disk_wait *w = push_wait(r, a->op_id, REP_ACT_SNAPSHOT_WRITE, REP_CONT_NONE);
     w->value = zxid;
     r->snapshot_pending_zxid = zxid;
+    /* It supersedes a driver snapshot still in flight: the driver abandons
+     * that one and never reports it (replica.h). */
+    r->snapshot_driver_op = 0;
 }
 
 void rep_disk_truncate(struct replica *r, uint64_t offset)

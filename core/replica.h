@@ -39,6 +39,10 @@
  *                       with the state's own last applied zxid (>= value),
  *                       and reports this op whenever it is durable, out of
  *                       order with the log ops: it is not in their queue.
+ *                       A SNAPSHOT_WRITE with bytes (a SNAP sync) supersedes
+ *                       one still in flight: the driver stops it, makes sure
+ *                       its file never lands after the new one, and never
+ *                       reports it.
  * Every disk action carries op_id (increasing). Disk ops complete in the
  * order issued (one queue per server); call replica_on_disk_done(op_id) for
  * each, in order (one call with the highest finished op_id also completes

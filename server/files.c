@@ -229,10 +229,11 @@ int files_write_all(int fd, const uint8_t *p, size_t len)
 int files_replace_durably(const struct files *f, const char *name, const uint8_t *bytes,
                           size_t len, char *err, size_t errlen)
 {
-    char path[FILES_PATH_MAX], tmp[FILES_PATH_MAX + 8];
+    char path[FILES_PATH_MAX], tmp[FILES_PATH_MAX + 32];
     if (join(path, sizeof path, f->dir, name, err, errlen))
         return -1;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* The pid keeps a snapshot child's file apart from the server's own. */
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return files_io_fail(err, errlen, "cannot create", tmp);

@@ -9,6 +9,7 @@
 #include "server/files.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,13 @@ int files_writer_start(struct files *f, char *err, size_t errlen)
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv_job, NULL);
     pthread_cond_init(&f->cv_done, NULL);
+    /* The thread takes no signals: zabd reads them (SIGCHLD too) from a
+     * signalfd, which sees only those blocked in every thread. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = pthread_create(&f->writer, NULL, writer_main, f);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the disk writer thread: %s", strerror(rc));
         return -1;

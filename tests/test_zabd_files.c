@@ -144,7 +144,7 @@ static void epochs_and_snapshot_are_read_back(void **state)
     snprintf(path, sizeof path, "%s/version-2/acceptedEpoch", dir);
     assert_int_equal(zh_read_file(path, text, sizeof text), 2);
     assert_string_equal(text, "7\n");
-    snprintf(path, sizeof path, "%s/version-2/acceptedEpoch.tmp", dir);
+    snprintf(path, sizeof path, "%s/version-2/acceptedEpoch.%d.tmp", dir, (int)getpid());
     assert_int_equal(access(path, F_OK), -1);   /* renamed, not left behind */
 
     assert_int_equal(files_load(&f, &d, err, sizeof err), 0);

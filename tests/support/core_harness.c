@@ -354,6 +354,8 @@ static void do_action(struct core_harness *h, int id, const struct rep_action *a
             driver_snapshot(h, id, a);
             return;
         }
+        free(d->driver_snap.bytes);   /* superseded: abandoned, never reported */
+        memset(&d->driver_snap, 0, sizeof d->driver_snap);
         break;
     default:
         break;
