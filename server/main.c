@@ -559,9 +559,12 @@ static int make_server_config(const struct cfg *c, struct zks_config *sc, char *
     sc->rep.log_bytes_max = ZABD_LOG_BYTES;
     sc->rep.log_entries_max = ZABD_LOG_ENTRIES;
     sc->rep.snapshot_by_driver = 1;
-    /* Start a snapshot at half the log, not at three quarters: the other
-     * half absorbs the proposals that arrive while the child writes it. */
-    sc->rep.snapshot_every = ZABD_LOG_ENTRIES / 2;
+    /* snapCount, at most half the log: the other half absorbs the proposals
+     * that arrive while the child writes the snapshot. */
+    uint32_t every = ZABD_LOG_ENTRIES / 2;
+    if (c->snap_count > 0 && (uint32_t)c->snap_count < every)
+        every = (uint32_t)c->snap_count;
+    sc->rep.snapshot_every = every;
     sc->prep.data_max = c->jute_max_buffer < ZABD_DATA_MAX ? c->jute_max_buffer : ZABD_DATA_MAX;
     sc->min_session_timeout_ms = c->min_session_timeout_ms;
     sc->max_session_timeout_ms = c->max_session_timeout_ms;
