@@ -10,8 +10,9 @@
  * from replica actions) or reports a completion out of issue order.
  *
  * Where the I/O happens: LOG_APPEND, LOG_TRUNCATE and EPOCH_WRITE run in the
- * event loop when executed (appends reach the page cache in microseconds;
- * epoch writes are rare). What waits on the device runs on one writer thread
+ * event loop (appends are gathered and reach the page cache in one write()
+ * per loop iteration, before the batch that syncs them; epoch writes are
+ * rare). What waits on the device runs on one writer thread
  * (files_sync.c): a batch is every op queued since the last one, and the
  * thread performs at most one fdatasync for all its LOG_FSYNCs (group commit)
  * plus the batch's snapshot file, if any, while the loop goes on reading,
@@ -34,6 +35,7 @@
 #define FILES_SNAPSHOT_BYTES_MAX (256u << 20)
 #define FILES_EPOCH_BYTES_MAX 64u
 #define FILES_SNAPSHOT_NAME "zablab.snap"
+#define FILES_APPEND_BUF_BYTES (1u << 20) /* appends gathered into one write() */
 
 struct files_op {
     uint64_t op_id;
@@ -66,6 +68,8 @@ struct files {
     struct files_op *pending;       /* FIFO, capacity FILES_PENDING_MAX */
     uint32_t n_pending;
     uint32_t n_ready;               /* leading pending ops complete, not yet handed out */
+    uint8_t *abuf;                  /* appends not yet written, FILES_APPEND_BUF_BYTES */
+    size_t abuf_len;
     /* The writer thread and its wake-ups. */
     int event_fd;                   /* readable when a batch is done */
     int writer_started;

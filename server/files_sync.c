@@ -18,6 +18,8 @@
 
 static const char *const epoch_file[] = {"acceptedEpoch", "currentEpoch"};
 
+static int flush_appends(struct files *f, char *err, size_t errlen);
+
 /* ---- the writer thread ----------------------------------------------------- */
 
 static void run_job(struct files *f, const struct files_job *j, struct files_job *out)
@@ -65,6 +67,11 @@ static void *writer_main(void *arg)
 
 int files_writer_start(struct files *f, char *err, size_t errlen)
 {
+    f->abuf = malloc(FILES_APPEND_BUF_BYTES);
+    if (!f->abuf) {
+        snprintf(err, errlen, "out of memory for the append buffer");
+        return -1;
+    }
     f->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (f->event_fd < 0)
         return files_io_fail(err, errlen, "cannot create eventfd for", f->log_path);
@@ -104,6 +111,12 @@ void files_writer_stop(struct files *f)
     if (f->event_fd >= 0)
         close(f->event_fd);
     f->event_fd = -1;
+    char err[256];
+    if (f->log_fd >= 0 && flush_appends(f, err, sizeof err) != 0)
+        fprintf(stderr, "zabd: %s\n", err);   /* nobody waits on them any more */
+    free(f->abuf);
+    f->abuf = NULL;
+    f->abuf_len = 0;
     for (uint32_t i = 0; f->pending && i < f->n_pending; i++) {
         free(f->pending[i].bytes);
         f->pending[i].bytes = NULL;
@@ -124,16 +137,43 @@ void files_drain_event(struct files *f)
 
 /* ---- executing actions ------------------------------------------------------- */
 
+/* Writes the gathered appends: before a truncate, before a batch is synced
+ * or completed, and when the buffer is full. */
+static int flush_appends(struct files *f, char *err, size_t errlen)
+{
+    if (f->abuf_len == 0)
+        return 0;
+    if (files_write_all(f->log_fd, f->abuf, f->abuf_len) != 0)
+        return files_io_fail(err, errlen, "cannot append to", f->log_path);
+    f->bytes_appended += f->abuf_len;
+    f->abuf_len = 0;
+    return 0;
+}
+
+static int append(struct files *f, const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+    if (f->abuf_len + len > FILES_APPEND_BUF_BYTES && flush_appends(f, err, errlen) != 0)
+        return -1;
+    if (len > FILES_APPEND_BUF_BYTES || !f->abuf) {
+        if (files_write_all(f->log_fd, p, len) != 0)
+            return files_io_fail(err, errlen, "cannot append to", f->log_path);
+        f->bytes_appended += len;
+        return 0;
+    }
+    memcpy(f->abuf + f->abuf_len, p, len);
+    f->abuf_len += len;
+    return 0;
+}
+
 static int do_io(struct files *f, const struct rep_action *a, struct files_op *op, char *err,
                  size_t errlen)
 {
     switch (a->kind) {
     case REP_ACT_LOG_APPEND:
-        if (files_write_all(f->log_fd, a->bytes, a->len) != 0)
-            return files_io_fail(err, errlen, "cannot append to", f->log_path);
-        f->bytes_appended += a->len;
-        return 0;
+        return append(f, a->bytes, a->len, err, errlen);
     case REP_ACT_LOG_TRUNCATE:
+        if (flush_appends(f, err, errlen) != 0)
+            return -1;
         if (ftruncate(f->log_fd, (off_t)a->value) != 0)
             return files_io_fail(err, errlen, "cannot truncate", f->log_path);
         return 0;
@@ -245,7 +285,7 @@ static enum files_job_state job_state(struct files *f)
 
 int files_sync(struct files *f, uint64_t *done, uint32_t cap, char *err, size_t errlen)
 {
-    if (absorb_done(f, err, errlen) != 0)
+    if (absorb_done(f, err, errlen) != 0 || flush_appends(f, err, errlen) != 0)
         return -1;
     if (job_state(f) == FILES_JOB_IDLE)
         start_batch(f);

@@ -151,9 +151,12 @@ static void start_snapshot(struct zabd *z, const struct rep_action *a)
 {
     char err[512];
     const struct replica *r = zks_replica(&z->srv);
+    uint64_t t0_ms = loop_clock_ms();
     if (snapchild_start(&z->snap, &z->files, r, a->op_id, err, sizeof err) == 0) {
-        slog_debug("snapshot at zxid 0x%llx: child %d", (unsigned long long)z->snap.zxid,
-                   (int)z->snap.pid);
+        uint64_t took_ms = loop_clock_ms() - t0_ms;
+        /* fork copies page tables: slow on some hypervisors, so say so */
+        slog(took_ms >= 50 ? SLOG_WARN : SLOG_DEBUG, "snapshot at zxid 0x%llx: child %d, fork took %llu ms",
+             (unsigned long long)z->snap.zxid, (int)z->snap.pid, (unsigned long long)took_ms);
         return;
     }
     slog_warn("snapshot in a child process failed (%s): storing it from the server", err);
@@ -226,10 +229,8 @@ static void process_output(struct zabd *z)
  * too. Never waits for the device: a batch still running wakes the loop
  * through the writer's eventfd. Bounded: a core that kept issuing ops would
  * resume next wake-up. */
-static void before_sleep(struct loop *l, void *arg)
+static void deliver_ready(struct zabd *z)
 {
-    (void)l;
-    struct zabd *z = arg;
     for (uint32_t round = 0; round < 1000 && !z->exit_code; round++) {
         if (z->peers_ready)
             peer_deliver_breaks(&z->peers);
@@ -250,6 +251,22 @@ static void before_sleep(struct loop *l, void *arg)
             process_output(z);
         }
         if (n == 0 && clients == 0)
+            return;
+    }
+}
+
+static void before_sleep(struct loop *l, void *arg)
+{
+    (void)l;
+    struct zabd *z = arg;
+    /* Then what this iteration queued for the peers, one send per link; a
+     * link that breaks on it is reported before sleeping. */
+    for (int k = 0; k < 4 && !z->exit_code; k++) {
+        deliver_ready(z);
+        if (!z->peers_ready)
+            return;
+        peer_flush(&z->peers);
+        if (!z->peers.breaks_pending)
             return;
     }
 }
@@ -564,6 +581,13 @@ static int make_server_config(const struct cfg *c, struct zks_config *sc, char *
     uint32_t every = ZABD_LOG_ENTRIES / 2;
     if (c->snap_count > 0 && (uint32_t)c->snap_count < every)
         every = (uint32_t)c->snap_count;
+    /* Servers of one ensemble apply the same txns: with one period they would
+     * all write a snapshot at once, on disks that are often shared (as in
+     * ZooKeeper, which randomizes snapCount). Each server's period is a bit
+     * shorter than the one before, so their snapshots drift apart. */
+    uint32_t n = (uint32_t)sc->rep.n_servers, id = (uint32_t)sc->rep.id;
+    if (n > 1 && id >= 1 && every >= 4 * n)
+        every -= (uint32_t)((uint64_t)every * (id - 1) / (2 * n));
     sc->rep.snapshot_every = every;
     sc->prep.data_max = c->jute_max_buffer < ZABD_DATA_MAX ? c->jute_max_buffer : ZABD_DATA_MAX;
     sc->min_session_timeout_ms = c->min_session_timeout_ms;
