@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 static const char *const epoch_names[] = {"acceptedEpoch", "currentEpoch"};
-#define LOG_NAME "zablab.log"
 
 int files_io_fail(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -51,10 +50,9 @@ int files_open(struct files *f, const char *data_dir, const char *data_log_dir, 
                size_t errlen)
 {
     memset(f, 0, sizeof *f);
-    f->log_fd = f->dir_fd = f->event_fd = -1;
+    f->log.fd = f->log_dir_fd = f->dir_fd = f->event_fd = -1;
     if (join(f->dir, sizeof f->dir, data_dir, "version-2", err, errlen) ||
-        join(f->log_dir, sizeof f->log_dir, data_log_dir, "version-2", err, errlen) ||
-        join(f->log_path, sizeof f->log_path, f->log_dir, LOG_NAME, err, errlen))
+        join(f->log_dir, sizeof f->log_dir, data_log_dir, "version-2", err, errlen))
         return -1;
     if (make_dir(data_dir, err, errlen) || make_dir(f->dir, err, errlen) ||
         make_dir(data_log_dir, err, errlen) || make_dir(f->log_dir, err, errlen))
@@ -65,18 +63,14 @@ int files_open(struct files *f, const char *data_dir, const char *data_log_dir, 
         return -1;
     }
     f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (f->dir_fd < 0) {
-        files_io_fail(err, errlen, "cannot open folder", f->dir);
+    f->log_dir_fd = f->dir_fd < 0 ? -1 : open(f->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f->dir_fd < 0 || f->log_dir_fd < 0) {
+        files_io_fail(err, errlen, "cannot open folder", f->dir_fd < 0 ? f->dir : f->log_dir);
         files_close(f);
         return -1;
     }
-    f->log_fd = open(f->log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (f->log_fd < 0) {
-        files_io_fail(err, errlen, "cannot open log", f->log_path);
-        files_close(f);
-        return -1;
-    }
-    if (files_writer_start(f, err, errlen) != 0) {
+    if (segs_open(&f->log, f->log_dir, f->log_dir_fd, err, errlen) != 0 ||
+        files_writer_start(f, err, errlen) != 0) {
         files_close(f);
         return -1;
     }
@@ -86,13 +80,14 @@ int files_open(struct files *f, const char *data_dir, const char *data_log_dir, 
 void files_close(struct files *f)
 {
     files_writer_stop(f);   /* first: the thread may be using the descriptors */
-    if (f->log_fd >= 0)
-        close(f->log_fd);
+    segs_close(&f->log);
+    if (f->log_dir_fd >= 0)
+        close(f->log_dir_fd);
     if (f->dir_fd >= 0)
         close(f->dir_fd);
     free(f->pending);
     f->pending = NULL;
-    f->log_fd = f->dir_fd = -1;
+    f->log_dir_fd = f->dir_fd = -1;
 }
 
 /* ---- reading ----------------------------------------------------------------- */
@@ -184,7 +179,7 @@ int files_load(struct files *f, struct files_durable *out, char *err, size_t err
     memset(out, 0, sizeof *out);
     struct replica_durable *d = &out->d;
     size_t len;
-    if (read_all(f->log_path, FILES_LOG_BYTES_MAX, &out->log_buf, &len, err, errlen) < 0)
+    if (segs_read_all(&f->log, FILES_LOG_BYTES_MAX, &out->log_buf, &len, err, errlen) < 0)
         return -1;
     d->log = out->log_buf;
     d->log_len = len;

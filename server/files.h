@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "core/replica.h"
+#include "server/log_segments.h"
 
 #define FILES_PATH_MAX 1100
 #define FILES_PENDING_MAX 65536u          /* disk ops awaiting their completion report */
@@ -42,6 +43,7 @@ struct files_op {
     uint8_t kind;      /* enum rep_action_kind */
     uint8_t *bytes;    /* SNAPSHOT_WRITE: our copy, freed once written */
     size_t len;
+    uint64_t zxid;     /* SNAPSHOT_WRITE: the snapshot's zxid */
 };
 
 enum files_job_state { FILES_JOB_IDLE, FILES_JOB_RUNNING, FILES_JOB_DONE };
@@ -52,6 +54,7 @@ enum files_job_state { FILES_JOB_IDLE, FILES_JOB_RUNNING, FILES_JOB_DONE };
 struct files_job {
     enum files_job_state state;
     uint32_t n_ops;            /* pending ops it covers, right after the ready ones */
+    int log_fd;                /* the segment to fdatasync */
     uint32_t n_fsync;          /* LOG_FSYNC among them */
     const uint8_t *snap;       /* snapshot bytes to store first, or NULL */
     size_t snap_len;
@@ -62,14 +65,17 @@ struct files_job {
 struct files {
     char dir[FILES_PATH_MAX];       /* <dataDir>/version-2 */
     char log_dir[FILES_PATH_MAX];   /* <dataLogDir>/version-2 */
-    char log_path[FILES_PATH_MAX];
-    int log_fd;
+    struct segs log;                /* the txn log's segment files */
+    int log_dir_fd;
     int dir_fd;
     struct files_op *pending;       /* FIFO, capacity FILES_PENDING_MAX */
     uint32_t n_pending;
     uint32_t n_ready;               /* leading pending ops complete, not yet handed out */
     uint8_t *abuf;                  /* appends not yet written, FILES_APPEND_BUF_BYTES */
     size_t abuf_len;
+    uint64_t abuf_max_zxid;         /* highest record zxid in abuf */
+    uint64_t roll_zxid;             /* a snapshot at this zxid is durable: roll the log
+                                       when the writer is idle; 0 = none pending */
     /* The writer thread and its wake-ups. */
     int event_fd;                   /* readable when a batch is done */
     int writer_started;
@@ -123,6 +129,11 @@ void files_drain_event(struct files *f);
 /* The writer thread's lifetime (files_open / files_close call these). */
 int files_writer_start(struct files *f, char *err, size_t errlen);
 void files_writer_stop(struct files *f);
+
+/* A snapshot at zxid is durable: once the writer is idle the log rolls to a
+ * new segment and the segments the snapshot covers are deleted. In-order
+ * snapshot writes call it themselves; zabd calls it for its forked ones. */
+void files_note_snapshot(struct files *f, uint64_t zxid);
 
 /* Shared by both halves of the module. */
 int files_io_fail(char *err, size_t errlen, const char *what, const char *path);

@@ -32,8 +32,8 @@ static void run_job(struct files *f, const struct files_job *j, struct files_job
     }
     /* One fdatasync covers every append and truncate issued before the batch
      * was handed over, so it completes all the batch's LOG_FSYNC actions. */
-    if (j->n_fsync > 0 && fdatasync(f->log_fd) != 0) {
-        files_io_fail(out->err, sizeof out->err, "fdatasync failed on", f->log_path);
+    if (j->n_fsync > 0 && fdatasync(j->log_fd) != 0) {
+        files_io_fail(out->err, sizeof out->err, "fdatasync failed on the log in", f->log_dir);
         out->failed = 1;
     }
 }
@@ -74,7 +74,7 @@ int files_writer_start(struct files *f, char *err, size_t errlen)
     }
     f->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (f->event_fd < 0)
-        return files_io_fail(err, errlen, "cannot create eventfd for", f->log_path);
+        return files_io_fail(err, errlen, "cannot create eventfd for", f->log_dir);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv_job, NULL);
     pthread_cond_init(&f->cv_done, NULL);
@@ -112,7 +112,7 @@ void files_writer_stop(struct files *f)
         close(f->event_fd);
     f->event_fd = -1;
     char err[256];
-    if (f->log_fd >= 0 && flush_appends(f, err, sizeof err) != 0)
+    if (f->log.fd >= 0 && flush_appends(f, err, sizeof err) != 0)
         fprintf(stderr, "zabd: %s\n", err);   /* nobody waits on them any more */
     free(f->abuf);
     f->abuf = NULL;
@@ -143,26 +143,52 @@ static int flush_appends(struct files *f, char *err, size_t errlen)
 {
     if (f->abuf_len == 0)
         return 0;
-    if (files_write_all(f->log_fd, f->abuf, f->abuf_len) != 0)
-        return files_io_fail(err, errlen, "cannot append to", f->log_path);
+    if (files_write_all(f->log.fd, f->abuf, f->abuf_len) != 0)
+        return files_io_fail(err, errlen, "cannot append to", f->log.path);
+    segs_appended(&f->log, f->abuf_len, f->abuf_max_zxid);
     f->bytes_appended += f->abuf_len;
     f->abuf_len = 0;
+    f->abuf_max_zxid = 0;
     return 0;
 }
 
-static int append(struct files *f, const uint8_t *p, size_t len, char *err, size_t errlen)
+static int append(struct files *f, const uint8_t *p, size_t len, uint64_t zxid, char *err,
+                  size_t errlen)
 {
     if (f->abuf_len + len > FILES_APPEND_BUF_BYTES && flush_appends(f, err, errlen) != 0)
         return -1;
     if (len > FILES_APPEND_BUF_BYTES || !f->abuf) {
-        if (files_write_all(f->log_fd, p, len) != 0)
-            return files_io_fail(err, errlen, "cannot append to", f->log_path);
+        if (files_write_all(f->log.fd, p, len) != 0)
+            return files_io_fail(err, errlen, "cannot append to", f->log.path);
+        segs_appended(&f->log, len, zxid);
         f->bytes_appended += len;
         return 0;
     }
     memcpy(f->abuf + f->abuf_len, p, len);
     f->abuf_len += len;
+    if (zxid > f->abuf_max_zxid)
+        f->abuf_max_zxid = zxid;
     return 0;
+}
+
+/* Blocks until the writer is idle (rare: a truncation reaching back into an
+ * older segment must not close the descriptor the writer syncs). */
+static void wait_writer_idle(struct files *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->job.state == FILES_JOB_RUNNING)
+        pthread_cond_wait(&f->cv_done, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static int truncate_log(struct files *f, uint64_t off, char *err, size_t errlen)
+{
+    if (flush_appends(f, err, errlen) != 0)
+        return -1;
+    const struct seg *last = &f->log.s[f->log.n - 1];
+    if (off < last->start)
+        wait_writer_idle(f);
+    return segs_truncate(&f->log, off, err, errlen);
 }
 
 static int do_io(struct files *f, const struct rep_action *a, struct files_op *op, char *err,
@@ -170,13 +196,9 @@ static int do_io(struct files *f, const struct rep_action *a, struct files_op *o
 {
     switch (a->kind) {
     case REP_ACT_LOG_APPEND:
-        return append(f, a->bytes, a->len, err, errlen);
+        return append(f, a->bytes, a->len, a->value, err, errlen);
     case REP_ACT_LOG_TRUNCATE:
-        if (flush_appends(f, err, errlen) != 0)
-            return -1;
-        if (ftruncate(f->log_fd, (off_t)a->value) != 0)
-            return files_io_fail(err, errlen, "cannot truncate", f->log_path);
-        return 0;
+        return truncate_log(f, a->value, err, errlen);
     case REP_ACT_EPOCH_WRITE:
         if (a->which > REP_EPOCH_CURRENT) {
             snprintf(err, errlen, "EPOCH_WRITE of unknown file %u", a->which);
@@ -193,6 +215,7 @@ static int do_io(struct files *f, const struct rep_action *a, struct files_op *o
         }
         memcpy(op->bytes, a->bytes, a->len);
         op->len = a->len;
+        op->zxid = a->value;
         return 0;
     default:   /* LOG_FSYNC: the writer's next batch */
         return 0;
@@ -207,7 +230,7 @@ int files_execute(struct files *f, const struct rep_action *a, char *err, size_t
         snprintf(err, errlen, "%u disk ops awaiting completion: queue full", f->n_pending);
         return -1;
     }
-    struct files_op op = {a->op_id, a->kind, NULL, 0};
+    struct files_op op = {a->op_id, a->kind, NULL, 0, 0};
     if (do_io(f, a, &op, err, errlen) != 0)
         return -1;
     f->pending[f->n_pending++] = op;
@@ -256,6 +279,7 @@ static void start_batch(struct files *f)
     }
     pthread_mutex_lock(&f->mu);
     f->job = (struct files_job){.state = FILES_JOB_RUNNING, .n_ops = hi - lo, .n_fsync = n_fsync,
+                                .log_fd = f->log.fd,
                                 .snap = snap ? snap->bytes : NULL, .snap_len = snap ? snap->len : 0};
     pthread_cond_signal(&f->cv_job);
     pthread_mutex_unlock(&f->mu);
@@ -266,6 +290,8 @@ static uint32_t hand_out(struct files *f, uint64_t *done, uint32_t cap)
     uint32_t n = f->n_ready < cap ? f->n_ready : cap;
     for (uint32_t i = 0; i < n; i++) {
         done[i] = f->pending[i].op_id;
+        if (f->pending[i].kind == REP_ACT_SNAPSHOT_WRITE)
+            files_note_snapshot(f, f->pending[i].zxid);
         free(f->pending[i].bytes);
     }
     if (n < f->n_pending)
@@ -283,12 +309,34 @@ static enum files_job_state job_state(struct files *f)
     return s;
 }
 
+void files_note_snapshot(struct files *f, uint64_t zxid)
+{
+    if (zxid > f->roll_zxid)
+        f->roll_zxid = zxid;
+}
+
+/* With the writer idle (nobody else holds the log descriptor): start a new
+ * segment, then delete those the snapshot covers. The closed segment is
+ * made durable first (segs_roll), a short wait once per snapshot. */
+static int roll_log(struct files *f, char *err, size_t errlen)
+{
+    uint64_t z = f->roll_zxid;
+    f->roll_zxid = 0;
+    if (flush_appends(f, err, errlen) != 0 || segs_roll(&f->log, err, errlen) != 0)
+        return -1;
+    segs_drop_covered(&f->log, z);
+    return 0;
+}
+
 int files_sync(struct files *f, uint64_t *done, uint32_t cap, char *err, size_t errlen)
 {
     if (absorb_done(f, err, errlen) != 0 || flush_appends(f, err, errlen) != 0)
         return -1;
-    if (job_state(f) == FILES_JOB_IDLE)
+    if (job_state(f) == FILES_JOB_IDLE) {
+        if (f->roll_zxid && roll_log(f, err, errlen) != 0)
+            return -1;
         start_batch(f);
+    }
     return (int)hand_out(f, done, cap);
 }
 

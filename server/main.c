@@ -184,6 +184,7 @@ static void reap_snapshot(struct zabd *z)
         fatal(z, EXIT_CONFIG, err);
     } else if (rc > 0) {
         slog_debug("snapshot at zxid 0x%llx stored", (unsigned long long)z->snap.zxid);
+        files_note_snapshot(&z->files, z->snap.zxid);
         zks_on_disk_done(&z->srv, core_now_ms(z), z->snap.op_id);
         process_output(z);
     }
@@ -674,7 +675,7 @@ static void teardown(struct zabd *z)
     if (z->files.pending) {
         char err[256];
         /* Whatever was appended becomes durable now; nobody waits on it. */
-        if (z->files.log_fd >= 0 && fdatasync(z->files.log_fd) != 0)
+        if (z->files.log.fd >= 0 && fdatasync(z->files.log.fd) != 0)
             snprintf(err, sizeof err, "%s", strerror(errno));
         files_close(&z->files);
     }

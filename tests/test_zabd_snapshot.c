@@ -2,8 +2,9 @@
  * every server stores zablab.snap from a forked child (reaped: no zombie,
  * no temporary file left), the load goes on meanwhile, and after SIGKILL of
  * the whole ensemble each server starts from its snapshot plus the log tail
- * with every acknowledged znode back. Also: snapCount is validated like the
- * other keys. Every process is started and killed by its PID; every wait is
+ * with every acknowledged znode back; the log rolls to a new segment at each
+ * snapshot and the segments a snapshot covers are deleted. Also: snapCount is
+ * validated like the other keys. Every process is started and killed by its PID; every wait is
  * bounded. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,6 +91,30 @@ static int tmp_files_in(int id)
     return n;
 }
 
+/* Log segment files (zablab.log, zablab.log.N) in a server's folder, and
+ * the highest N. */
+static int segments_in(int id, long *max_seq)
+{
+    char dir[400];
+    zh_server_dir(&cl, id, dir, sizeof dir);
+    strncat(dir, "/version-2", sizeof dir - strlen(dir) - 1);
+    DIR *d = opendir(dir);
+    int n = 0;
+    *max_seq = -1;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, "zablab.log", 10) != 0)
+            continue;
+        long seq = e->d_name[10] == '.' ? strtol(e->d_name + 11, NULL, 10) : 0;
+        if (seq > *max_seq)
+            *max_seq = seq;
+        n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
 static void open_on(struct zc *c, int id)
 {
     memset(c, 0, sizeof *c);
@@ -132,6 +157,12 @@ static void snapshots_in_children_then_restart(void **state)
         assert_true(count_in_log(id, "SNAPSHOT zxid=") >= 3);
         assert_int_equal(zombies_of(cl.pid[id]), 0);
         assert_int_equal(tmp_files_in(id), 0);
+        /* The log rolled at each snapshot and what the snapshots cover is gone. */
+        long max_seq;
+        int segs = segments_in(id, &max_seq);
+        fprintf(stderr, "  s%d: %d log segments, newest zablab.log.%ld\n", id, segs, max_seq);
+        assert_true(max_seq >= 3);
+        assert_true(segs >= 1 && segs <= 3);
     }
     /* Crash everyone; each restarts from its snapshot plus the log tail. */
     for (int id = 1; id <= 3; id++)
