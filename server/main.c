@@ -214,9 +214,7 @@ static void process_output(struct zabd *z)
         }
     }
     for (uint32_t i = 0; i < o->n_client && !z->exit_code && z->cport_ready; i++)
-        cport_deliver(&z->cport, &o->client[i]);
-    if (z->cport_ready)
-        cport_flush_dirty(&z->cport);
+        cport_deliver(&z->cport, &o->client[i]);   /* written before the loop sleeps */
     if (!z->exit_code)
         arm_timer(z, o->timer_ms);
     zks_output_clear(&z->srv);
@@ -260,10 +258,13 @@ static void before_sleep(struct loop *l, void *arg)
 {
     (void)l;
     struct zabd *z = arg;
-    /* Then what this iteration queued for the peers, one send per link; a
-     * link that breaks on it is reported before sleeping. */
+    /* Then what this iteration queued, one send per peer link and per client
+     * connection; a link that breaks on it is reported before sleeping (a
+     * client connection that fails is reported next iteration). */
     for (int k = 0; k < 4 && !z->exit_code; k++) {
         deliver_ready(z);
+        if (z->cport_ready)
+            cport_flush_dirty(&z->cport);
         if (!z->peers_ready)
             return;
         peer_flush(&z->peers);
