@@ -37,8 +37,6 @@
 #define FILES_EPOCH_BYTES_MAX 64u
 #define FILES_SNAPSHOT_NAME "zablab.snap"
 #define FILES_APPEND_BUF_BYTES (1u << 20) /* appends gathered into one write() */
-#define FILES_INLINE_FSYNCS_MAX 1u         /* batches this light are synced in the loop ... */
-#define FILES_INLINE_SYNC_US_MAX 1000u     /* ... while fdatasync averages less than this */
 
 struct files_op {
     uint64_t op_id;
@@ -61,7 +59,6 @@ struct files_job {
     const uint8_t *snap;       /* snapshot bytes to store first, or NULL */
     size_t snap_len;
     int failed;
-    uint64_t sync_us;          /* how long its fdatasync took */
     char err[512];
 };
 
@@ -91,8 +88,6 @@ struct files {
     uint64_t fdatasyncs;            /* real fdatasync calls */
     uint64_t fsync_actions;         /* LOG_FSYNC actions covered by them */
     uint64_t bytes_appended;
-    uint64_t inline_syncs;          /* fdatasyncs done in the loop, not by the writer */
-    uint64_t sync_us_avg;           /* moving average of fdatasync durations */
 };
 
 /* What files_load read; buffers are malloc'd, free with files_durable_free. */

@@ -14,25 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *const epoch_file[] = {"acceptedEpoch", "currentEpoch"};
 
 static int flush_appends(struct files *f, char *err, size_t errlen);
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* A moving average of fdatasync times (weight 1/8 per sample). */
-static void note_sync_us(struct files *f, uint64_t us)
-{
-    f->sync_us_avg = f->sync_us_avg - f->sync_us_avg / 8 + us / 8;
-}
 
 /* ---- the writer thread ----------------------------------------------------- */
 
@@ -46,12 +32,10 @@ static void run_job(struct files *f, const struct files_job *j, struct files_job
     }
     /* One fdatasync covers every append and truncate issued before the batch
      * was handed over, so it completes all the batch's LOG_FSYNC actions. */
-    uint64_t t0 = now_us();
     if (j->n_fsync > 0 && fdatasync(j->log_fd) != 0) {
         files_io_fail(out->err, sizeof out->err, "fdatasync failed on the log in", f->log_dir);
         out->failed = 1;
     }
-    out->sync_us = j->n_fsync > 0 ? now_us() - t0 : 0;
 }
 
 static void *writer_main(void *arg)
@@ -68,7 +52,6 @@ static void *writer_main(void *arg)
         run_job(f, &j, &res);
         pthread_mutex_lock(&f->mu);
         f->job.failed = res.failed;
-        f->job.sync_us = res.sync_us;
         if (res.failed)
             memcpy(f->job.err, res.err, sizeof res.err);
         f->job.state = FILES_JOB_DONE;
@@ -268,7 +251,6 @@ static int absorb_done(struct files *f, char *err, size_t errlen)
         if (f->job.n_fsync > 0) {
             f->fdatasyncs++;
             f->fsync_actions += f->job.n_fsync;
-            note_sync_us(f, f->job.sync_us);
         }
         f->job.state = FILES_JOB_IDLE;
     }
@@ -278,7 +260,7 @@ static int absorb_done(struct files *f, char *err, size_t errlen)
 
 /* With the writer idle: the next batch is the queued ops up to and including
  * the first snapshot. Ops that need no waiting complete at once. */
-static int start_batch(struct files *f, char *err, size_t errlen)
+static void start_batch(struct files *f)
 {
     uint32_t lo = f->n_ready, hi = lo, n_fsync = 0;
     const struct files_op *snap = NULL;
@@ -290,23 +272,10 @@ static int start_batch(struct files *f, char *err, size_t errlen)
             snap = op;
     }
     if (hi == lo)
-        return 0;
+        return;
     if (n_fsync == 0 && !snap) {
         f->n_ready = hi;
-        return 0;
-    }
-    if (!snap && n_fsync <= FILES_INLINE_FSYNCS_MAX && f->sync_us_avg < FILES_INLINE_SYNC_US_MAX) {
-        /* A light batch on a fast disk: the two thread wake-ups (to the
-         * writer and back) would cost about as much as the fdatasync itself.
-         * Heavier batches, and every batch while the disk is slow, go to the
-         * writer, so that the loop keeps answering heartbeats. */
-        uint64_t t0 = now_us();
-        if (fdatasync(f->log.fd) != 0)
-            return files_io_fail(err, errlen, "fdatasync failed on", f->log.path);
-        note_sync_us(f, now_us() - t0);
-        f->fdatasyncs++, f->fsync_actions += n_fsync, f->inline_syncs++;
-        f->n_ready = hi;
-        return 0;
+        return;
     }
     pthread_mutex_lock(&f->mu);
     f->job = (struct files_job){.state = FILES_JOB_RUNNING, .n_ops = hi - lo, .n_fsync = n_fsync,
@@ -314,7 +283,6 @@ static int start_batch(struct files *f, char *err, size_t errlen)
                                 .snap = snap ? snap->bytes : NULL, .snap_len = snap ? snap->len : 0};
     pthread_cond_signal(&f->cv_job);
     pthread_mutex_unlock(&f->mu);
-    return 0;
 }
 
 static uint32_t hand_out(struct files *f, uint64_t *done, uint32_t cap)
@@ -367,8 +335,7 @@ int files_sync(struct files *f, uint64_t *done, uint32_t cap, char *err, size_t 
     if (job_state(f) == FILES_JOB_IDLE) {
         if (f->roll_zxid && roll_log(f, err, errlen) != 0)
             return -1;
-        if (start_batch(f, err, errlen) != 0)
-            return -1;
+        start_batch(f);
     }
     return (int)hand_out(f, done, cap);
 }

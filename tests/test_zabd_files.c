@@ -99,50 +99,24 @@ static void writer_batches_keep_issue_order(void **state)
     char err[256];
     exec_ok(act(REP_ACT_LOG_APPEND, 1, 0, "xy"));
     exec_ok(act(REP_ACT_LOG_FSYNC, 2, 2, NULL));
-    exec_ok(act(REP_ACT_LOG_FSYNC, 3, 2, NULL));   /* two: too heavy to sync in the loop */
     assert_int_equal(files_sync(&f, done, 8, err, sizeof err), 0);   /* handed over */
-    exec_ok(act(REP_ACT_LOG_APPEND, 4, 0, "z"));
+    exec_ok(act(REP_ACT_LOG_APPEND, 3, 0, "z"));
     struct pollfd p = {.fd = files_event_fd(&f), .events = POLLIN};
     assert_int_equal(poll(&p, 1, 10000), 1);
     files_drain_event(&f);
-    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 4);
-    for (int i = 0; i < 4; i++)
+    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 3);
+    for (int i = 0; i < 3; i++)
         assert_int_equal(done[i], (uint64_t)i + 1);
     assert_int_equal(f.fdatasyncs, 1);
-    assert_int_equal(f.inline_syncs, 0);
     assert_int_equal(f.n_pending, 0);
-    /* A snapshot ends a batch: the fsync behind it waits for the next one
-     * (on the writer too: a slow disk as far as the loop knows). */
-    f.sync_us_avg = 50 * FILES_INLINE_SYNC_US_MAX;
-    exec_ok(act(REP_ACT_SNAPSHOT_WRITE, 5, 9, "snap"));
-    exec_ok(act(REP_ACT_LOG_FSYNC, 6, 3, NULL));
+    /* A snapshot ends a batch: the fsync behind it waits for the next one. */
+    exec_ok(act(REP_ACT_SNAPSHOT_WRITE, 4, 9, "snap"));
+    exec_ok(act(REP_ACT_LOG_FSYNC, 5, 3, NULL));
+    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 1);
+    assert_int_equal(done[0], 4);
     assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 1);
     assert_int_equal(done[0], 5);
-    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 1);
-    assert_int_equal(done[0], 6);
     assert_int_equal(f.fdatasyncs, 2);
-}
-
-/* One fsync on a fast disk is done in the loop, completing at once; on a
- * slow disk (a high moving average) even one goes to the writer. */
-static void light_batches_sync_inline_unless_the_disk_is_slow(void **state)
-{
-    (void)state;
-    uint64_t done[8];
-    char err[256];
-    exec_ok(act(REP_ACT_LOG_APPEND, 1, 0, "ab"));
-    exec_ok(act(REP_ACT_LOG_FSYNC, 2, 2, NULL));
-    assert_int_equal(files_sync(&f, done, 8, err, sizeof err), 2);
-    assert_int_equal(f.inline_syncs, 1);
-    assert_int_equal(f.fdatasyncs, 1);
-    f.sync_us_avg = 50 * FILES_INLINE_SYNC_US_MAX;
-    exec_ok(act(REP_ACT_LOG_APPEND, 3, 0, "c"));
-    exec_ok(act(REP_ACT_LOG_FSYNC, 4, 3, NULL));
-    assert_int_equal(files_sync(&f, done, 8, err, sizeof err), 0);   /* to the writer */
-    assert_int_equal(files_sync_wait(&f, done, 8, err, sizeof err), 2);
-    assert_int_equal(f.inline_syncs, 1);
-    assert_int_equal(f.fdatasyncs, 2);
-    assert_true(f.sync_us_avg < 50 * FILES_INLINE_SYNC_US_MAX);   /* the sample pulled it down */
 }
 
 static void append_record(uint64_t op, uint64_t zxid, uint8_t *rec, size_t *len)
@@ -362,8 +336,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(group_commit_one_fdatasync_completions_in_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(writer_batches_keep_issue_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(light_batches_sync_inline_unless_the_disk_is_slow, setup,
-                                        teardown),
         cmocka_unit_test_setup_teardown(log_segments_roll_drop_truncate_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(log_segments_numeric_order, setup, teardown),
         cmocka_unit_test_setup_teardown(epochs_and_snapshot_are_read_back, setup, teardown),
