@@ -386,6 +386,10 @@ static int link_read(struct peer_set *ps, struct peer_link *lk)
         int rc = deliver_frames(ps, lk);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
+        /* A short read drained the socket: the epoll is level-triggered, so
+         * more data wakes us again; asking now would only get EAGAIN. */
+        if ((size_t)n < want)
+            return 0;
     }
     return 0;
 }
