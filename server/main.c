@@ -190,9 +190,10 @@ static void reap_snapshot(struct zabd *z)
     }
 }
 
-/* Executes one batch in order. Sends go out at once: the core never emits one
- * that waits on an incomplete disk op (replica.h, driver contract); neither
- * does a client output (zk_server.h), so those are delivered as read. */
+/* Executes one batch in order. Sends and client replies are queued at once
+ * and written before the loop sleeps: the core never emits one that waits on
+ * an incomplete disk op (replica.h, driver contract; zk_server.h for client
+ * outputs), so none needs holding back. */
 static void process_output(struct zabd *z)
 {
     const struct zks_output *o = zks_output(&z->srv);
