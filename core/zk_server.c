@@ -453,8 +453,14 @@ static void resolve_client(struct zks_outbuf *b, struct zks_out *o)
         resolve_str(b, &b->strs[o->strs_first + k]);
     o->acl = o->acl_count ? b->acls + o->acl_first : NULL;
     o->ops = o->n_ops ? b->ops + o->ops_first : NULL;
-    for (uint32_t k = 0; k < o->n_ops; k++)
-        resolve_str(b, &b->ops[o->ops_first + k].path);
+    for (uint32_t k = 0; k < o->n_ops; k++) {
+        struct zks_op_result *r = &b->ops[o->ops_first + k];
+        resolve_str(b, &r->path);
+        r->data = r->data_len ? b->bytes + r->data_off : NULL;
+        r->strs = r->n_strs ? b->strs + r->strs_first : NULL;
+        for (uint32_t j = 0; j < r->n_strs; j++)
+            resolve_str(b, &b->strs[r->strs_first + j]);
+    }
     o->ids = o->n_ids ? b->ids + o->ids_first : NULL;
 }
 

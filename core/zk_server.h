@@ -125,14 +125,20 @@ struct zks_str {
     uint32_t off;
 };
 
-/* One op of a multi reply: type is the op (ZOO_ERROR_OP when the multi
- * failed: then err is OK before the failing op, its code, and
- * RUNTIMEINCONSISTENCY after). */
+/* One op of a multi or multiRead reply: type is the op, or ZOO_ERROR_OP
+ * with err set (multi: the multi failed, err is OK before the failing op,
+ * its code, and RUNTIMEINCONSISTENCY after; multiRead: that read failed,
+ * the others stand on their own). */
 struct zks_op_result {
     int32_t type;
     int32_t err;
     struct zks_str path;              /* create*: the created path */
-    struct zk_stat stat;              /* create2/createTTL/createContainer, setData */
+    struct zk_stat stat;              /* create2/createTTL/createContainer, setData, getData */
+    const uint8_t *data;              /* multiRead getData */
+    uint32_t data_len;
+    const struct zks_str *strs;       /* multiRead getChildren: the children */
+    uint32_t n_strs;
+    uint32_t data_off, strs_first;    /* internal */
 };
 
 struct zks_out {
@@ -154,7 +160,7 @@ struct zks_out {
      *   setData, setACL, exists: stat; getData: data + stat
      *   getChildren: strs; getChildren2: strs + stat; getEphemerals: strs
      *   getACL: acl + stat; getAllChildrenNumber: number
-     *   multi: ops; sync: path; whoAmI: ids
+     *   multi, multiRead: ops; sync: path; whoAmI: ids
      *   delete, check, closeSession, ping, setWatches, addWatch,
      *   checkWatches, removeWatches, setAuth: header only. */
     bool has_stat;
@@ -321,6 +327,10 @@ int zks_client_connect(struct zk_server *s, uint64_t now_ms, uint64_t conn_id,
  *       "user:password"); a bad one answers AUTHFAILED and closes
  *   ping (11), sync (9), whoAmI (107), getACL, getAllChildrenNumber,
  *   create*, delete, setData, setACL, multi (ops/op_count), closeSession.
+ *   multiRead (22): ops/op_count of getData and getChildren (flags = 1 to
+ *       set a watch), answered from the local tree like any read: one
+ *       result per op, a failed op as ZOO_ERROR_OP with its code (the
+ *       reply's header err stays OK); another op type answers ZBADARGUMENTS.
  * Replies come in request order (pings and setAuth, which ZooKeeper clients
  * do not queue, are answered at once). ZOK if taken; otherwise the request
  * was refused as a whole and a CLOSE is in the batch (unknown connection

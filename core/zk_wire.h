@@ -22,10 +22,11 @@
  *   any other code    (ZUNIMPLEMENTED, ZBADARGUMENTS, ZINVALIDACL): answer
  *                     xid with a header-only reply carrying that code and
  *                     keep the connection. ZUNIMPLEMENTED: an op zk_server
- *                     does not implement (multiRead, reconfig, sasl,
- *                     unknown opcodes); ZBADARGUMENTS: a string with a NUL
- *                     byte, a path longer than ZK_PATH_MAX, a read op inside
- *                     multi; ZINVALIDACL: more than ZK_ACL_MAX ACL entries or
+ *                     does not implement (reconfig, sasl, unknown
+ *                     opcodes); ZBADARGUMENTS: a string with a NUL byte, a
+ *                     path longer than ZK_PATH_MAX, a read op inside multi,
+ *                     an op other than getData/getChildren inside
+ *                     multiRead; ZINVALIDACL: more than ZK_ACL_MAX ACL entries or
  *                     a scheme/id longer than struct zk_id holds.
  * ------------------------------------------------------------------------ */
 #ifndef ZABLAB_CORE_ZK_WIRE_H

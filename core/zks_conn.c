@@ -584,6 +584,84 @@ static void read_misc_reply(struct zk_server *s, struct zks_conn *c, const struc
     }
 }
 
+/* Appends one string to a multiRead result's list (contiguous per result). */
+static void op_add_str(struct zk_server *s, uint32_t op_idx, const char *p, size_t n)
+{
+    struct zks_outbuf *b = &s->ob;
+    uint32_t off = zks_out_bytes(s, p, n);
+    if (off == UINT32_MAX || !grow_arr((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
+        return;
+    struct zks_op_result *d = &b->ops[op_idx];
+    if (d->n_strs == 0)
+        d->strs_first = b->n_strs;
+    b->strs[b->n_strs++] = (struct zks_str){NULL, (uint32_t)n, off};
+    d->n_strs++;
+}
+
+/* One read of a multiRead into result slot op_idx: ZooKeeper's multiRead
+ * runs getData and getChildren as the plain reads would (watches
+ * included) and turns a failure into an ErrorResult for that op only. */
+static void multi_read_one(struct zk_server *s, const struct read_ctx *rc, uint32_t op_idx,
+                           const struct zk_request *q)
+{
+    const struct tree_node *n = NULL;
+    bool watch = (q->flags & 1) != 0;
+    int err = ZBADARGUMENTS;
+    if (q->path && q->type == ZOO_GETDATA_OP)
+        err = read_get_data(rc, q->path, watch, &n);
+    else if (q->path && q->type == ZOO_GETCHILDREN_OP)
+        err = read_get_children(rc, q->path, watch, &n);
+    struct zks_op_result *d = &s->ob.ops[op_idx];
+    memset(d, 0, sizeof *d);
+    d->type = err == ZOK ? q->type : ZOO_ERROR_OP;
+    d->err = err;
+    if (err != ZOK)
+        return;
+    if (q->type == ZOO_GETDATA_OP) {
+        uint32_t off = zks_out_bytes(s, n->data, n->data_len);
+        d = &s->ob.ops[op_idx];
+        if (off != UINT32_MAX) {
+            d->data_off = off;
+            d->data_len = n->data_len;
+        }
+        d->stat = n->stat;
+        return;
+    }
+    const struct tree *t = zks_tree(s);
+    for (uint32_t i = 0;; i++) {
+        const struct tree_node *ch = tree_child(t, n, i);
+        if (ch == NULL)
+            break;
+        op_add_str(s, op_idx, tree_node_name(ch), ch->path_len - ch->name_off);
+    }
+}
+
+static void read_multi_reply(struct zk_server *s, struct zks_conn *c, const struct read_ctx *rc,
+                             const struct zk_request *r)
+{
+    struct zks_outbuf *b = &s->ob;
+    uint32_t n = r->ops ? r->op_count : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (r->ops[i].type != ZOO_GETDATA_OP && r->ops[i].type != ZOO_GETCHILDREN_OP) {
+            reply_new(s, c, r->cxid, r->type, ZBADARGUMENTS);
+            return;
+        }
+    }
+    if (!grow_arr((void **)&b->ops, &b->ops_cap, b->n_ops + n, sizeof *b->ops)) {
+        reply_new(s, c, r->cxid, r->type, ZSYSTEMERROR);
+        return;
+    }
+    struct zks_out *o = reply_new(s, c, r->cxid, r->type, ZOK);
+    if (o == NULL)
+        return;
+    uint32_t first = b->n_ops;
+    b->n_ops += n;
+    for (uint32_t i = 0; i < n; i++)
+        multi_read_one(s, rc, first + i, &r->ops[i]);
+    o->ops_first = first;
+    o->n_ops = n;
+}
+
 static void read_op(struct zk_server *s, struct zks_conn *c, const struct zk_request *r)
 {
     struct read_ctx rc = {zks_tree(s), &s->watches, c->id, c->auth, c->auth_count};
@@ -595,6 +673,10 @@ static void read_op(struct zk_server *s, struct zks_conn *c, const struct zk_req
     }
     if (r->type == ZOO_GET_EPHEMERALS_OP) {
         read_ephemerals_reply(s, c, &rc, r->cxid, r->path);
+        return;
+    }
+    if (r->type == ZOO_MULTI_READ_OP) {
+        read_multi_reply(s, c, &rc, r);
         return;
     }
     if (r->path == NULL) {

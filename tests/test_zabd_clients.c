@@ -108,6 +108,35 @@ static void open_on(struct zc *c, int id)
 
 /* ---- CRUD on one server ------------------------------------------------------ */
 
+/* multiRead (22) as raw frames: /app holds "v1" and three children. */
+static void multi_read_over_socket(struct zc *a)
+{
+    struct zk_request ops[3] = { zc_req(ZOO_GETDATA_OP, "/app"), zc_req(ZOO_GETCHILDREN_OP, "/app"),
+                                 zc_req(ZOO_GETCHILDREN_OP, "/missing") };
+    struct zk_request q = zc_req(ZOO_MULTI_READ_OP, NULL);
+    q.ops = ops;
+    q.op_count = 3;
+    struct zkw_reply rep;
+    CALL_OK(zc_call(a, &q, &rep, CALL_MS));
+    assert_int_equal(rep.body.multi.count, 3);
+    assert_int_equal(rep.body.multi.items[0].op, ZOO_GETDATA_OP);
+    assert_int_equal(rep.body.multi.items[0].data.len, 2);
+    assert_memory_equal(rep.body.multi.items[0].data.ptr, "v1", 2);
+    assert_int_equal(rep.body.multi.items[0].stat.version, 1);
+    assert_int_equal(rep.body.multi.items[1].op, ZOO_GETCHILDREN_OP);
+    assert_int_equal(rep.body.multi.items[1].children.count, 3);
+    assert_int_equal(rep.body.multi.items[2].op, ZOO_ERROR_OP);
+    assert_int_equal(rep.body.multi.items[2].err, ZNONODE);
+    zkw_reply_free(&rep);
+    /* A write inside multiRead: that xid fails, the connection stays. */
+    struct zk_request bad[1] = { zc_req(ZOO_DELETE_OP, "/app/p") };
+    q.ops = bad;
+    q.op_count = 1;
+    assert_int_equal(zc_call(a, &q, &rep, CALL_MS), ZBADARGUMENTS);
+    zkw_reply_free(&rep);
+    CALL_OK(zc_simple(a, ZOO_EXISTS_OP, "/app/p", 0));
+}
+
 static void one_server_crud_ephemeral_sequential(void **state)
 {
     (void)state;
@@ -147,6 +176,7 @@ static void one_server_crud_ephemeral_sequential(void **state)
     assert_non_null(strstr(kids, second + 5));
     assert_non_null(strstr(kids, "p"));
     assert_int_equal(zc_simple(&a, ZOO_DELETE_OP, "/app", 0), ZNOTEMPTY);
+    multi_read_over_socket(&a);
     /* Another session sees them; closing the first removes its ephemerals. */
     open_on(&b, 1);
     CALL_OK(zc_simple(&b, ZOO_EXISTS_OP, path, 0));
