@@ -71,6 +71,12 @@ struct zks_config {
     uint32_t outstanding_per_conn_max;/* 0: ZKS_OUTSTANDING_PER_CONN_DEFAULT */
     uint32_t forwarded_max;           /* 0: ZKS_FORWARDED_MAX_DEFAULT */
     uint32_t watches_per_conn_max;    /* 0: WATCH_MAX_PER_CONN_DEFAULT */
+    /* ZooKeeper's readonlymode.enabled: a server that has been LOOKING for
+     * read_only_delay_ms (0: max(2000 ms, one tick), ZooKeeper's wait)
+     * takes readOnly=true connects as read-only sessions (see
+     * zks_client_connect). */
+    bool read_only_enabled;
+    uint32_t read_only_delay_ms;
     /* Ensemble-wide key for session passwords: identical on every server, so
      * a session can reconnect anywhere. */
     uint8_t secret[ZKS_SECRET_MAX];
@@ -85,6 +91,7 @@ struct zks_connect_req {
     uint8_t passwd[SESSION_PASSWD_LEN];
     int64_t last_zxid_seen;
     int32_t timeout_ms;               /* requested; negotiated into [min, max] */
+    bool read_only;                   /* the client accepts a read-only session */
     const struct zk_id *auth;         /* ids the driver vouches for (e.g. ip); copied, <= ZK_AUTH_MAX */
     uint32_t auth_count;
 };
@@ -152,6 +159,7 @@ struct zks_out {
     int32_t timeout_ms;
     int64_t session_id;
     uint8_t passwd[SESSION_PASSWD_LEN];
+    bool read_only;                   /* a read-only session (ConnectResponse readOnly) */
     /* WATCH */
     int32_t event;                    /* enum zk_event */
     /* REPLY bodies (which fields are set depends on op; see
@@ -225,6 +233,7 @@ struct zks_conn {
     uint32_t auth_count;
     struct zk_id auth[ZK_AUTH_MAX];
     bool needs_submit;                /* queued writes wait for submission (private) */
+    bool read_only;                   /* a read-only session: reads only, never the leader's */
     struct zks_pending *q;            /* ring, grown up to outstanding_per_conn_max */
     uint32_t q_head, q_n, q_cap;
 };
@@ -277,6 +286,8 @@ struct zk_server {
     bool submit_pending;              /* some connection has needs_submit */
     bool expire_retry;                /* leader: a closeSession could not be proposed */
     uint64_t now_ms;                  /* time of the current input */
+    bool looking;                     /* the replica is LOOKING (read-only mode may apply) */
+    uint64_t looking_since_ms;
     int64_t *scratch_ids;             /* conns_max: expired sessions / touches */
     struct zks_outbuf ob;
     char last_error[160];             /* last internal problem, for traces */
@@ -312,7 +323,18 @@ void zks_on_disk_done(struct zk_server *s, uint64_t now_ms, uint64_t op_id);
  *   ZAUTHFAILED      CLOSE: more than ZK_AUTH_MAX driver ids
  *   ZSESSIONEXPIRED  CONNECTED(timeout 0) + CLOSE: bad password, or (on the
  *                    leader) a session that is unknown or closing
- *   ZBADARGUMENTS    no output: conn id 0 or already open here. */
+ *   ZBADARGUMENTS    no output: conn id 0 or already open here.
+ * Read-only mode (cfg.read_only_enabled, zks_read_only_mode true): a
+ * connect with read_only set is answered at once with a read-only
+ * CONNECTED (read_only true): a new session gets a local id that no other
+ * server knows; a known session id with its right password keeps it. The
+ * session serves reads (and watches) from the last applied state; writes,
+ * multi and sync are answered ZNOTREADONLY, closeSession closes only the
+ * connection. Nothing of it reaches the leader. When the replica leaves
+ * LOOKING, every read-only connection is closed (ZCONNECTIONLOSS): clients
+ * reconnect and, on a serving server, get real sessions (a local id is
+ * answered as expired there, so the client starts a new session). A connect
+ * without read_only is refused while not serving, as before. */
 int zks_client_connect(struct zk_server *s, uint64_t now_ms, uint64_t conn_id,
                        const struct zks_connect_req *req);
 
@@ -354,6 +376,9 @@ static inline const struct replica *zks_replica(const struct zk_server *s) { ret
 const struct zk_sm *zks_sm(const struct zk_server *s);
 /* Serving clients: in BROADCAST (as an established leader, follower or observer). */
 static inline bool zks_serving(const struct zk_server *s) { return s->serving; }
+/* Read-only mode: enabled, not serving, LOOKING for at least the delay
+ * (ZooKeeper's ReadOnlyZooKeeperServer is up; isro answers "ro"). */
+bool zks_read_only_mode(const struct zk_server *s, uint64_t now_ms);
 /* Last applied zxid (the state machine's; what replies carry). */
 uint64_t zks_last_applied(const struct zk_server *s);
 static inline uint32_t zks_conn_count(const struct zk_server *s) { return s->conn_count; }

@@ -532,6 +532,7 @@ int zkw_decode_connect(const uint8_t *payload, size_t len, struct zkw_connect *o
     if (r.passwd.len == SESSION_PASSWD_LEN)
         memcpy(out->req.passwd, r.passwd.ptr, SESSION_PASSWD_LEN);
     out->read_only = r.read_only;
+    out->req.read_only = r.read_only;
     out->long_form = r.has_read_only;
     return ZOK;
 }
@@ -670,7 +671,7 @@ static void wr_connected(struct jute_wr *wr, const void *arg)
 {
     const struct out_ctx *c = arg;
     struct zkp_connect_resp r = { 0, c->o->timeout_ms, c->o->session_id,
-                                  { c->o->passwd, SESSION_PASSWD_LEN }, false };
+                                  { c->o->passwd, SESSION_PASSWD_LEN }, c->o->read_only };
     size_t mark = zkp_frame_begin(wr);
     zkp_encode_connect_resp(wr, &r, c->long_form);
     zkp_frame_end(wr, mark);

@@ -346,11 +346,38 @@ static int connect_again(struct zk_server *s, struct zks_conn *c, const struct z
     return v == 0 ? ZSESSIONEXPIRED : ZOK;
 }
 
+/* Read-only mode (ZooKeeper's ReadOnlyZooKeeperServer): the session opens
+ * at once and stays on this server; the leader never hears of it. A known
+ * session id keeps its id if the password is right (ZooKeeper's read-only
+ * server accepts the sessions its database knows; the password is the only
+ * proof this layer can check). */
+static int connect_read_only(struct zk_server *s, struct zks_conn *c, const struct zks_connect_req *req)
+{
+    c->read_only = true;
+    if (req->session_id == 0) {
+        c->session_id = new_session_id(s);
+    } else if (!session_password_ok(req->session_id, s->cfg.secret, s->cfg.secret_len,
+                                    req->passwd, SESSION_PASSWD_LEN)) {
+        connected_expired(s, c);
+        return ZSESSIONEXPIRED;
+    } else {
+        for (uint32_t i = 0; i < s->conn_high; i++) {
+            struct zks_conn *o = &s->conns[i];
+            if (o->id && o != c && o->session_id == req->session_id)
+                zks_conn_close(s, o, ZSESSIONMOVED);
+        }
+        c->session_id = req->session_id;
+    }
+    zks_conn_opened(s, c, true);
+    return ZOK;
+}
+
 static int connect_inner(struct zk_server *s, uint64_t conn_id, const struct zks_connect_req *req)
 {
     if (conn_id == 0 || zks_conn_find(s, conn_id) != NULL)
         return ZBADARGUMENTS;
-    if (!s->serving)
+    bool read_only = !s->serving && req->read_only && zks_read_only_mode(s, s->now_ms);
+    if (!s->serving && !read_only)
         return refuse(s, conn_id, ZCONNECTIONLOSS);
     /* The client saw a newer state than ours: it must try another server. */
     if (req->last_zxid_seen > 0 && (uint64_t)req->last_zxid_seen > zks_last_applied(s))
@@ -360,6 +387,8 @@ static int connect_inner(struct zk_server *s, uint64_t conn_id, const struct zks
     struct zks_conn *c = s->conn_count < s->cfg.conns_max ? conn_alloc(s, conn_id, req) : NULL;
     if (c == NULL)
         return refuse(s, conn_id, ZTHROTTLEDOP);
+    if (read_only)
+        return connect_read_only(s, c, req);
     return req->session_id == 0 ? connect_new(s, c) : connect_again(s, c, req);
 }
 
@@ -386,6 +415,7 @@ void zks_conn_opened(struct zk_server *s, struct zks_conn *c, bool valid)
     if (o) {
         o->timeout_ms = c->timeout_ms;
         o->session_id = c->session_id;
+        o->read_only = c->read_only;
         zks_session_password(s, c->session_id, o->passwd);
     }
     zks_touch_local(s, c->session_id);
@@ -1025,6 +1055,29 @@ static struct zks_pending *enqueue_blob(struct zk_server *s, struct zks_conn *c,
     return e;
 }
 
+/* A write, multi or sync on a read-only session: ZNOTREADONLY in order
+ * (ZooKeeper's ReadOnlyRequestProcessor); closeSession: its reply, then
+ * the connection closes (the session was never global). */
+static int read_only_write(struct zk_server *s, struct zks_conn *c, const struct zk_request *req)
+{
+    struct zks_pending *e = q_push(s, c);
+    if (e == NULL) {
+        zks_conn_close(s, c, ZTHROTTLEDOP);
+        return ZTHROTTLEDOP;
+    }
+    bool close = req->type == ZOO_CLOSE_SESSION_OP;
+    e->xid = req->cxid;
+    e->op = req->type;
+    e->stage = ZKS_ST_DONE;
+    e->err = close ? ZOK : ZNOTREADONLY;
+    uint64_t id = c->id;
+    zks_conn_flush(s, c);
+    c = zks_conn_find(s, id);
+    if (close && c)
+        zks_conn_close(s, c, ZOK);
+    return ZOK;
+}
+
 static int request_inner(struct zk_server *s, uint64_t conn_id, const struct zk_request *req)
 {
     struct zks_conn *c = zks_conn_find(s, conn_id);
@@ -1037,6 +1090,8 @@ static int request_inner(struct zk_server *s, uint64_t conn_id, const struct zk_
         return answer_now_or_queue(s, c, req->cxid, ZOO_PING_OP);
     if (req->type == ZOO_SETAUTH_OP)
         return do_auth(s, c, req);
+    if (c->read_only && is_submitted_op(req->type))
+        return read_only_write(s, c, req);
     struct zk_request r = *req;
     r.session_id = c->session_id;
     r.auth = c->auth_count ? c->auth : NULL;
