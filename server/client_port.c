@@ -93,7 +93,7 @@ static void list_conns(const struct cport *c, const char *peer_text, struct text
 static void reply_stat(const struct cport *c, const struct cport_view *v, int with_clients,
                        const char *peer_text, struct text *t)
 {
-    if (!v->serving) {
+    if (!v->serving && !v->read_only) {
         add(t, "This ZooKeeper instance is not currently serving requests\n");
         return;
     }
@@ -108,7 +108,7 @@ static void reply_stat(const struct cport *c, const struct cport_view *v, int wi
 
 static void reply_mntr(const struct cport *c, const struct cport_view *v, struct text *t)
 {
-    if (!v->serving) {
+    if (!v->serving && !v->read_only) {
         add(t, "This ZooKeeper instance is not currently serving requests\n");
         return;
     }
@@ -188,7 +188,9 @@ size_t cport_reply(const struct cport *c, const struct cport_view *v, enum zkp_4
     case ZKP_4LW_STAT: reply_stat(c, v, 1, peer_text, &t); break;
     case ZKP_4LW_MNTR: reply_mntr(c, v, &t); break;
     case ZKP_4LW_CONF: reply_conf(v, &t); break;
-    case ZKP_4LW_ISRO: add(&t, "rw"); break;
+    /* ZooKeeper: "ro" from its read-only server, "rw" when serving, "null"
+     * when no server runs (kazoo's read-only client looks for "rw"). */
+    case ZKP_4LW_ISRO: add(&t, "%s", v->read_only ? "ro" : v->serving ? "rw" : "null"); break;
     case ZKP_4LW_CONS:
         list_conns(c, peer_text, &t);
         add(&t, "\n");
@@ -325,6 +327,8 @@ static void answer_word(struct cport *c, struct cport_conn *k, enum zkp_4lw w)
         memset(&v, 0, sizeof v);
         v.mode = "standalone";
         c->cb.view(c->cb.arg, &v);
+        if (v.read_only)
+            v.mode = "read-only";
         k->out.len = cport_reply(c, &v, w, k->peer_text, (char *)k->out.p, k->out.cap);
     }
     k->sent++;

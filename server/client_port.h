@@ -39,6 +39,7 @@
 struct cport_view {
     int server_id;
     int serving;               /* 0: "not currently serving requests" */
+    bool read_only;            /* read-only mode (zks_read_only_mode): mode "read-only", isro "ro" */
     const char *mode;          /* "leader" | "follower" | "observer" | "standalone" */
     uint64_t zxid;             /* last applied zxid */
     uint64_t node_count, ephemerals, data_bytes;
