@@ -202,6 +202,57 @@ static void one_server_crud_ephemeral_sequential(void **state)
     zc_close(&b);
 }
 
+/* ---- latency counters ------------------------------------------------------------ */
+
+/* The number after `key` in a four-letter-word reply (-1 if absent). */
+static double reply_num(const char *reply, const char *key)
+{
+    const char *p = strstr(reply, key);
+    return p ? strtod(p + strlen(key), NULL) : -1.0;
+}
+
+static void latency_counters_and_srst(void **state)
+{
+    (void)state;
+    start_ensemble(1, NULL);
+    char r[ZH_REPLY_MAX];
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    assert_true(reply_num(r, "zk_max_latency\t") == 0.0);
+    struct zc a;
+    open_on(&a, 1);
+    CALL_OK(zc_create(&a, "/lat", "v", 0, NULL, 0));
+    char data[64];
+    struct zkp_stat st;
+    for (int i = 0; i < 20; i++)
+        CALL_OK(zc_get(&a, "/lat", false, data, sizeof data, &st));
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    double mn = reply_num(r, "zk_min_latency\t"), avg = reply_num(r, "zk_avg_latency\t");
+    double mx = reply_num(r, "zk_max_latency\t");
+    assert_true(mn > 0.0);
+    assert_true(avg >= mn);
+    assert_true(mx >= avg);
+    assert_true(mx < 10000.0);           /* ms: no request took 10 s */
+    /* srvr shows the same counters as min/avg/max. */
+    assert_true(zh_4lw(cl.client_port[1], "srvr", r, sizeof r, 2000) > 0);
+    const char *l = strstr(r, "Latency min/avg/max: ");
+    assert_non_null(l);
+    double smn, savg, smx;
+    assert_int_equal(sscanf(l, "Latency min/avg/max: %lf/%lf/%lf", &smn, &savg, &smx), 3);
+    assert_true(smn > 0.0 && savg >= smn && smx >= savg);
+    assert_true(zh_4lw(cl.client_port[1], "srst", r, sizeof r, 2000) > 0);
+    assert_string_equal(r, "Server stats reset.\n");
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    assert_true(reply_num(r, "zk_min_latency\t") == 0.0);
+    assert_true(reply_num(r, "zk_avg_latency\t") == 0.0);
+    assert_true(reply_num(r, "zk_max_latency\t") == 0.0);
+    assert_true(reply_num(r, "zk_packets_received\t") == 1.0);   /* this mntr */
+    /* Counting starts again. */
+    CALL_OK(zc_get(&a, "/lat", false, data, sizeof data, &st));
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    assert_true(reply_num(r, "zk_max_latency\t") > 0.0);
+    zc_close(&a);
+}
+
 /* ---- three servers -------------------------------------------------------------- */
 
 static int a_follower(int leader, int skip)
@@ -675,6 +726,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(one_server_crud_ephemeral_sequential, teardown),
+        cmocka_unit_test_teardown(latency_counters_and_srst, teardown),
         cmocka_unit_test_teardown(three_servers_watch_multi_sync_follower_write, teardown),
         cmocka_unit_test_teardown(session_resumes_on_another_server_after_sigkill, teardown),
         cmocka_unit_test_teardown(watches_restored_with_set_watches, teardown),
