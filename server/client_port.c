@@ -169,6 +169,9 @@ static void reply_conf(const struct cport_view *v, struct text *t)
     add(t, "maxSessionTimeout=%d\n", g->max_session_timeout_ms);
     add(t, "clientPortListenBacklog=-1\n");
     add(t, "serverId=%d\n", v->server_id);
+    /* zabd's own keys (ZooKeeper has none like them). */
+    add(t, "zablab.outstandingPerConnection=%u\n", g->outstanding_per_conn);
+    add(t, "zablab.connectionWriteQueueBytes=%llu\n", (unsigned long long)g->write_queue_bytes);
     if (g->server_count == 0)
         return;
     add(t, "initLimit=%d\nsyncLimit=%d\nelectionAlg=3\n", g->init_limit_ticks,

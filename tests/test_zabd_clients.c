@@ -581,7 +581,8 @@ static void malformed_input_closes_only_that_connection(void **state)
 static void limits_per_address_and_unread_replies(void **state)
 {
     (void)state;
-    start_ensemble(1, "maxClientCnxns=3\njute.maxbuffer=2000000\n");
+    start_ensemble(1, "maxClientCnxns=3\njute.maxbuffer=2000000\n"
+                      "zablab.connectionWriteQueueBytes=4000000\n");
     uint16_t port = cl.client_port[1];
     struct zc c1, c2, c3;
     open_on(&c1, 1);
@@ -602,6 +603,7 @@ static void limits_per_address_and_unread_replies(void **state)
     for (int i = 0; i < 200 && !cut; i++)
         cut = zc_send(&c2, &get) == INT32_MIN;
     wait_log(1, "does not read its replies");
+    wait_log(1, "bound 4000000)");     /* the configured bound, not max(8 MiB, 4 x 2000000) */
     char data[16];
     CALL_OK(zc_simple(&c1, ZOO_EXISTS_OP, "/big", 0));
     CALL_OK(zc_set(&c1, "/big", "small", -1));
@@ -626,13 +628,17 @@ static void limits_per_address_and_unread_replies(void **state)
     zc_close(&c3);
 }
 
-/* 3000 writes sent before any reply is read: past the core's 1000 queued
- * per connection, zabd stops reading the socket instead of dropping the
- * connection; every reply arrives, in order. */
+/* 3000 writes sent before any reply is read: past the configured 200
+ * queued per connection (zablab.outstandingPerConnection, shown by conf),
+ * zabd stops reading the socket instead of dropping the connection; every
+ * reply arrives, in order. */
 static void pipelined_burst_is_paced_not_dropped(void **state)
 {
     (void)state;
-    int leader = start_ensemble(3, NULL);
+    int leader = start_ensemble(3, "zablab.outstandingPerConnection=200\n");
+    char conf[ZH_REPLY_MAX];
+    assert_true(zh_4lw(cl.client_port[leader], "conf", conf, sizeof conf, 2000) > 0);
+    assert_non_null(strstr(conf, "zablab.outstandingPerConnection=200\n"));
     struct zc c;
     open_on(&c, a_follower(leader, 0));
     CALL_OK(zc_create(&c, "/burst", "", 0, NULL, 0));
