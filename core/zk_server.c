@@ -29,10 +29,12 @@ void zks_note(struct zk_server *s, const char *what)
 
 /* ---- arenas ------------------------------------------------------------------- */
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t size)
+bool zks_grow(void **p, uint32_t *cap, uint32_t need, size_t size)
 {
     if (need <= *cap)
         return true;
+    if (need > UINT32_MAX / 2)
+        return false;
     uint32_t n = *cap ? *cap : 16;
     while (n < need)
         n *= 2;
@@ -69,7 +71,7 @@ uint32_t zks_out_bytes(struct zk_server *s, const void *p, size_t n)
 static struct rep_action *action_new(struct zk_server *s)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow((void **)&b->actions, &b->actions_cap, b->n_actions + 1, sizeof *b->actions))
+    if (!zks_grow((void **)&b->actions, &b->actions_cap, b->n_actions + 1, sizeof *b->actions))
         return NULL;
     struct rep_action *a = &b->actions[b->n_actions++];
     memset(a, 0, sizeof *a);
@@ -79,7 +81,7 @@ static struct rep_action *action_new(struct zk_server *s)
 struct zks_out *zks_out_new(struct zk_server *s, uint8_t kind, uint64_t conn)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow((void **)&b->client, &b->client_cap, b->n_client + 1, sizeof *b->client)) {
+    if (!zks_grow((void **)&b->client, &b->client_cap, b->n_client + 1, sizeof *b->client)) {
         zks_note(s, "out of memory for a client output");
         return NULL;
     }
@@ -223,7 +225,7 @@ void zks_after_replica(struct zk_server *s)
     b->n_events_dropped += o->n_events_dropped;
     for (uint32_t i = 0; i < o->n_events; i++) {
         if (b->n_events >= ZKS_EVENTS_MAX ||
-            !grow((void **)&b->events, &b->events_cap, b->n_events + 1, sizeof *b->events)) {
+            !zks_grow((void **)&b->events, &b->events_cap, b->n_events + 1, sizeof *b->events)) {
             b->n_events_dropped++;
             continue;
         }

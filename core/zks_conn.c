@@ -199,21 +199,6 @@ static void out_path(struct zk_server *s, struct zks_out *o, const char *p, size
     }
 }
 
-static bool grow_arr(void **p, uint32_t *cap, uint32_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    uint32_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, (size_t)n * size);
-    if (q == NULL)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
 /* Appends one string to o's list; the strings of one output are contiguous. */
 static void out_add_str(struct zk_server *s, struct zks_out *o, const char *p, size_t n)
 {
@@ -221,7 +206,7 @@ static void out_add_str(struct zk_server *s, struct zks_out *o, const char *p, s
     if (o->n_strs == 0)
         o->strs_first = b->n_strs;
     uint32_t off = zks_out_bytes(s, p, n);
-    if (off == UINT32_MAX || !grow_arr((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
+    if (off == UINT32_MAX || !zks_grow((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
         return;
     b->strs[b->n_strs++] = (struct zks_str){NULL, (uint32_t)n, off};
     o->n_strs++;
@@ -531,7 +516,7 @@ static void reply_children(struct zk_server *s, struct zks_out *o, const struct 
 static void reply_acl(struct zk_server *s, struct zks_out *o, const struct zk_acl *acl, uint32_t n)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow_arr((void **)&b->acls, &b->acls_cap, b->n_acls + n, sizeof *b->acls))
+    if (!zks_grow((void **)&b->acls, &b->acls_cap, b->n_acls + n, sizeof *b->acls))
         return;
     o->acl_first = b->n_acls;
     memcpy(b->acls + b->n_acls, acl, n * sizeof *acl);
@@ -542,7 +527,7 @@ static void reply_acl(struct zk_server *s, struct zks_out *o, const struct zk_ac
 static void reply_ids(struct zk_server *s, struct zks_out *o, const struct zks_conn *c)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow_arr((void **)&b->ids, &b->ids_cap, b->n_ids + c->auth_count, sizeof *b->ids))
+    if (!zks_grow((void **)&b->ids, &b->ids_cap, b->n_ids + c->auth_count, sizeof *b->ids))
         return;
     o->ids_first = b->n_ids;
     memcpy(b->ids + b->n_ids, c->auth, c->auth_count * sizeof *c->auth);
@@ -619,7 +604,7 @@ static void op_add_str(struct zk_server *s, uint32_t op_idx, const char *p, size
 {
     struct zks_outbuf *b = &s->ob;
     uint32_t off = zks_out_bytes(s, p, n);
-    if (off == UINT32_MAX || !grow_arr((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
+    if (off == UINT32_MAX || !zks_grow((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
         return;
     struct zks_op_result *d = &b->ops[op_idx];
     if (d->n_strs == 0)
@@ -677,7 +662,7 @@ static void read_multi_reply(struct zk_server *s, struct zks_conn *c, const stru
             return;
         }
     }
-    if (!grow_arr((void **)&b->ops, &b->ops_cap, b->n_ops + n, sizeof *b->ops)) {
+    if (!zks_grow((void **)&b->ops, &b->ops_cap, b->n_ops + n, sizeof *b->ops)) {
         reply_new(s, c, r->cxid, r->type, ZSYSTEMERROR);
         return;
     }
@@ -859,7 +844,7 @@ void zks_conn_sync_reply(struct zk_server *s, int64_t session_id, int32_t cxid, 
 static void reply_multi(struct zk_server *s, struct zks_out *o, const struct zk_apply_out *out)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow_arr((void **)&b->ops, &b->ops_cap, b->n_ops + out->result_count, sizeof *b->ops))
+    if (!zks_grow((void **)&b->ops, &b->ops_cap, b->n_ops + out->result_count, sizeof *b->ops))
         return;
     o->ops_first = b->n_ops;
     for (uint32_t i = 0; i < out->result_count; i++) {
