@@ -138,6 +138,17 @@ def main(argv):
         traceback.print_exc()
     finally:
         ens.stop_all()
+        # Under `make test`'s ASan run zabd is built with sanitizers too.
+        for i in range(1, 4):
+            try:
+                with open(os.path.join(ens.sdir(i), "server.out"), errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if "Sanitizer" in text or "runtime error:" in text:
+                print("kazoo_readonly: FAIL: sanitizer report in %s/s%d/server.out" % (d, i),
+                      file=sys.stderr)
+                rc = 1
         if rc != 0:
             args.keep = True
         if args.keep:
