@@ -339,7 +339,7 @@ static bool is_zookeeper_key_unused(struct span key)
     static const char *const names[] = {
         "electionAlg", "peerType", "standaloneEnabled", "reconfigEnabled",
         "dynamicConfigFile", "autopurge.snapRetainCount", "autopurge.purgeInterval",
-        "snapCount", "preAllocSize", "globalOutstandingLimit", "leaderServes",
+        "preAllocSize", "globalOutstandingLimit", "leaderServes",
         "admin.enableServer", "admin.serverPort", "admin.serverAddress", "syncEnabled",
         "quorumListenOnAllIPs", "secureClientPort", "secureClientPortAddress",
         "metricsProvider.className", "maxCnxns", "localSessionsEnabled",
@@ -377,6 +377,8 @@ static int apply_key(struct parser *p, struct span key, struct span v)
     }
     if (span_eq(key, "maxClientCnxns"))
         return set_int32(p, key, v, 0, &c->max_client_cnxns);
+    if (span_eq(key, "snapCount"))
+        return set_int32(p, key, v, 2, &c->snap_count);
     if (span_eq(key, "minSessionTimeout")) {
         p->min_to_line = p->line, p->min_to_col = col;
         return set_int32(p, key, v, -1, &c->min_session_timeout_ms);

@@ -60,6 +60,7 @@ struct cfg {
     uint16_t client_port;            /* 0 = not set */
     char client_port_address[CFG_HOST_MAX]; /* defaults to 0.0.0.0 */
     int32_t max_client_cnxns;
+    int32_t snap_count;             /* txns between snapshots; 0 = zabd's default */
     int32_t min_session_timeout_ms;  /* defaults to 2 ticks */
     int32_t max_session_timeout_ms;  /* defaults to 20 ticks */
     /* Bit (1u << w) for each enum zkp_4lw word allowed; default srvr. */
