@@ -280,6 +280,7 @@ static void test_connect_roundtrip(void **state)
         assert_int_equal(d.req.timeout_ms, 30000);
         assert_memory_equal(d.req.passwd, c.req.passwd, SESSION_PASSWD_LEN);
         assert_int_equal(d.read_only, lf);
+        assert_int_equal(d.req.read_only, lf);   /* what zks_client_connect sees */
         assert_int_equal(d.long_form, lf);
         assert_null(d.req.auth);
         zkw_buf_free(&b);
@@ -1055,9 +1056,22 @@ static void test_out_watch_connected_close(void **state)
         assert_int_equal(r.connect.session_id, o.session_id);
         assert_int_equal(r.connect.passwd.len, SESSION_PASSWD_LEN);
         assert_memory_equal(r.connect.passwd.ptr, o.passwd, SESSION_PASSWD_LEN);
+        assert_false(r.connect.read_only);
         zkw_reply_free(&r);
         zkw_buf_free(&b);
     }
+    /* A read-only session: readOnly true, the last byte of the long form. */
+    o.read_only = true;
+    struct zkw_buf rb = { 0 };
+    assert_int_equal(zkw_encode_out(&o, true, &rb), 0);
+    size_t rn;
+    const uint8_t *rp = one_frame(&rb, &rn);
+    assert_int_equal(rn, ZKP_CONNECT_RESP_LEN);
+    assert_int_equal(rp[rn - 1], 1);
+    assert_int_equal(zkw_decode_connect_resp(rp, rn, &r), ZOK);
+    assert_true(r.connect.read_only);
+    zkw_reply_free(&r);
+    zkw_buf_free(&rb);
 
     memset(&o, 0, sizeof o);
     o.kind = ZKS_OUT_CLOSE;
