@@ -580,8 +580,9 @@ void cport_deliver(struct cport *c, const struct zks_out *o)
         return;
     }
     if (o->kind == ZKS_OUT_CONNECTED && o->timeout_ms > 0)
-        slog_debug("client %s: session 0x%llx open, timeout %d ms", k->peer_text,
-                   (unsigned long long)o->session_id, o->timeout_ms);
+        slog(o->read_only ? SLOG_INFO : SLOG_DEBUG, "client %s: %ssession 0x%llx open, timeout %d ms",
+             k->peer_text, o->read_only ? "read-only " : "", (unsigned long long)o->session_id,
+             o->timeout_ms);
     if (zkw_encode_out(o, k->long_form, &k->out) != 0) {
         slog_error("client %s: cannot encode a reply (op %d): closing", k->peer_text, o->op);
         conn_end(c, k);
