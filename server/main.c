@@ -437,6 +437,7 @@ static void fill_view(void *arg, struct cport_view *v)
     v->server_id = r->id;
     v->cfg = &z->cfg;
     v->serving = zks_serving(&z->srv);
+    v->read_only = zks_read_only_mode(&z->srv, core_now_ms(z));  /* ro: read-only mode */
     if (z->cfg.server_count == 0)
         v->mode = "standalone";
     else if (r->state == REP_LEADING)
@@ -596,6 +597,8 @@ static int make_server_config(const struct cfg *c, struct zks_config *sc, char *
     sc->min_session_timeout_ms = c->min_session_timeout_ms;
     sc->max_session_timeout_ms = c->max_session_timeout_ms;
     sc->conns_max = CPORT_CONNS_MAX;
+    sc->read_only_enabled = c->read_only_enabled;            /* ro: readonlymode.enabled */
+    sc->outstanding_per_conn_max = c->outstanding_per_conn;  /* ro: zablab.outstandingPerConnection */
     make_secret(c, sc);
     return 0;
 }
@@ -656,6 +659,7 @@ static int setup(struct zabd *z, const char *config_path, char *err, size_t errl
         .max_per_addr = (uint32_t)z->cfg.max_client_cnxns,
         .frame_max = z->cfg.jute_max_buffer,
         .four_lw_allowed = z->cfg.four_lw_allowed,
+        .out_bytes_max = (size_t)z->cfg.write_queue_bytes,  /* ro: zablab.connectionWriteQueueBytes */
     };
     struct cport_callbacks cb = {fill_view, client_info, on_client_frame, on_client_gone, z};
     if (z->cfg.client_port && cport_init(&z->cport, z->loop, z->cfg.client_port_address,
