@@ -151,6 +151,10 @@ static void reply_mntr(const struct cport *c, const struct cport_view *v, struct
     add(t, "zablab_current_epoch\t%llu\n", (unsigned long long)v->current_epoch);
     add(t, "zablab_fdatasyncs\t%llu\n", (unsigned long long)v->fdatasyncs);
     add(t, "zablab_fsync_actions\t%llu\n", (unsigned long long)v->fsync_actions);
+    add(t, "zablab_snapshots\t%llu\n", (unsigned long long)v->snapshots);
+    add(t, "zablab_snapshot_forks\t%llu\n", (unsigned long long)v->snapshot_forks);
+    add(t, "zablab_log_segments\t%u\n", v->log_segments);
+    add(t, "zablab_log_rolls\t%llu\n", (unsigned long long)v->log_rolls);
 }
 
 static void reply_conf(const struct cport_view *v, struct text *t)

@@ -58,6 +58,9 @@ struct cport_view {
     uint64_t accepted_epoch, current_epoch;
     uint32_t learners, synced_followers;   /* leader only */
     uint64_t fdatasyncs, fsync_actions;    /* group commit counters */
+    uint64_t snapshots, snapshot_forks;    /* stored by a child / children started */
+    uint32_t log_segments;                 /* txn log files now */
+    uint64_t log_rolls;
     const struct cfg *cfg;     /* for conf; may be NULL */
 };
 

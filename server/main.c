@@ -466,6 +466,10 @@ static void fill_view(void *arg, struct cport_view *v)
             v->synced_followers++;
     }
     v->fdatasyncs = z->files.fdatasyncs;
+    v->snapshots = z->snap.done;
+    v->snapshot_forks = z->snap.forks;
+    v->log_segments = z->files.log.n;
+    v->log_rolls = z->files.log.rolled;
     v->fsync_actions = z->files.fsync_actions;
 }
 

@@ -94,8 +94,10 @@ int snapchild_poll(struct snapchild *c, char *err, size_t errlen)
     if (got == 0 || (got < 0 && errno == EINTR))
         return 0;
     c->pid = 0;
-    if (got > 0 && WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK)
+    if (got > 0 && WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK) {
+        c->done++;
         return 1;
+    }
     c->failures++;
     if (got < 0)
         snprintf(err, errlen, "snapshot child: waitpid: %s", strerror(errno));

@@ -22,7 +22,7 @@ struct snapchild {
     pid_t pid;            /* 0 = none running */
     uint64_t op_id;
     uint64_t zxid;        /* what the child stores: the state's last applied zxid */
-    uint64_t forks, failures, abandoned;   /* counters for logs and mntr */
+    uint64_t forks, done, failures, abandoned;   /* counters for logs and mntr */
 };
 
 /* Forks a child that stores the replica's state machine as it is now.

@@ -163,6 +163,14 @@ static void snapshots_in_children_then_restart(void **state)
         fprintf(stderr, "  s%d: %d log segments, newest zablab.log.%ld\n", id, segs, max_seq);
         assert_true(max_seq >= 3);
         assert_true(segs >= 1 && segs <= 3);
+        /* mntr says the same. */
+        char m[ZH_REPLY_MAX];
+        assert_true(zh_4lw(cl.client_port[id], "mntr", m, sizeof m, 2000) > 0);
+        const char *sn = strstr(m, "zablab_snapshots\t"), *sg = strstr(m, "zablab_log_segments\t");
+        assert_non_null(sn);
+        assert_non_null(sg);
+        assert_true(strtol(sn + strlen("zablab_snapshots\t"), NULL, 10) >= 3);
+        assert_int_equal(strtol(sg + strlen("zablab_log_segments\t"), NULL, 10), segs);
     }
     /* Crash everyone; each restarts from its snapshot plus the log tail. */
     for (int id = 1; id <= 3; id++)
