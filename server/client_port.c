@@ -53,11 +53,18 @@ static unsigned long long open_fd_count(void)
     return n > 0 ? n - 1 : 0;   /* minus the one opendir holds */
 }
 
-/* Latencies in ms with nanosecond digits (a read is answered in about a
- * microsecond); all 0 before the first reply. */
+/* Latencies as ZooKeeper prints them: min and max in whole ms, avg in ms
+ * with decimals (monitoring scripts parse min and max as integers); the
+ * precise values are in mntr's zablab_*_latency_ns. All 0 before the first
+ * reply. */
 static double lat_ms(uint64_t ns)
 {
     return (double)ns / 1e6;
+}
+
+static unsigned long long lat_whole_ms(uint64_t ns)
+{
+    return (unsigned long long)(ns / 1000000u);
 }
 
 static double lat_avg_ms(const struct cport_latency *l)
@@ -67,8 +74,8 @@ static double lat_avg_ms(const struct cport_latency *l)
 
 static void server_stats(const struct cport *c, const struct cport_view *v, struct text *t)
 {
-    add(t, "Latency min/avg/max: %.6f/%.6f/%.6f\n", lat_ms(c->lat.min_ns), lat_avg_ms(&c->lat),
-        lat_ms(c->lat.max_ns));
+    add(t, "Latency min/avg/max: %llu/%.4f/%llu\n", lat_whole_ms(c->lat.min_ns),
+        lat_avg_ms(&c->lat), lat_whole_ms(c->lat.max_ns));
     add(t, "Received: %llu\n", (unsigned long long)c->packets_received);
     add(t, "Sent: %llu\n", (unsigned long long)c->packets_sent);
     add(t, "Connections: %u\n", v->connections);
@@ -129,8 +136,8 @@ static void reply_mntr(const struct cport *c, const struct cport_view *v, struct
     struct rlimit rl = {0, 0};
     getrlimit(RLIMIT_NOFILE, &rl);
     add(t, "zk_version\t%s-zablab, built on unknown\n", ZABD_VERSION);
-    add(t, "zk_avg_latency\t%.6f\nzk_max_latency\t%.6f\nzk_min_latency\t%.6f\n",
-        lat_avg_ms(&c->lat), lat_ms(c->lat.max_ns), lat_ms(c->lat.min_ns));
+    add(t, "zk_avg_latency\t%.4f\nzk_max_latency\t%llu\nzk_min_latency\t%llu\n",
+        lat_avg_ms(&c->lat), lat_whole_ms(c->lat.max_ns), lat_whole_ms(c->lat.min_ns));
     add(t, "zk_packets_received\t%llu\n", (unsigned long long)c->packets_received);
     add(t, "zk_packets_sent\t%llu\n", (unsigned long long)c->packets_sent);
     add(t, "zk_num_alive_connections\t%u\n", v->connections);
@@ -149,6 +156,10 @@ static void reply_mntr(const struct cport *c, const struct cport_view *v, struct
     }
     add(t, "zablab_accepted_epoch\t%llu\n", (unsigned long long)v->accepted_epoch);
     add(t, "zablab_current_epoch\t%llu\n", (unsigned long long)v->current_epoch);
+    add(t, "zablab_min_latency_ns\t%llu\nzablab_avg_latency_ns\t%llu\n"
+           "zablab_max_latency_ns\t%llu\n", (unsigned long long)c->lat.min_ns,
+        (unsigned long long)(c->lat.count ? c->lat.total_ns / c->lat.count : 0),
+        (unsigned long long)c->lat.max_ns);
     add(t, "zablab_fdatasyncs\t%llu\n", (unsigned long long)v->fdatasyncs);
     add(t, "zablab_fsync_actions\t%llu\n", (unsigned long long)v->fsync_actions);
     add(t, "zablab_snapshots\t%llu\n", (unsigned long long)v->snapshots);
