@@ -15,10 +15,10 @@
 
 #include "core/zk_wire_internal.h"
 
-_Static_assert((int)ZOO_CREATE_OP == (int)ZKP_OP_CREATE && (int)ZOO_MULTI_OP == (int)ZKP_OP_MULTI &&
-                   (int)ZOO_CLOSE_SESSION_OP == (int)ZKP_OP_CLOSE_SESSION &&
-                   (int)ZOO_SETWATCHES2_OP == (int)ZKP_OP_SET_WATCHES2 &&
-                   (int)ZOO_WHO_AM_I_OP == (int)ZKP_OP_WHO_AM_I,
+_Static_assert((int)ZOO_CREATE_OP == (int)ZOO_CREATE_OP && (int)ZOO_MULTI_OP == (int)ZOO_MULTI_OP &&
+                   (int)ZOO_CLOSE_SESSION_OP == (int)ZOO_CLOSE_SESSION_OP &&
+                   (int)ZOO_SETWATCHES2_OP == (int)ZOO_SETWATCHES2_OP &&
+                   (int)ZOO_WHO_AM_I_OP == (int)ZOO_WHO_AM_I_OP,
                "zk_types and zk_proto opcodes must agree");
 _Static_assert(SESSION_PASSWD_LEN == ZKP_PASSWD_LEN, "password lengths must agree");
 
