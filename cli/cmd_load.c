@@ -261,15 +261,15 @@ static int load_encode(struct jute_wr *wr, int32_t xid, int32_t op, const char *
     rq.xid = xid;
     rq.op = op;
     struct jute_buf data = {value, (int32_t)value_len};
-    if (op == ZKP_OP_CREATE) {
+    if (op == ZOO_CREATE_OP) {
         rq.u.create.path = jute_str_c(path);
         rq.u.create.data = data;
         rq.u.create.acl = (struct zkp_acl_vec){&acl, 1};
-    } else if (op == ZKP_OP_SET_DATA) {
+    } else if (op == ZOO_SETDATA_OP) {
         rq.u.set_data.path = jute_str_c(path);
         rq.u.set_data.data = data;
         rq.u.set_data.version = -1;
-    } else if (op == ZKP_OP_GET_DATA) {
+    } else if (op == ZOO_GETDATA_OP) {
         rq.u.path_watch.path = jute_str_c(path);
     }
     size_t mark = zkp_frame_begin(wr);
@@ -286,10 +286,10 @@ static int load_queue_next(struct load_run *r, struct load_conn *c)
     if (r->o->op == LOAD_CREATE) {
         snprintf(path, sizeof path, "%s/c%d-%llu", r->run_dir, c->id,
                  (unsigned long long)c->seq);
-        op = ZKP_OP_CREATE;
+        op = ZOO_CREATE_OP;
     } else {
         load_key_path(r, c->id, c->seq, path);
-        op = r->o->op == LOAD_SET_DATA ? ZKP_OP_SET_DATA : ZKP_OP_GET_DATA;
+        op = r->o->op == LOAD_SET_DATA ? ZOO_SETDATA_OP : ZOO_GETDATA_OP;
     }
     struct jute_wr wr;
     jute_wr_init(&wr, c->wbuf + c->wlen, c->wcap - c->wlen);
@@ -373,17 +373,17 @@ static int load_connect(struct load_run *r, const struct sockaddr_in *sa)
 }
 
 /* One request, waiting for its reply. Returns the reply's error code, or
- * ZKP_ZCONNECTIONLOSS when the exchange failed. */
+ * ZCONNECTIONLOSS when the exchange failed. */
 static int32_t load_call(struct load_run *r, int fd, int32_t xid, int32_t op, const char *path,
                          const uint8_t *value, uint32_t len)
 {
     size_t cap = len + LOAD_REQ_OVERHEAD + LOAD_PATH_MAX;
     uint8_t *buf = malloc(cap);
     if (!buf)
-        return ZKP_ZCONNECTIONLOSS;
+        return ZCONNECTIONLOSS;
     struct jute_wr wr;
     jute_wr_init(&wr, buf, cap);
-    int32_t result = ZKP_ZCONNECTIONLOSS;
+    int32_t result = ZCONNECTIONLOSS;
     if (!load_encode(&wr, xid, op, path, value, len) &&
         !load_io_all(fd, buf, wr.pos, true, r->o->timeout_ms)) {
         ssize_t n = load_read_frame(fd, buf, cap, r->o->timeout_ms);
@@ -401,11 +401,11 @@ static int32_t load_call(struct load_run *r, int fd, int32_t xid, int32_t op, co
 static int load_setup_tree(struct load_run *r, int fd)
 {
     int32_t xid = 1;
-    int32_t e = load_call(r, fd, xid++, ZKP_OP_CREATE, r->o->prefix, NULL, 0);
-    if (e != ZKP_ZOK && e != ZKP_ZNODEEXISTS)
+    int32_t e = load_call(r, fd, xid++, ZOO_CREATE_OP, r->o->prefix, NULL, 0);
+    if (e != ZOK && e != ZNODEEXISTS)
         return snprintf(r->err, sizeof r->err, "create %s: error %d", r->o->prefix, e), -1;
-    e = load_call(r, fd, xid++, ZKP_OP_CREATE, r->run_dir, NULL, 0);
-    if (e != ZKP_ZOK && e != ZKP_ZNODEEXISTS)
+    e = load_call(r, fd, xid++, ZOO_CREATE_OP, r->run_dir, NULL, 0);
+    if (e != ZOK && e != ZNODEEXISTS)
         return snprintf(r->err, sizeof r->err, "create %s: error %d", r->run_dir, e), -1;
     if (r->o->op == LOAD_CREATE)
         return 0;
@@ -413,8 +413,8 @@ static int load_setup_tree(struct load_run *r, int fd)
         for (int k = 0; k < LOAD_KEYS_PER_SESSION; k++) {
             char path[LOAD_PATH_MAX];
             load_key_path(r, c, (uint64_t)k, path);
-            e = load_call(r, fd, xid++, ZKP_OP_CREATE, path, r->value, r->o->value_bytes);
-            if (e != ZKP_ZOK && e != ZKP_ZNODEEXISTS)
+            e = load_call(r, fd, xid++, ZOO_CREATE_OP, path, r->value, r->o->value_bytes);
+            if (e != ZOK && e != ZNODEEXISTS)
                 return snprintf(r->err, sizeof r->err, "create %s: error %d", path, e), -1;
         }
     }
@@ -426,7 +426,7 @@ static void load_close_session(int fd, int32_t xid)
     uint8_t buf[16];
     struct jute_wr wr;
     jute_wr_init(&wr, buf, sizeof buf);
-    struct zkp_request rq = {.xid = xid, .op = ZKP_OP_CLOSE_SESSION};
+    struct zkp_request rq = {.xid = xid, .op = ZOO_CLOSE_SESSION_OP};
     size_t mark = zkp_frame_begin(&wr);
     zkp_encode_request(&wr, &rq);
     if (!zkp_frame_end(&wr, mark))
@@ -515,7 +515,7 @@ static int load_on_reply(struct load_run *r, struct load_conn *c, const uint8_t 
     c->ring_head = (c->ring_head + 1) % c->slots;
     c->inflight--;
     r->done++;
-    if (h.err != ZKP_ZOK) {
+    if (h.err != ZOK) {
         if (r->errors++ == 0)
             r->first_err = h.err;
     }

@@ -1,7 +1,10 @@
 /* CRC-32C, reflected polynomial 0x82F63B78, byte-at-a-time table. The table
  * is generated once (by a few lines of Python, see git history) and checked by
- * tests/test_crc32c.c against the standard check value. */
+ * tests/test_crc32c.c against the standard check value. On x86-64 with
+ * SSE4.2 the instruction does the work; both paths give the same bits. */
 #include "core/crc32c.h"
+
+#include <string.h>
 
 static const uint32_t crc32c_table[256] = {
     0x00000000u, 0xf26b8303u, 0xe13b70f7u, 0x1350f3f4u, 0xc79a971fu, 0x35f1141cu,
@@ -49,7 +52,8 @@ static const uint32_t crc32c_table[256] = {
     0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
 };
 
-uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+/* The portable path: one table lookup per byte. */
+uint32_t crc32c_update_portable(uint32_t crc, const void *data, size_t len)
 {
     const uint8_t *p = data;
     crc = ~crc;
@@ -57,3 +61,46 @@ uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
         crc = crc32c_table[(crc ^ *p++) & 0xffu] ^ (crc >> 8);
     return ~crc;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* SSE4.2's crc32 instruction computes this very polynomial, eight bytes per
+ * instruction: snapshots of tens of megabytes are checksummed at memory speed
+ * instead of dominating the leader's profile. Same result bit for bit. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const void *data,
+                                                               size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t c = (uint32_t)~crc;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w);
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    uint32_t c32 = (uint32_t)c;
+    for (; len > 0; p++, len--)
+        c32 = __builtin_ia32_crc32qi(c32, *p);
+    return ~c32;
+}
+
+int crc32c_hardware(void)
+{
+    return __builtin_cpu_supports("sse4.2") ? 1 : 0;
+}
+
+uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+{
+    if (len >= 16 && __builtin_cpu_supports("sse4.2"))
+        return crc32c_sse42(crc, data, len);
+    return crc32c_update_portable(crc, data, len);
+}
+#else
+int crc32c_hardware(void)
+{
+    return 0;
+}
+
+uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+{
+    return crc32c_update_portable(crc, data, len);
+}
+#endif

@@ -271,6 +271,9 @@ void rep_disk_snapshot(struct replica *r, const uint8_t *sm_bytes, size_t len, u
     struct rep_disk_wait *w = push_wait(r, a->op_id, REP_ACT_SNAPSHOT_WRITE, REP_CONT_NONE);
     w->value = zxid;
     r->snapshot_pending_zxid = zxid;
+    /* It supersedes a driver snapshot still in flight: the driver abandons
+     * that one and never reports it (replica.h). */
+    r->snapshot_driver_op = 0;
 }
 
 void rep_disk_truncate(struct replica *r, uint64_t offset)
@@ -494,6 +497,16 @@ void rep_log_reset_to_snapshot(struct replica *r, uint64_t zxid)
     r->zxid_committed = r->zxid_applied = zxid;
 }
 
+/* The driver serializes this one off the event loop and reports it out of
+ * order: it is kept out of the waits queue, which completes in order. */
+static void request_driver_snapshot(struct replica *r)
+{
+    struct rep_action *a = push_action(r, REP_ACT_SNAPSHOT_WRITE);
+    a->op_id = r->next_op_id++, a->which = REP_SNAPSHOT_BY_DRIVER, a->value = r->zxid_applied;
+    r->snapshot_pending_zxid = r->snapshot_driver_zxid = r->zxid_applied;
+    r->snapshot_driver_op = a->op_id;
+}
+
 static void maybe_snapshot(struct replica *r)
 {
     if (r->snapshot_pending_zxid || r->zxid_applied <= r->snapshot_zxid)
@@ -504,6 +517,10 @@ static void maybe_snapshot(struct replica *r)
     int periodic = r->cfg.snapshot_every && r->applied_since_snapshot >= r->cfg.snapshot_every;
     if (!pressure && !periodic)
         return;
+    if (r->cfg.snapshot_by_driver) {
+        request_driver_snapshot(r);
+        return;
+    }
     size_t cap = r->cfg.sm->snapshot_size(r->sm), len = 0;
     uint8_t *tmp = malloc(cap ? cap : 1);
     if (!tmp)
@@ -757,6 +774,19 @@ void replica_on_timer(struct replica *r, uint64_t now_ms)
 }
 
 /* What every completion means regardless of role: file first, then memory. */
+static void snapshot_done(struct replica *r, uint64_t zxid)
+{
+    if (zxid > r->snapshot_zxid)
+        r->snapshot_zxid = zxid;
+    /* A SNAP sync's in-order write may have been issued meanwhile: it stays
+     * pending until its own completion. */
+    if (r->snapshot_pending_zxid == zxid)
+        r->snapshot_pending_zxid = 0;
+    r->applied_since_snapshot = 0;
+    rep_event(r, REP_EV_SNAPSHOT, 0, zxid, 0);
+    log_compact(r, r->cfg.log_entries_max / 4);
+}
+
 static void disk_done_common(struct replica *r, const struct rep_disk_wait *w)
 {
     switch (w->kind) {
@@ -776,12 +806,7 @@ static void disk_done_common(struct replica *r, const struct rep_disk_wait *w)
         }
         break;
     case REP_ACT_SNAPSHOT_WRITE:
-        if (w->value > r->snapshot_zxid)
-            r->snapshot_zxid = w->value;
-        r->snapshot_pending_zxid = 0;
-        r->applied_since_snapshot = 0;
-        rep_event(r, REP_EV_SNAPSHOT, 0, w->value, 0);
-        log_compact(r, r->cfg.log_entries_max / 4);
+        snapshot_done(r, w->value);
         break;
     default:
         break;
@@ -792,6 +817,11 @@ void replica_on_disk_done(struct replica *r, uint64_t now_ms, uint64_t op_id)
 {
     if (!r->started)
         return;
+    if (op_id == r->snapshot_driver_op && op_id != 0) {
+        r->snapshot_driver_op = 0;
+        snapshot_done(r, r->snapshot_driver_zxid);
+        return;
+    }
     /* Completions arrive in issue order; ops nobody waits on are skipped. */
     while (r->waits_n && r->waits[r->waits_head].op_id <= op_id) {
         struct rep_disk_wait w = r->waits[r->waits_head];

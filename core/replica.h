@@ -30,7 +30,19 @@
  *  EPOCH_WRITE(which, value)  atomically and durably replace the
  *                       acceptedEpoch / currentEpoch file (tmp+rename+fsync).
  *  SNAPSHOT_WRITE(bytes, zxid) atomically and durably store a snapshot
- *                       (replaces the previous one).
+ *                       (replaces the previous one). With which ==
+ *                       REP_SNAPSHOT_BY_DRIVER (only when the config sets
+ *                       snapshot_by_driver) there are no bytes: the driver
+ *                       serializes the state machine itself before its next
+ *                       input to the replica (zabd forks, so the event loop
+ *                       never stalls on a large tree), labels the snapshot
+ *                       with the state's own last applied zxid (>= value),
+ *                       and reports this op whenever it is durable, out of
+ *                       order with the log ops: it is not in their queue.
+ *                       A SNAPSHOT_WRITE with bytes (a SNAP sync) supersedes
+ *                       one still in flight: the driver stops it, makes sure
+ *                       its file never lands after the new one, and never
+ *                       reports it.
  * Every disk action carries op_id (increasing). Disk ops complete in the
  * order issued (one queue per server); call replica_on_disk_done(op_id) for
  * each, in order (one call with the highest finished op_id also completes
@@ -101,6 +113,7 @@ struct replica_config {
     uint32_t log_bytes_max;                   /* in-memory payload bytes; 0 = default */
     uint32_t payload_bytes_max;               /* one txn; 0 = default */
     uint32_t snapshot_every;                  /* snapshot after this many applied txns; 0 = only when the log is full */
+    uint8_t snapshot_by_driver;               /* periodic snapshots: see SNAPSHOT_WRITE above */
     uint32_t zxid_counter_max;                /* force a new epoch past this counter; 0 = ZXID_COUNTER_MAX */
     uint32_t bugs;                            /* ZAB_BUG_BIT(...) set */
     const struct sm_ops *sm;                  /* NULL = sm_opaque_ops */
@@ -122,14 +135,15 @@ enum rep_action_kind {
     REP_ACT_LOG_FSYNC,
     REP_ACT_LOG_TRUNCATE,
     REP_ACT_EPOCH_WRITE,
-    REP_ACT_SNAPSHOT_WRITE,
+    REP_ACT_SNAPSHOT_WRITE,   /* which: 0, or REP_SNAPSHOT_BY_DRIVER */
 };
 
 enum rep_epoch_file { REP_EPOCH_ACCEPTED = 0, REP_EPOCH_CURRENT = 1 };
+#define REP_SNAPSHOT_BY_DRIVER 1u   /* SNAPSHOT_WRITE.which: no bytes, see the contract */
 
 struct rep_action {
     uint8_t kind;            /* enum rep_action_kind */
-    uint8_t which;           /* EPOCH_WRITE: enum rep_epoch_file */
+    uint8_t which;           /* EPOCH_WRITE: enum rep_epoch_file; SNAPSHOT_WRITE: 0 or BY_DRIVER */
     int peer;                /* SEND, DISCONNECT */
     uint64_t op_id;          /* disk actions; 0 otherwise */
     uint64_t value;          /* EPOCH_WRITE: epoch; TRUNCATE: byte offset; SNAPSHOT_WRITE: zxid;
@@ -299,6 +313,8 @@ struct replica {
     uint32_t waits_cap, waits_head, waits_n;
     uint32_t session;          /* bumped on every role change */
     uint64_t snapshot_pending_zxid;
+    uint64_t snapshot_driver_op;  /* op id of a REP_SNAPSHOT_BY_DRIVER in flight, 0 = none */
+    uint64_t snapshot_driver_zxid;
     uint32_t applied_since_snapshot;
     uint8_t started;
     uint64_t *scratch_zxids;   /* log_entries_max; for zab_sync_decide */

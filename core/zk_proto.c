@@ -30,39 +30,39 @@ const char *zkp_strerror(int err)
 const char *zkp_op_name(int32_t op)
 {
     switch (op) {
-    case ZKP_OP_NOTIFICATION: return "notification";
-    case ZKP_OP_CREATE: return "create";
-    case ZKP_OP_DELETE: return "delete";
-    case ZKP_OP_EXISTS: return "exists";
-    case ZKP_OP_GET_DATA: return "getData";
-    case ZKP_OP_SET_DATA: return "setData";
-    case ZKP_OP_GET_ACL: return "getACL";
-    case ZKP_OP_SET_ACL: return "setACL";
-    case ZKP_OP_GET_CHILDREN: return "getChildren";
-    case ZKP_OP_SYNC: return "sync";
-    case ZKP_OP_PING: return "ping";
-    case ZKP_OP_GET_CHILDREN2: return "getChildren2";
-    case ZKP_OP_CHECK: return "check";
-    case ZKP_OP_MULTI: return "multi";
-    case ZKP_OP_CREATE2: return "create2";
-    case ZKP_OP_RECONFIG: return "reconfig";
-    case ZKP_OP_CHECK_WATCHES: return "checkWatches";
-    case ZKP_OP_REMOVE_WATCHES: return "removeWatches";
-    case ZKP_OP_CREATE_CONTAINER: return "createContainer";
-    case ZKP_OP_DELETE_CONTAINER: return "deleteContainer";
-    case ZKP_OP_CREATE_TTL: return "createTTL";
-    case ZKP_OP_MULTI_READ: return "multiRead";
-    case ZKP_OP_AUTH: return "auth";
-    case ZKP_OP_SET_WATCHES: return "setWatches";
-    case ZKP_OP_SASL: return "sasl";
-    case ZKP_OP_GET_EPHEMERALS: return "getEphemerals";
-    case ZKP_OP_GET_ALL_CHILDREN_NUMBER: return "getAllChildrenNumber";
-    case ZKP_OP_SET_WATCHES2: return "setWatches2";
-    case ZKP_OP_ADD_WATCH: return "addWatch";
-    case ZKP_OP_WHO_AM_I: return "whoAmI";
-    case ZKP_OP_CREATE_SESSION: return "createSession";
-    case ZKP_OP_CLOSE_SESSION: return "closeSession";
-    case ZKP_OP_ERROR: return "error";
+    case ZOO_NOTIFY_OP: return "notification";
+    case ZOO_CREATE_OP: return "create";
+    case ZOO_DELETE_OP: return "delete";
+    case ZOO_EXISTS_OP: return "exists";
+    case ZOO_GETDATA_OP: return "getData";
+    case ZOO_SETDATA_OP: return "setData";
+    case ZOO_GETACL_OP: return "getACL";
+    case ZOO_SETACL_OP: return "setACL";
+    case ZOO_GETCHILDREN_OP: return "getChildren";
+    case ZOO_SYNC_OP: return "sync";
+    case ZOO_PING_OP: return "ping";
+    case ZOO_GETCHILDREN2_OP: return "getChildren2";
+    case ZOO_CHECK_OP: return "check";
+    case ZOO_MULTI_OP: return "multi";
+    case ZOO_CREATE2_OP: return "create2";
+    case ZOO_RECONFIG_OP: return "reconfig";
+    case ZOO_CHECK_WATCHES_OP: return "checkWatches";
+    case ZOO_REMOVE_WATCHES_OP: return "removeWatches";
+    case ZOO_CREATE_CONTAINER_OP: return "createContainer";
+    case ZOO_DELETE_CONTAINER_OP: return "deleteContainer";
+    case ZOO_CREATE_TTL_OP: return "createTTL";
+    case ZOO_MULTI_READ_OP: return "multiRead";
+    case ZOO_SETAUTH_OP: return "auth";
+    case ZOO_SETWATCHES_OP: return "setWatches";
+    case ZOO_SASL_OP: return "sasl";
+    case ZOO_GET_EPHEMERALS_OP: return "getEphemerals";
+    case ZOO_GET_ALL_CHILDREN_NUMBER_OP: return "getAllChildrenNumber";
+    case ZOO_SETWATCHES2_OP: return "setWatches2";
+    case ZOO_ADD_WATCH_OP: return "addWatch";
+    case ZOO_WHO_AM_I_OP: return "whoAmI";
+    case ZOO_CREATE_SESSION_OP: return "createSession";
+    case ZOO_CLOSE_SESSION_OP: return "closeSession";
+    case ZOO_ERROR_OP: return "error";
     default: return "unknown";
     }
 }
@@ -248,26 +248,26 @@ enum req_layout {
 static enum req_layout req_layout_of(int32_t op)
 {
     switch (op) {
-    case ZKP_OP_PING: case ZKP_OP_CLOSE_SESSION: case ZKP_OP_WHO_AM_I:
+    case ZOO_PING_OP: case ZOO_CLOSE_SESSION_OP: case ZOO_WHO_AM_I_OP:
         return LAY_NONE;
-    case ZKP_OP_CREATE: case ZKP_OP_CREATE2: case ZKP_OP_CREATE_CONTAINER:
+    case ZOO_CREATE_OP: case ZOO_CREATE2_OP: case ZOO_CREATE_CONTAINER_OP:
         return LAY_CREATE;
-    case ZKP_OP_CREATE_TTL: return LAY_CREATE_TTL;
-    case ZKP_OP_GET_ACL: case ZKP_OP_SYNC: case ZKP_OP_GET_EPHEMERALS:
-    case ZKP_OP_GET_ALL_CHILDREN_NUMBER:
+    case ZOO_CREATE_TTL_OP: return LAY_CREATE_TTL;
+    case ZOO_GETACL_OP: case ZOO_SYNC_OP: case ZOO_GET_EPHEMERALS_OP:
+    case ZOO_GET_ALL_CHILDREN_NUMBER_OP:
         return LAY_PATH;
-    case ZKP_OP_EXISTS: case ZKP_OP_GET_DATA: case ZKP_OP_GET_CHILDREN:
-    case ZKP_OP_GET_CHILDREN2:
+    case ZOO_EXISTS_OP: case ZOO_GETDATA_OP: case ZOO_GETCHILDREN_OP:
+    case ZOO_GETCHILDREN2_OP:
         return LAY_PATH_WATCH;
-    case ZKP_OP_DELETE: case ZKP_OP_CHECK: return LAY_PATH_VERSION;
-    case ZKP_OP_SET_DATA: return LAY_SET_DATA;
-    case ZKP_OP_SET_ACL: return LAY_SET_ACL;
-    case ZKP_OP_CHECK_WATCHES: case ZKP_OP_REMOVE_WATCHES: case ZKP_OP_ADD_WATCH:
+    case ZOO_DELETE_OP: case ZOO_CHECK_OP: return LAY_PATH_VERSION;
+    case ZOO_SETDATA_OP: return LAY_SET_DATA;
+    case ZOO_SETACL_OP: return LAY_SET_ACL;
+    case ZOO_CHECK_WATCHES_OP: case ZOO_REMOVE_WATCHES_OP: case ZOO_ADD_WATCH_OP:
         return LAY_PATH_TYPE;
-    case ZKP_OP_AUTH: return LAY_AUTH;
-    case ZKP_OP_SET_WATCHES: return LAY_SET_WATCHES;
-    case ZKP_OP_SET_WATCHES2: return LAY_SET_WATCHES2;
-    case ZKP_OP_MULTI: case ZKP_OP_MULTI_READ: return LAY_MULTI;
+    case ZOO_SETAUTH_OP: return LAY_AUTH;
+    case ZOO_SETWATCHES_OP: return LAY_SET_WATCHES;
+    case ZOO_SETWATCHES2_OP: return LAY_SET_WATCHES2;
+    case ZOO_MULTI_OP: case ZOO_MULTI_READ_OP: return LAY_MULTI;
     default: return LAY_UNKNOWN;
     }
 }
@@ -276,9 +276,9 @@ static enum req_layout req_layout_of(int32_t op)
 static bool multi_sub_op_allowed(int32_t op)
 {
     switch (op) {
-    case ZKP_OP_CREATE: case ZKP_OP_CREATE2: case ZKP_OP_CREATE_CONTAINER:
-    case ZKP_OP_CREATE_TTL: case ZKP_OP_DELETE: case ZKP_OP_SET_DATA:
-    case ZKP_OP_CHECK: case ZKP_OP_GET_DATA: case ZKP_OP_GET_CHILDREN:
+    case ZOO_CREATE_OP: case ZOO_CREATE2_OP: case ZOO_CREATE_CONTAINER_OP:
+    case ZOO_CREATE_TTL_OP: case ZOO_DELETE_OP: case ZOO_SETDATA_OP:
+    case ZOO_CHECK_OP: case ZOO_GETDATA_OP: case ZOO_GETCHILDREN_OP:
         return true;
     default:
         return false;
@@ -569,22 +569,22 @@ enum resp_layout {
 static enum resp_layout resp_layout_of(int32_t op)
 {
     switch (op) {
-    case ZKP_OP_DELETE: case ZKP_OP_CHECK: case ZKP_OP_SET_WATCHES: case ZKP_OP_SET_WATCHES2:
-    case ZKP_OP_CHECK_WATCHES: case ZKP_OP_REMOVE_WATCHES: case ZKP_OP_AUTH:
-    case ZKP_OP_CLOSE_SESSION: case ZKP_OP_PING:
+    case ZOO_DELETE_OP: case ZOO_CHECK_OP: case ZOO_SETWATCHES_OP: case ZOO_SETWATCHES2_OP:
+    case ZOO_CHECK_WATCHES_OP: case ZOO_REMOVE_WATCHES_OP: case ZOO_SETAUTH_OP:
+    case ZOO_CLOSE_SESSION_OP: case ZOO_PING_OP:
         return RL_NONE;
-    case ZKP_OP_CREATE: case ZKP_OP_SYNC: return RL_PATH;
-    case ZKP_OP_CREATE2: case ZKP_OP_CREATE_CONTAINER: case ZKP_OP_CREATE_TTL:
+    case ZOO_CREATE_OP: case ZOO_SYNC_OP: return RL_PATH;
+    case ZOO_CREATE2_OP: case ZOO_CREATE_CONTAINER_OP: case ZOO_CREATE_TTL_OP:
         return RL_PATH_STAT;
-    case ZKP_OP_EXISTS: case ZKP_OP_SET_DATA: case ZKP_OP_SET_ACL: return RL_STAT;
-    case ZKP_OP_GET_DATA: return RL_DATA_STAT;
-    case ZKP_OP_GET_ACL: return RL_ACL_STAT;
-    case ZKP_OP_GET_CHILDREN: case ZKP_OP_GET_EPHEMERALS: return RL_CHILDREN;
-    case ZKP_OP_GET_CHILDREN2: return RL_CHILDREN_STAT;
+    case ZOO_EXISTS_OP: case ZOO_SETDATA_OP: case ZOO_SETACL_OP: return RL_STAT;
+    case ZOO_GETDATA_OP: return RL_DATA_STAT;
+    case ZOO_GETACL_OP: return RL_ACL_STAT;
+    case ZOO_GETCHILDREN_OP: case ZOO_GET_EPHEMERALS_OP: return RL_CHILDREN;
+    case ZOO_GETCHILDREN2_OP: return RL_CHILDREN_STAT;
     /* addWatch answers with an ErrorResponse{err}: one int, like the count. */
-    case ZKP_OP_GET_ALL_CHILDREN_NUMBER: case ZKP_OP_ADD_WATCH: return RL_NUMBER;
-    case ZKP_OP_WHO_AM_I: return RL_CLIENTS;
-    case ZKP_OP_MULTI: case ZKP_OP_MULTI_READ: return RL_MULTI;
+    case ZOO_GET_ALL_CHILDREN_NUMBER_OP: case ZOO_ADD_WATCH_OP: return RL_NUMBER;
+    case ZOO_WHO_AM_I_OP: return RL_CLIENTS;
+    case ZOO_MULTI_OP: case ZOO_MULTI_READ_OP: return RL_MULTI;
     default: return RL_UNKNOWN;
     }
 }
@@ -593,19 +593,19 @@ static enum resp_layout resp_layout_of(int32_t op)
 static void wr_multi_result_body(struct jute_wr *wr, const struct zkp_multi_result *r)
 {
     switch (r->op) {
-    case ZKP_OP_CREATE: jute_wr_str(wr, r->path); break;
-    case ZKP_OP_CREATE2: case ZKP_OP_CREATE_CONTAINER: case ZKP_OP_CREATE_TTL:
+    case ZOO_CREATE_OP: jute_wr_str(wr, r->path); break;
+    case ZOO_CREATE2_OP: case ZOO_CREATE_CONTAINER_OP: case ZOO_CREATE_TTL_OP:
         jute_wr_str(wr, r->path);
         zkp_encode_stat(wr, &r->stat);
         break;
-    case ZKP_OP_SET_DATA: zkp_encode_stat(wr, &r->stat); break;
-    case ZKP_OP_DELETE: case ZKP_OP_CHECK: break;
-    case ZKP_OP_ERROR: jute_wr_int(wr, r->err); break;
-    case ZKP_OP_GET_DATA:
+    case ZOO_SETDATA_OP: zkp_encode_stat(wr, &r->stat); break;
+    case ZOO_DELETE_OP: case ZOO_CHECK_OP: break;
+    case ZOO_ERROR_OP: jute_wr_int(wr, r->err); break;
+    case ZOO_GETDATA_OP:
         jute_wr_buf(wr, r->data);
         zkp_encode_stat(wr, &r->stat);
         break;
-    case ZKP_OP_GET_CHILDREN: wr_str_vec(wr, &r->children); break;
+    case ZOO_GETCHILDREN_OP: wr_str_vec(wr, &r->children); break;
     default:
         if (!wr->err)
             wr->err = ZKP_E_MULTI_OP;
@@ -619,7 +619,7 @@ static void wr_multi_results(struct jute_wr *wr, const struct zkp_response *resp
         const struct zkp_multi_result *r = &resp->multi.items[i];
         jute_wr_int(wr, r->op);
         jute_wr_bool(wr, false);
-        jute_wr_int(wr, r->op == ZKP_OP_ERROR ? r->err : 0);
+        jute_wr_int(wr, r->op == ZOO_ERROR_OP ? r->err : 0);
         wr_multi_result_body(wr, r);
     }
     jute_wr_int(wr, -1);
@@ -673,19 +673,19 @@ static void rd_multi_result_body(struct jute_rd *rd, struct zkp_multi_result *r,
                                  struct zkp_arena *arena)
 {
     switch (r->op) {
-    case ZKP_OP_CREATE: r->path = jute_rd_str(rd); break;
-    case ZKP_OP_CREATE2: case ZKP_OP_CREATE_CONTAINER: case ZKP_OP_CREATE_TTL:
+    case ZOO_CREATE_OP: r->path = jute_rd_str(rd); break;
+    case ZOO_CREATE2_OP: case ZOO_CREATE_CONTAINER_OP: case ZOO_CREATE_TTL_OP:
         r->path = jute_rd_str(rd);
         zkp_decode_stat(rd, &r->stat);
         break;
-    case ZKP_OP_SET_DATA: zkp_decode_stat(rd, &r->stat); break;
-    case ZKP_OP_DELETE: case ZKP_OP_CHECK: break;
-    case ZKP_OP_ERROR: r->err = jute_rd_int(rd); break;
-    case ZKP_OP_GET_DATA:
+    case ZOO_SETDATA_OP: zkp_decode_stat(rd, &r->stat); break;
+    case ZOO_DELETE_OP: case ZOO_CHECK_OP: break;
+    case ZOO_ERROR_OP: r->err = jute_rd_int(rd); break;
+    case ZOO_GETDATA_OP:
         r->data = jute_rd_buf(rd);
         zkp_decode_stat(rd, &r->stat);
         break;
-    case ZKP_OP_GET_CHILDREN: rd_str_vec(rd, &r->children, arena); break;
+    case ZOO_GETCHILDREN_OP: rd_str_vec(rd, &r->children, arena); break;
     default: jute_rd_fail(rd, ZKP_E_MULTI_OP); break;
     }
 }
@@ -774,7 +774,7 @@ int zkp_encode_reply_frame(struct jute_wr *wr, const struct zkp_reply_header *h,
     size_t mark = zkp_frame_begin(wr);
     zkp_encode_reply_header(wr, h);
     /* A failed request carries the header only; clients read no body. */
-    if (h->err == ZKP_ZOK && resp)
+    if (h->err == ZOK && resp)
         zkp_encode_response_body(wr, resp);
     return zkp_frame_end(wr, mark);
 }
@@ -783,7 +783,7 @@ int zkp_encode_notification_frame(struct jute_wr *wr, int64_t zxid, int32_t type
                                   int32_t state, struct jute_str path)
 {
     size_t mark = zkp_frame_begin(wr);
-    struct zkp_reply_header h = { ZKP_XID_NOTIFICATION, zxid, ZKP_ZOK };
+    struct zkp_reply_header h = { ZKP_XID_NOTIFICATION, zxid, ZOK };
     zkp_encode_reply_header(wr, &h);
     jute_wr_int(wr, type);
     jute_wr_int(wr, state);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/jute.h"
+#include "core/zk_types.h"   /* opcodes (enum zk_op) and error codes (enum zk_err) */
 
 /* jute.maxbuffer default: the largest frame payload a server accepts. */
 #define ZKP_PACKET_MAX_DEFAULT 0xfffffu
@@ -45,42 +46,8 @@ enum zkp_err {
 /* Human-readable text for any jute_err or zkp_err value. */
 const char *zkp_strerror(int err);
 
-/* Opcodes (ZooDefs.OpCode). */
-enum zkp_op {
-    ZKP_OP_NOTIFICATION = 0,
-    ZKP_OP_CREATE = 1,
-    ZKP_OP_DELETE = 2,
-    ZKP_OP_EXISTS = 3,
-    ZKP_OP_GET_DATA = 4,
-    ZKP_OP_SET_DATA = 5,
-    ZKP_OP_GET_ACL = 6,
-    ZKP_OP_SET_ACL = 7,
-    ZKP_OP_GET_CHILDREN = 8,
-    ZKP_OP_SYNC = 9,
-    ZKP_OP_PING = 11,
-    ZKP_OP_GET_CHILDREN2 = 12,
-    ZKP_OP_CHECK = 13,
-    ZKP_OP_MULTI = 14,
-    ZKP_OP_CREATE2 = 15,
-    ZKP_OP_RECONFIG = 16,
-    ZKP_OP_CHECK_WATCHES = 17,
-    ZKP_OP_REMOVE_WATCHES = 18,
-    ZKP_OP_CREATE_CONTAINER = 19,
-    ZKP_OP_DELETE_CONTAINER = 20,
-    ZKP_OP_CREATE_TTL = 21,
-    ZKP_OP_MULTI_READ = 22,
-    ZKP_OP_AUTH = 100,
-    ZKP_OP_SET_WATCHES = 101,
-    ZKP_OP_SASL = 102,
-    ZKP_OP_GET_EPHEMERALS = 103,
-    ZKP_OP_GET_ALL_CHILDREN_NUMBER = 104,
-    ZKP_OP_SET_WATCHES2 = 105,
-    ZKP_OP_ADD_WATCH = 106,
-    ZKP_OP_WHO_AM_I = 107,
-    ZKP_OP_CREATE_SESSION = -10,
-    ZKP_OP_CLOSE_SESSION = -11,
-    ZKP_OP_ERROR = -1,
-};
+/* Opcodes and error codes are core/zk_types.h's (enum zk_op, enum zk_err),
+ * shared with the server side. */
 
 /* Reserved xids (ClientCnxn): normal requests use xid >= 1. */
 enum zkp_xid {
@@ -88,42 +55,6 @@ enum zkp_xid {
     ZKP_XID_PING = -2,
     ZKP_XID_AUTH = -4,
     ZKP_XID_SET_WATCHES = -8,
-};
-
-/* Error codes carried in ReplyHeader.err and multi results (KeeperException). */
-enum zkp_code {
-    ZKP_ZOK = 0,
-    ZKP_ZSYSTEMERROR = -1,
-    ZKP_ZRUNTIMEINCONSISTENCY = -2,
-    ZKP_ZDATAINCONSISTENCY = -3,
-    ZKP_ZCONNECTIONLOSS = -4,
-    ZKP_ZMARSHALLINGERROR = -5,
-    ZKP_ZUNIMPLEMENTED = -6,
-    ZKP_ZOPERATIONTIMEOUT = -7,
-    ZKP_ZBADARGUMENTS = -8,
-    ZKP_ZUNKNOWNSESSION = -12,
-    ZKP_ZNEWCONFIGNOQUORUM = -13,
-    ZKP_ZRECONFIGINPROGRESS = -14,
-    ZKP_ZAPIERROR = -100,
-    ZKP_ZNONODE = -101,
-    ZKP_ZNOAUTH = -102,
-    ZKP_ZBADVERSION = -103,
-    ZKP_ZNOCHILDRENFOREPHEMERALS = -108,
-    ZKP_ZNODEEXISTS = -110,
-    ZKP_ZNOTEMPTY = -111,
-    ZKP_ZSESSIONEXPIRED = -112,
-    ZKP_ZINVALIDCALLBACK = -113,
-    ZKP_ZINVALIDACL = -114,
-    ZKP_ZAUTHFAILED = -115,
-    ZKP_ZSESSIONMOVED = -118,
-    ZKP_ZNOTREADONLY = -119,
-    ZKP_ZEPHEMERALONLOCALSESSION = -120,
-    ZKP_ZNOWATCHER = -121,
-    ZKP_ZREQUESTTIMEOUT = -122,
-    ZKP_ZRECONFIGDISABLED = -123,
-    ZKP_ZSESSIONCLOSEDREQUIRESASLAUTH = -124,
-    ZKP_ZQUOTAEXCEEDED = -125,
-    ZKP_ZTHROTTLEDOP = -127,
 };
 
 /* Watch event types and keeper states as sent in WatcherEvent. */
@@ -328,7 +259,7 @@ struct zkp_client_info {
 
 struct zkp_response;
 
-/* One multi result. op is the sub-op's type, or ZKP_OP_ERROR with err set. */
+/* One multi result. op is the sub-op's type, or ZOO_ERROR_OP with err set. */
 struct zkp_multi_result {
     int32_t op;
     int32_t err;

@@ -29,10 +29,12 @@ void zks_note(struct zk_server *s, const char *what)
 
 /* ---- arenas ------------------------------------------------------------------- */
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t size)
+bool zks_grow(void **p, uint32_t *cap, uint32_t need, size_t size)
 {
     if (need <= *cap)
         return true;
+    if (need > UINT32_MAX / 2)
+        return false;
     uint32_t n = *cap ? *cap : 16;
     while (n < need)
         n *= 2;
@@ -69,7 +71,7 @@ uint32_t zks_out_bytes(struct zk_server *s, const void *p, size_t n)
 static struct rep_action *action_new(struct zk_server *s)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow((void **)&b->actions, &b->actions_cap, b->n_actions + 1, sizeof *b->actions))
+    if (!zks_grow((void **)&b->actions, &b->actions_cap, b->n_actions + 1, sizeof *b->actions))
         return NULL;
     struct rep_action *a = &b->actions[b->n_actions++];
     memset(a, 0, sizeof *a);
@@ -79,7 +81,7 @@ static struct rep_action *action_new(struct zk_server *s)
 struct zks_out *zks_out_new(struct zk_server *s, uint8_t kind, uint64_t conn)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow((void **)&b->client, &b->client_cap, b->n_client + 1, sizeof *b->client)) {
+    if (!zks_grow((void **)&b->client, &b->client_cap, b->n_client + 1, sizeof *b->client)) {
         zks_note(s, "out of memory for a client output");
         return NULL;
     }
@@ -178,6 +180,24 @@ static void start_serving(struct zk_server *s)
         zks_leader_start(s);
 }
 
+/* ZooKeeper runs its read-only server only while the peer is LOOKING:
+ * leaving LOOKING (to follow, lead or sync) shuts it and its sessions. */
+static void looking_update(struct zk_server *s)
+{
+    bool looking = s->rep.state == REP_LOOKING;
+    if (looking && !s->looking) {
+        s->looking = true;
+        s->looking_since_ms = s->now_ms;
+        return;
+    }
+    if (looking || !s->looking)
+        return;
+    s->looking = false;
+    for (uint32_t i = 0; i < s->conn_high; i++)
+        if (s->conns[i].id && s->conns[i].read_only)
+            zks_conn_close(s, &s->conns[i], ZCONNECTIONLOSS);
+}
+
 static void role_update(struct zk_server *s)
 {
     const struct replica *r = &s->rep;
@@ -185,8 +205,15 @@ static void role_update(struct zk_server *s)
     if (s->serving && (!now || r->state != s->serve_state || r->current_epoch != s->serve_epoch ||
                        r->leader_id != s->serve_leader))
         stop_serving(s);
+    looking_update(s);
     if (!s->serving && now)
         start_serving(s);
+}
+
+bool zks_read_only_mode(const struct zk_server *s, uint64_t now_ms)
+{
+    return s->cfg.read_only_enabled && !s->serving && s->looking &&
+           now_ms >= s->looking_since_ms + s->cfg.read_only_delay_ms;
 }
 
 void zks_after_replica(struct zk_server *s)
@@ -198,7 +225,7 @@ void zks_after_replica(struct zk_server *s)
     b->n_events_dropped += o->n_events_dropped;
     for (uint32_t i = 0; i < o->n_events; i++) {
         if (b->n_events >= ZKS_EVENTS_MAX ||
-            !grow((void **)&b->events, &b->events_cap, b->n_events + 1, sizeof *b->events)) {
+            !zks_grow((void **)&b->events, &b->events_cap, b->n_events + 1, sizeof *b->events)) {
             b->n_events_dropped++;
             continue;
         }
@@ -301,6 +328,8 @@ static int config_fill(struct zks_config *c, char *err, size_t errlen)
     c->watches_per_conn_max = c->watches_per_conn_max ? c->watches_per_conn_max
                                                       : WATCH_MAX_PER_CONN_DEFAULT;
     c->max_sessions = c->max_sessions ? c->max_sessions : SESSION_MAX_DEFAULT;
+    if (c->read_only_delay_ms == 0)
+        c->read_only_delay_ms = c->rep.tick_ms > 2000 ? c->rep.tick_ms : 2000;
     c->rep.sm = &zks_sm_ops;
     return 0;
 }
@@ -396,6 +425,8 @@ int zks_clone(struct zk_server *dst, const struct zk_server *src)
     dst->expire_retry = src->expire_retry;
     dst->sync_waiting = src->sync_waiting;
     dst->submit_pending = src->submit_pending;
+    dst->looking = src->looking;
+    dst->looking_since_ms = src->looking_since_ms;
     watch_out_init(&dst->wout);
     dst->conns = calloc(src->cfg.conns_max, sizeof *dst->conns);
     dst->scratch_ids = calloc(src->cfg.conns_max + ZKS_TOUCH_MAX, sizeof *dst->scratch_ids);
@@ -429,6 +460,7 @@ int zks_start(struct zk_server *s, uint64_t now_ms, const struct replica_durable
         zks_conn_release(&s->conns[i]);
     s->conn_count = 0;
     s->conn_high = 0;
+    s->looking = false;
     zks_leader_stop(s);
     s->next_session_id = session_initial_id((int64_t)now_ms, (uint8_t)s->cfg.rep.id);
     int rc = replica_start(&s->rep, now_ms, d, err, errlen);
@@ -453,8 +485,14 @@ static void resolve_client(struct zks_outbuf *b, struct zks_out *o)
         resolve_str(b, &b->strs[o->strs_first + k]);
     o->acl = o->acl_count ? b->acls + o->acl_first : NULL;
     o->ops = o->n_ops ? b->ops + o->ops_first : NULL;
-    for (uint32_t k = 0; k < o->n_ops; k++)
-        resolve_str(b, &b->ops[o->ops_first + k].path);
+    for (uint32_t k = 0; k < o->n_ops; k++) {
+        struct zks_op_result *r = &b->ops[o->ops_first + k];
+        resolve_str(b, &r->path);
+        r->data = r->data_len ? b->bytes + r->data_off : NULL;
+        r->strs = r->n_strs ? b->strs + r->strs_first : NULL;
+        for (uint32_t j = 0; j < r->n_strs; j++)
+            resolve_str(b, &b->strs[r->strs_first + j]);
+    }
     o->ids = o->n_ids ? b->ids + o->ids_first : NULL;
 }
 
@@ -525,7 +563,7 @@ static uint64_t fold(uint64_t h, uint64_t v)
 static uint64_t conn_hash(uint64_t h, const struct zks_conn *c)
 {
     h = fold(fold(fold(h, c->id), c->state), (uint64_t)c->session_id);
-    h = fold(fold(h, (uint64_t)c->timeout_ms), c->auth_count);
+    h = fold(fold(fold(h, (uint64_t)c->timeout_ms), c->auth_count), c->read_only);
     for (uint32_t k = 0; k < c->q_n; k++) {
         const struct zks_pending *e = &c->q[(c->q_head + k) % c->q_cap];
         h = fold(fold(fold(h, (uint64_t)(uint32_t)e->xid), (uint64_t)(uint32_t)e->op), e->stage);
@@ -537,7 +575,7 @@ static uint64_t conn_hash(uint64_t h, const struct zks_conn *c)
 uint64_t zks_state_hash(const struct zk_server *s)
 {
     uint64_t h = fold(replica_digest(&s->rep), s->rep.zxid_applied);
-    h = fold(fold(h, replica_last_zxid(&s->rep)), s->serving);
+    h = fold(fold(fold(h, replica_last_zxid(&s->rep)), s->serving), s->looking);
     h = fold(fold(h, (uint64_t)s->next_session_id), s->forwarded);
     for (uint32_t i = 0; i < s->conn_high; i++)
         h = s->conns[i].id ? conn_hash(fold(h, i), &s->conns[i]) : h;
@@ -557,8 +595,8 @@ char *zks_out_describe(const struct zks_out *o, char *buf, size_t cap)
     size_t used = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
     switch (o->kind) {
     case ZKS_OUT_CONNECTED:
-        snprintf(buf + used, cap - used, " session=0x%llx timeout=%d",
-                 (unsigned long long)o->session_id, o->timeout_ms);
+        snprintf(buf + used, cap - used, " session=0x%llx timeout=%d%s",
+                 (unsigned long long)o->session_id, o->timeout_ms, o->read_only ? " read-only" : "");
         break;
     case ZKS_OUT_REPLY:
         snprintf(buf + used, cap - used, " xid=%d op=%d err=%s zxid=0x%llx%s%.*s", o->xid, o->op,

@@ -71,6 +71,12 @@ struct zks_config {
     uint32_t outstanding_per_conn_max;/* 0: ZKS_OUTSTANDING_PER_CONN_DEFAULT */
     uint32_t forwarded_max;           /* 0: ZKS_FORWARDED_MAX_DEFAULT */
     uint32_t watches_per_conn_max;    /* 0: WATCH_MAX_PER_CONN_DEFAULT */
+    /* ZooKeeper's readonlymode.enabled: a server that has been LOOKING for
+     * read_only_delay_ms (0: max(2000 ms, one tick), ZooKeeper's wait)
+     * takes readOnly=true connects as read-only sessions (see
+     * zks_client_connect). */
+    bool read_only_enabled;
+    uint32_t read_only_delay_ms;
     /* Ensemble-wide key for session passwords: identical on every server, so
      * a session can reconnect anywhere. */
     uint8_t secret[ZKS_SECRET_MAX];
@@ -85,6 +91,7 @@ struct zks_connect_req {
     uint8_t passwd[SESSION_PASSWD_LEN];
     int64_t last_zxid_seen;
     int32_t timeout_ms;               /* requested; negotiated into [min, max] */
+    bool read_only;                   /* the client accepts a read-only session */
     const struct zk_id *auth;         /* ids the driver vouches for (e.g. ip); copied, <= ZK_AUTH_MAX */
     uint32_t auth_count;
 };
@@ -125,14 +132,20 @@ struct zks_str {
     uint32_t off;
 };
 
-/* One op of a multi reply: type is the op (ZOO_ERROR_OP when the multi
- * failed: then err is OK before the failing op, its code, and
- * RUNTIMEINCONSISTENCY after). */
+/* One op of a multi or multiRead reply: type is the op, or ZOO_ERROR_OP
+ * with err set (multi: the multi failed, err is OK before the failing op,
+ * its code, and RUNTIMEINCONSISTENCY after; multiRead: that read failed,
+ * the others stand on their own). */
 struct zks_op_result {
     int32_t type;
     int32_t err;
     struct zks_str path;              /* create*: the created path */
-    struct zk_stat stat;              /* create2/createTTL/createContainer, setData */
+    struct zk_stat stat;              /* create2/createTTL/createContainer, setData, getData */
+    const uint8_t *data;              /* multiRead getData */
+    uint32_t data_len;
+    const struct zks_str *strs;       /* multiRead getChildren: the children */
+    uint32_t n_strs;
+    uint32_t data_off, strs_first;    /* internal */
 };
 
 struct zks_out {
@@ -146,6 +159,7 @@ struct zks_out {
     int32_t timeout_ms;
     int64_t session_id;
     uint8_t passwd[SESSION_PASSWD_LEN];
+    bool read_only;                   /* a read-only session (ConnectResponse readOnly) */
     /* WATCH */
     int32_t event;                    /* enum zk_event */
     /* REPLY bodies (which fields are set depends on op; see
@@ -154,7 +168,7 @@ struct zks_out {
      *   setData, setACL, exists: stat; getData: data + stat
      *   getChildren: strs; getChildren2: strs + stat; getEphemerals: strs
      *   getACL: acl + stat; getAllChildrenNumber: number
-     *   multi: ops; sync: path; whoAmI: ids
+     *   multi, multiRead: ops; sync: path; whoAmI: ids
      *   delete, check, closeSession, ping, setWatches, addWatch,
      *   checkWatches, removeWatches, setAuth: header only. */
     bool has_stat;
@@ -219,6 +233,7 @@ struct zks_conn {
     uint32_t auth_count;
     struct zk_id auth[ZK_AUTH_MAX];
     bool needs_submit;                /* queued writes wait for submission (private) */
+    bool read_only;                   /* a read-only session: reads only, never the leader's */
     struct zks_pending *q;            /* ring, grown up to outstanding_per_conn_max */
     uint32_t q_head, q_n, q_cap;
 };
@@ -271,6 +286,8 @@ struct zk_server {
     bool submit_pending;              /* some connection has needs_submit */
     bool expire_retry;                /* leader: a closeSession could not be proposed */
     uint64_t now_ms;                  /* time of the current input */
+    bool looking;                     /* the replica is LOOKING (read-only mode may apply) */
+    uint64_t looking_since_ms;
     int64_t *scratch_ids;             /* conns_max: expired sessions / touches */
     struct zks_outbuf ob;
     char last_error[160];             /* last internal problem, for traces */
@@ -306,7 +323,18 @@ void zks_on_disk_done(struct zk_server *s, uint64_t now_ms, uint64_t op_id);
  *   ZAUTHFAILED      CLOSE: more than ZK_AUTH_MAX driver ids
  *   ZSESSIONEXPIRED  CONNECTED(timeout 0) + CLOSE: bad password, or (on the
  *                    leader) a session that is unknown or closing
- *   ZBADARGUMENTS    no output: conn id 0 or already open here. */
+ *   ZBADARGUMENTS    no output: conn id 0 or already open here.
+ * Read-only mode (cfg.read_only_enabled, zks_read_only_mode true): a
+ * connect with read_only set is answered at once with a read-only
+ * CONNECTED (read_only true): a new session gets a local id that no other
+ * server knows; a known session id with its right password keeps it. The
+ * session serves reads (and watches) from the last applied state; writes,
+ * multi and sync are answered ZNOTREADONLY, closeSession closes only the
+ * connection. Nothing of it reaches the leader. When the replica leaves
+ * LOOKING, every read-only connection is closed (ZCONNECTIONLOSS): clients
+ * reconnect and, on a serving server, get real sessions (a local id is
+ * answered as expired there, so the client starts a new session). A connect
+ * without read_only is refused while not serving, as before. */
 int zks_client_connect(struct zk_server *s, uint64_t now_ms, uint64_t conn_id,
                        const struct zks_connect_req *req);
 
@@ -321,6 +349,10 @@ int zks_client_connect(struct zk_server *s, uint64_t now_ms, uint64_t conn_id,
  *       "user:password"); a bad one answers AUTHFAILED and closes
  *   ping (11), sync (9), whoAmI (107), getACL, getAllChildrenNumber,
  *   create*, delete, setData, setACL, multi (ops/op_count), closeSession.
+ *   multiRead (22): ops/op_count of getData and getChildren (flags = 1 to
+ *       set a watch), answered from the local tree like any read: one
+ *       result per op, a failed op as ZOO_ERROR_OP with its code (the
+ *       reply's header err stays OK); another op type answers ZBADARGUMENTS.
  * Replies come in request order (pings and setAuth, which ZooKeeper clients
  * do not queue, are answered at once). ZOK if taken; otherwise the request
  * was refused as a whole and a CLOSE is in the batch (unknown connection
@@ -344,6 +376,9 @@ static inline const struct replica *zks_replica(const struct zk_server *s) { ret
 const struct zk_sm *zks_sm(const struct zk_server *s);
 /* Serving clients: in BROADCAST (as an established leader, follower or observer). */
 static inline bool zks_serving(const struct zk_server *s) { return s->serving; }
+/* Read-only mode: enabled, not serving, LOOKING for at least the delay
+ * (ZooKeeper's ReadOnlyZooKeeperServer is up; isro answers "ro"). */
+bool zks_read_only_mode(const struct zk_server *s, uint64_t now_ms);
 /* Last applied zxid (the state machine's; what replies carry). */
 uint64_t zks_last_applied(const struct zk_server *s);
 static inline uint32_t zks_conn_count(const struct zk_server *s) { return s->conn_count; }

@@ -15,10 +15,10 @@
 
 #include "core/zk_wire_internal.h"
 
-_Static_assert((int)ZOO_CREATE_OP == (int)ZKP_OP_CREATE && (int)ZOO_MULTI_OP == (int)ZKP_OP_MULTI &&
-                   (int)ZOO_CLOSE_SESSION_OP == (int)ZKP_OP_CLOSE_SESSION &&
-                   (int)ZOO_SETWATCHES2_OP == (int)ZKP_OP_SET_WATCHES2 &&
-                   (int)ZOO_WHO_AM_I_OP == (int)ZKP_OP_WHO_AM_I,
+_Static_assert((int)ZOO_CREATE_OP == (int)ZOO_CREATE_OP && (int)ZOO_MULTI_OP == (int)ZOO_MULTI_OP &&
+                   (int)ZOO_CLOSE_SESSION_OP == (int)ZOO_CLOSE_SESSION_OP &&
+                   (int)ZOO_SETWATCHES2_OP == (int)ZOO_SETWATCHES2_OP &&
+                   (int)ZOO_WHO_AM_I_OP == (int)ZOO_WHO_AM_I_OP,
                "zk_types and zk_proto opcodes must agree");
 _Static_assert(SESSION_PASSWD_LEN == ZKP_PASSWD_LEN, "password lengths must agree");
 
@@ -77,7 +77,7 @@ enum op_class {
     OPC_UNIMPLEMENTED,  /* answered ZUNIMPLEMENTED without parsing the body */
     OPC_CLIENT,         /* a zk_request */
     OPC_MULTI,
-    OPC_MULTI_READ,     /* parsed (bad bytes still close), then ZUNIMPLEMENTED */
+    OPC_MULTI_READ,     /* getData/getChildren only */
     OPC_SET_WATCHES,
 };
 
@@ -201,7 +201,7 @@ static size_t measure_str_vec(const struct zkp_str_vec *v)
 static size_t measure(const struct zkp_request *r)
 {
     size_t n = 8;
-    if (r->op == ZOO_MULTI_OP) {
+    if (r->op == ZOO_MULTI_OP || r->op == ZOO_MULTI_READ_OP) {
         n += m_bytes((size_t)r->u.multi.count * sizeof(struct zk_request));
         for (int32_t i = 0; i < r->u.multi.count; i++)
             n += measure_simple(&r->u.multi.ops[i]);
@@ -321,12 +321,18 @@ static bool multi_sub_ok(int32_t op)
     }
 }
 
+static bool multi_read_sub_ok(int32_t op)
+{
+    return op == ZOO_GETDATA_OP || op == ZOO_GETCHILDREN_OP;
+}
+
+/* multi and multiRead: the top request keeps r->op. */
 static int conv_multi(struct wmem *m, const struct zkp_request *r, int32_t xid,
                       struct zk_request *q, const char **why)
 {
     const struct zkp_multi_req *mr = &r->u.multi;
     memset(q, 0, sizeof *q);
-    q->type = ZOO_MULTI_OP;
+    q->type = r->op;
     q->cxid = xid;
     q->version = -1;
     q->ttl_ms = -1;
@@ -416,19 +422,17 @@ static int decode_body(const struct jute_rd *rd0, int32_t op, struct zkp_request
  * (ZMARSHALLINGERROR) and what only this xid fails. */
 static int precheck(const struct zkp_request *zr, const char **why)
 {
-    if (zr->op == ZOO_MULTI_READ_OP) {
-        *why = "multiRead is not implemented";
-        return ZUNIMPLEMENTED;
-    }
-    if (zr->op != ZOO_MULTI_OP)
+    bool reads = zr->op == ZOO_MULTI_READ_OP;
+    if (zr->op != ZOO_MULTI_OP && !reads)
         return ZOK;
     if ((uint32_t)zr->u.multi.count > ZK_MULTI_MAX) {
         *why = "multi with more than ZK_MULTI_MAX operations";
         return ZMARSHALLINGERROR;
     }
     for (int32_t i = 0; i < zr->u.multi.count; i++) {
-        if (!multi_sub_ok(zr->u.multi.ops[i].op)) {
-            *why = "read operation inside multi";
+        int32_t op = zr->u.multi.ops[i].op;
+        if (reads ? !multi_read_sub_ok(op) : !multi_sub_ok(op)) {
+            *why = reads ? "write operation inside multiRead" : "read operation inside multi";
             return ZBADARGUMENTS;
         }
     }
@@ -452,7 +456,7 @@ static int convert(const struct zkp_request *zr, struct zkw_request *out)
         return conv_set_watches(&m, zr, out->xid, &out->sw, &out->why);
     }
     out->kind = ZKW_REQ_CLIENT;
-    if (zr->op == ZOO_MULTI_OP)
+    if (zr->op == ZOO_MULTI_OP || zr->op == ZOO_MULTI_READ_OP)
         return conv_multi(&m, zr, out->xid, &out->req, &out->why);
     return conv_simple(&m, zr, out->xid, &out->req, &out->why);
 }
@@ -528,6 +532,7 @@ int zkw_decode_connect(const uint8_t *payload, size_t len, struct zkw_connect *o
     if (r.passwd.len == SESSION_PASSWD_LEN)
         memcpy(out->req.passwd, r.passwd.ptr, SESSION_PASSWD_LEN);
     out->read_only = r.read_only;
+    out->req.read_only = r.read_only;
     out->long_form = r.has_read_only;
     return ZOK;
 }
@@ -560,6 +565,7 @@ struct resp_tmp {
     struct zkp_acl *acl;
     struct jute_str *strs;
     struct zkp_multi_result *ops;
+    struct jute_str *op_strs;         /* multiRead getChildren results, back to back */
     struct zkp_client_info *ids;
 };
 
@@ -568,6 +574,7 @@ static void resp_tmp_free(struct resp_tmp *t)
     free(t->acl);
     free(t->strs);
     free(t->ops);
+    free(t->op_strs);
     free(t->ids);
 }
 
@@ -595,10 +602,18 @@ static void resp_vectors(const struct zks_out *o, struct zkp_response *r, struct
     for (uint32_t i = 0; i < n_strs; i++)
         t->strs[i] = zs(o->strs[i]);
     r->children = (struct zkp_str_vec){ t->strs, (int32_t)n_strs };
+    uint32_t used = 0;
     for (uint32_t i = 0; i < n_ops; i++) {
         const struct zks_op_result *x = &o->ops[i];
-        t->ops[i] = (struct zkp_multi_result){ .op = x->type, .err = x->err, .path = zs(x->path) };
-        zkw_stat_to_wire(&x->stat, &t->ops[i].stat);
+        struct zkp_multi_result *y = &t->ops[i];
+        *y = (struct zkp_multi_result){ .op = x->type, .err = x->err, .path = zs(x->path) };
+        zkw_stat_to_wire(&x->stat, &y->stat);
+        y->data = (struct jute_buf){ x->data, x->data ? (int32_t)x->data_len : 0 };
+        uint32_t k = x->strs && t->op_strs ? x->n_strs : 0;
+        for (uint32_t j = 0; j < k; j++)
+            t->op_strs[used + j] = zs(x->strs[j]);
+        y->children = (struct zkp_str_vec){ k ? t->op_strs + used : NULL, (int32_t)k };
+        used += k;
     }
     r->multi.items = t->ops;
     r->multi.count = (int32_t)n_ops;
@@ -624,6 +639,15 @@ static int resp_build(const struct zks_out *o, struct zkp_response *r, struct re
     t->acl = o->acl ? tmp_array(o->acl_count, sizeof *t->acl, &oom) : NULL;
     t->strs = o->strs ? tmp_array(o->n_strs, sizeof *t->strs, &oom) : NULL;
     t->ops = o->ops ? tmp_array(o->n_ops, sizeof *t->ops, &oom) : NULL;
+    uint64_t n_op_strs = 0;
+    for (uint32_t i = 0; o->ops && i < o->n_ops; i++) {
+        if (o->ops[i].data_len > INT32_MAX)
+            return -1;
+        n_op_strs += o->ops[i].strs ? o->ops[i].n_strs : 0;
+    }
+    if (n_op_strs > INT32_MAX)
+        return -1;
+    t->op_strs = tmp_array((uint32_t)n_op_strs, sizeof *t->op_strs, &oom);
     t->ids = o->ids ? tmp_array(o->n_ids, sizeof *t->ids, &oom) : NULL;
     if (oom)
         return -1;
@@ -647,7 +671,7 @@ static void wr_connected(struct jute_wr *wr, const void *arg)
 {
     const struct out_ctx *c = arg;
     struct zkp_connect_resp r = { 0, c->o->timeout_ms, c->o->session_id,
-                                  { c->o->passwd, SESSION_PASSWD_LEN }, false };
+                                  { c->o->passwd, SESSION_PASSWD_LEN }, c->o->read_only };
     size_t mark = zkp_frame_begin(wr);
     zkp_encode_connect_resp(wr, &r, c->long_form);
     zkp_frame_end(wr, mark);

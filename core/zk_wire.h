@@ -22,10 +22,11 @@
  *   any other code    (ZUNIMPLEMENTED, ZBADARGUMENTS, ZINVALIDACL): answer
  *                     xid with a header-only reply carrying that code and
  *                     keep the connection. ZUNIMPLEMENTED: an op zk_server
- *                     does not implement (multiRead, reconfig, sasl,
- *                     unknown opcodes); ZBADARGUMENTS: a string with a NUL
- *                     byte, a path longer than ZK_PATH_MAX, a read op inside
- *                     multi; ZINVALIDACL: more than ZK_ACL_MAX ACL entries or
+ *                     does not implement (reconfig, sasl, unknown
+ *                     opcodes); ZBADARGUMENTS: a string with a NUL byte, a
+ *                     path longer than ZK_PATH_MAX, a read op inside multi,
+ *                     an op other than getData/getChildren inside
+ *                     multiRead; ZINVALIDACL: more than ZK_ACL_MAX ACL entries or
  *                     a scheme/id longer than struct zk_id holds.
  * ------------------------------------------------------------------------ */
 #ifndef ZABLAB_CORE_ZK_WIRE_H
@@ -67,7 +68,7 @@ struct zkw_limits {
 struct zkw_connect {
     struct zks_connect_req req;
     int32_t protocol_version;
-    bool read_only;          /* the client asked for a read-only session */
+    bool read_only;          /* the client asked for a read-only session (also req.read_only) */
     bool long_form;          /* the request carried readOnly: echo it */
 };
 
@@ -101,8 +102,8 @@ int zkw_decode_request(const uint8_t *payload, size_t len, const struct zkw_limi
 void zkw_request_free(struct zkw_request *r);
 
 /* Appends one complete frame (length prefix included) for o. CONNECTED:
- * ConnectResponse{0, timeout, sessionId, passwd(16)} plus readOnly=false iff
- * long_form; REPLY: ReplyHeader + the op's body (only when err == 0);
+ * ConnectResponse{0, timeout, sessionId, passwd(16)} plus readOnly
+ * (o->read_only) iff long_form; REPLY: ReplyHeader + the op's body (only when err == 0);
  * WATCH: ReplyHeader{-1, zxid, 0} + WatcherEvent{event, SyncConnected,
  * path}; CLOSE: nothing. o must come from zks_output() (pointers resolved).
  * 0, or -1 (out of memory, an op without a reply layout, over

@@ -199,21 +199,6 @@ static void out_path(struct zk_server *s, struct zks_out *o, const char *p, size
     }
 }
 
-static bool grow_arr(void **p, uint32_t *cap, uint32_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    uint32_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, (size_t)n * size);
-    if (q == NULL)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
 /* Appends one string to o's list; the strings of one output are contiguous. */
 static void out_add_str(struct zk_server *s, struct zks_out *o, const char *p, size_t n)
 {
@@ -221,7 +206,7 @@ static void out_add_str(struct zk_server *s, struct zks_out *o, const char *p, s
     if (o->n_strs == 0)
         o->strs_first = b->n_strs;
     uint32_t off = zks_out_bytes(s, p, n);
-    if (off == UINT32_MAX || !grow_arr((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
+    if (off == UINT32_MAX || !zks_grow((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
         return;
     b->strs[b->n_strs++] = (struct zks_str){NULL, (uint32_t)n, off};
     o->n_strs++;
@@ -346,11 +331,38 @@ static int connect_again(struct zk_server *s, struct zks_conn *c, const struct z
     return v == 0 ? ZSESSIONEXPIRED : ZOK;
 }
 
+/* Read-only mode (ZooKeeper's ReadOnlyZooKeeperServer): the session opens
+ * at once and stays on this server; the leader never hears of it. A known
+ * session id keeps its id if the password is right (ZooKeeper's read-only
+ * server accepts the sessions its database knows; the password is the only
+ * proof this layer can check). */
+static int connect_read_only(struct zk_server *s, struct zks_conn *c, const struct zks_connect_req *req)
+{
+    c->read_only = true;
+    if (req->session_id == 0) {
+        c->session_id = new_session_id(s);
+    } else if (!session_password_ok(req->session_id, s->cfg.secret, s->cfg.secret_len,
+                                    req->passwd, SESSION_PASSWD_LEN)) {
+        connected_expired(s, c);
+        return ZSESSIONEXPIRED;
+    } else {
+        for (uint32_t i = 0; i < s->conn_high; i++) {
+            struct zks_conn *o = &s->conns[i];
+            if (o->id && o != c && o->session_id == req->session_id)
+                zks_conn_close(s, o, ZSESSIONMOVED);
+        }
+        c->session_id = req->session_id;
+    }
+    zks_conn_opened(s, c, true);
+    return ZOK;
+}
+
 static int connect_inner(struct zk_server *s, uint64_t conn_id, const struct zks_connect_req *req)
 {
     if (conn_id == 0 || zks_conn_find(s, conn_id) != NULL)
         return ZBADARGUMENTS;
-    if (!s->serving)
+    bool read_only = !s->serving && req->read_only && zks_read_only_mode(s, s->now_ms);
+    if (!s->serving && !read_only)
         return refuse(s, conn_id, ZCONNECTIONLOSS);
     /* The client saw a newer state than ours: it must try another server. */
     if (req->last_zxid_seen > 0 && (uint64_t)req->last_zxid_seen > zks_last_applied(s))
@@ -360,6 +372,8 @@ static int connect_inner(struct zk_server *s, uint64_t conn_id, const struct zks
     struct zks_conn *c = s->conn_count < s->cfg.conns_max ? conn_alloc(s, conn_id, req) : NULL;
     if (c == NULL)
         return refuse(s, conn_id, ZTHROTTLEDOP);
+    if (read_only)
+        return connect_read_only(s, c, req);
     return req->session_id == 0 ? connect_new(s, c) : connect_again(s, c, req);
 }
 
@@ -386,6 +400,7 @@ void zks_conn_opened(struct zk_server *s, struct zks_conn *c, bool valid)
     if (o) {
         o->timeout_ms = c->timeout_ms;
         o->session_id = c->session_id;
+        o->read_only = c->read_only;
         zks_session_password(s, c->session_id, o->passwd);
     }
     zks_touch_local(s, c->session_id);
@@ -501,7 +516,7 @@ static void reply_children(struct zk_server *s, struct zks_out *o, const struct 
 static void reply_acl(struct zk_server *s, struct zks_out *o, const struct zk_acl *acl, uint32_t n)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow_arr((void **)&b->acls, &b->acls_cap, b->n_acls + n, sizeof *b->acls))
+    if (!zks_grow((void **)&b->acls, &b->acls_cap, b->n_acls + n, sizeof *b->acls))
         return;
     o->acl_first = b->n_acls;
     memcpy(b->acls + b->n_acls, acl, n * sizeof *acl);
@@ -512,7 +527,7 @@ static void reply_acl(struct zk_server *s, struct zks_out *o, const struct zk_ac
 static void reply_ids(struct zk_server *s, struct zks_out *o, const struct zks_conn *c)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow_arr((void **)&b->ids, &b->ids_cap, b->n_ids + c->auth_count, sizeof *b->ids))
+    if (!zks_grow((void **)&b->ids, &b->ids_cap, b->n_ids + c->auth_count, sizeof *b->ids))
         return;
     o->ids_first = b->n_ids;
     memcpy(b->ids + b->n_ids, c->auth, c->auth_count * sizeof *c->auth);
@@ -584,6 +599,84 @@ static void read_misc_reply(struct zk_server *s, struct zks_conn *c, const struc
     }
 }
 
+/* Appends one string to a multiRead result's list (contiguous per result). */
+static void op_add_str(struct zk_server *s, uint32_t op_idx, const char *p, size_t n)
+{
+    struct zks_outbuf *b = &s->ob;
+    uint32_t off = zks_out_bytes(s, p, n);
+    if (off == UINT32_MAX || !zks_grow((void **)&b->strs, &b->strs_cap, b->n_strs + 1, sizeof *b->strs))
+        return;
+    struct zks_op_result *d = &b->ops[op_idx];
+    if (d->n_strs == 0)
+        d->strs_first = b->n_strs;
+    b->strs[b->n_strs++] = (struct zks_str){NULL, (uint32_t)n, off};
+    d->n_strs++;
+}
+
+/* One read of a multiRead into result slot op_idx: ZooKeeper's multiRead
+ * runs getData and getChildren as the plain reads would (watches
+ * included) and turns a failure into an ErrorResult for that op only. */
+static void multi_read_one(struct zk_server *s, const struct read_ctx *rc, uint32_t op_idx,
+                           const struct zk_request *q)
+{
+    const struct tree_node *n = NULL;
+    bool watch = (q->flags & 1) != 0;
+    int err = ZBADARGUMENTS;
+    if (q->path && q->type == ZOO_GETDATA_OP)
+        err = read_get_data(rc, q->path, watch, &n);
+    else if (q->path && q->type == ZOO_GETCHILDREN_OP)
+        err = read_get_children(rc, q->path, watch, &n);
+    struct zks_op_result *d = &s->ob.ops[op_idx];
+    memset(d, 0, sizeof *d);
+    d->type = err == ZOK ? q->type : ZOO_ERROR_OP;
+    d->err = err;
+    if (err != ZOK)
+        return;
+    if (q->type == ZOO_GETDATA_OP) {
+        uint32_t off = zks_out_bytes(s, n->data, n->data_len);
+        d = &s->ob.ops[op_idx];
+        if (off != UINT32_MAX) {
+            d->data_off = off;
+            d->data_len = n->data_len;
+        }
+        d->stat = n->stat;
+        return;
+    }
+    const struct tree *t = zks_tree(s);
+    for (uint32_t i = 0;; i++) {
+        const struct tree_node *ch = tree_child(t, n, i);
+        if (ch == NULL)
+            break;
+        op_add_str(s, op_idx, tree_node_name(ch), ch->path_len - ch->name_off);
+    }
+}
+
+static void read_multi_reply(struct zk_server *s, struct zks_conn *c, const struct read_ctx *rc,
+                             const struct zk_request *r)
+{
+    struct zks_outbuf *b = &s->ob;
+    uint32_t n = r->ops ? r->op_count : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (r->ops[i].type != ZOO_GETDATA_OP && r->ops[i].type != ZOO_GETCHILDREN_OP) {
+            reply_new(s, c, r->cxid, r->type, ZBADARGUMENTS);
+            return;
+        }
+    }
+    if (!zks_grow((void **)&b->ops, &b->ops_cap, b->n_ops + n, sizeof *b->ops)) {
+        reply_new(s, c, r->cxid, r->type, ZSYSTEMERROR);
+        return;
+    }
+    struct zks_out *o = reply_new(s, c, r->cxid, r->type, ZOK);
+    if (o == NULL)
+        return;
+    uint32_t first = b->n_ops;
+    b->n_ops += n;
+    for (uint32_t i = 0; i < n; i++)
+        multi_read_one(s, rc, first + i, &r->ops[i]);
+    o->ops_first = first;
+    o->n_ops = n;
+}
+
 static void read_op(struct zk_server *s, struct zks_conn *c, const struct zk_request *r)
 {
     struct read_ctx rc = {zks_tree(s), &s->watches, c->id, c->auth, c->auth_count};
@@ -595,6 +688,10 @@ static void read_op(struct zk_server *s, struct zks_conn *c, const struct zk_req
     }
     if (r->type == ZOO_GET_EPHEMERALS_OP) {
         read_ephemerals_reply(s, c, &rc, r->cxid, r->path);
+        return;
+    }
+    if (r->type == ZOO_MULTI_READ_OP) {
+        read_multi_reply(s, c, &rc, r);
         return;
     }
     if (r->path == NULL) {
@@ -747,7 +844,7 @@ void zks_conn_sync_reply(struct zk_server *s, int64_t session_id, int32_t cxid, 
 static void reply_multi(struct zk_server *s, struct zks_out *o, const struct zk_apply_out *out)
 {
     struct zks_outbuf *b = &s->ob;
-    if (!grow_arr((void **)&b->ops, &b->ops_cap, b->n_ops + out->result_count, sizeof *b->ops))
+    if (!zks_grow((void **)&b->ops, &b->ops_cap, b->n_ops + out->result_count, sizeof *b->ops))
         return;
     o->ops_first = b->n_ops;
     for (uint32_t i = 0; i < out->result_count; i++) {
@@ -943,6 +1040,29 @@ static struct zks_pending *enqueue_blob(struct zk_server *s, struct zks_conn *c,
     return e;
 }
 
+/* A write, multi or sync on a read-only session: ZNOTREADONLY in order
+ * (ZooKeeper's ReadOnlyRequestProcessor); closeSession: its reply, then
+ * the connection closes (the session was never global). */
+static int read_only_write(struct zk_server *s, struct zks_conn *c, const struct zk_request *req)
+{
+    struct zks_pending *e = q_push(s, c);
+    if (e == NULL) {
+        zks_conn_close(s, c, ZTHROTTLEDOP);
+        return ZTHROTTLEDOP;
+    }
+    bool close = req->type == ZOO_CLOSE_SESSION_OP;
+    e->xid = req->cxid;
+    e->op = req->type;
+    e->stage = ZKS_ST_DONE;
+    e->err = close ? ZOK : ZNOTREADONLY;
+    uint64_t id = c->id;
+    zks_conn_flush(s, c);
+    c = zks_conn_find(s, id);
+    if (close && c)
+        zks_conn_close(s, c, ZOK);
+    return ZOK;
+}
+
 static int request_inner(struct zk_server *s, uint64_t conn_id, const struct zk_request *req)
 {
     struct zks_conn *c = zks_conn_find(s, conn_id);
@@ -955,6 +1075,8 @@ static int request_inner(struct zk_server *s, uint64_t conn_id, const struct zk_
         return answer_now_or_queue(s, c, req->cxid, ZOO_PING_OP);
     if (req->type == ZOO_SETAUTH_OP)
         return do_auth(s, c, req);
+    if (c->read_only && is_submitted_op(req->type))
+        return read_only_write(s, c, req);
     struct zk_request r = *req;
     r.session_id = c->session_id;
     r.auth = c->auth_count ? c->auth : NULL;

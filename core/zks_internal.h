@@ -43,6 +43,10 @@ static inline bool zks_is_leader(const struct zk_server *s)
  * and notice role changes. */
 void zks_after_replica(struct zk_server *s);
 void zks_send(struct zk_server *s, int peer, const struct zks_msg *m);
+/* Grows the array *p (elements of size bytes, capacity *cap) by doubling
+ * from 16 until it holds need; false (array unchanged) on OOM or need
+ * above UINT32_MAX / 2. The one array-growth helper of this layer. */
+bool zks_grow(void **p, uint32_t *cap, uint32_t need, size_t size);
 /* Appends raw bytes to the batch arena; returns the offset (UINT32_MAX on OOM). */
 uint32_t zks_out_bytes(struct zk_server *s, const void *p, size_t n);
 struct zks_out *zks_out_new(struct zk_server *s, uint8_t kind, uint64_t conn);

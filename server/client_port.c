@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/log.h"
@@ -52,9 +53,29 @@ static unsigned long long open_fd_count(void)
     return n > 0 ? n - 1 : 0;   /* minus the one opendir holds */
 }
 
+/* Latencies as ZooKeeper prints them: min and max in whole ms, avg in ms
+ * with decimals (monitoring scripts parse min and max as integers); the
+ * precise values are in mntr's zablab_*_latency_ns. All 0 before the first
+ * reply. */
+static double lat_ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+static unsigned long long lat_whole_ms(uint64_t ns)
+{
+    return (unsigned long long)(ns / 1000000u);
+}
+
+static double lat_avg_ms(const struct cport_latency *l)
+{
+    return l->count ? lat_ms(l->total_ns) / (double)l->count : 0.0;
+}
+
 static void server_stats(const struct cport *c, const struct cport_view *v, struct text *t)
 {
-    add(t, "Latency min/avg/max: 0/0.0/0\n");
+    add(t, "Latency min/avg/max: %llu/%.4f/%llu\n", lat_whole_ms(c->lat.min_ns),
+        lat_avg_ms(&c->lat), lat_whole_ms(c->lat.max_ns));
     add(t, "Received: %llu\n", (unsigned long long)c->packets_received);
     add(t, "Sent: %llu\n", (unsigned long long)c->packets_sent);
     add(t, "Connections: %u\n", v->connections);
@@ -93,7 +114,7 @@ static void list_conns(const struct cport *c, const char *peer_text, struct text
 static void reply_stat(const struct cport *c, const struct cport_view *v, int with_clients,
                        const char *peer_text, struct text *t)
 {
-    if (!v->serving) {
+    if (!v->serving && !v->read_only) {
         add(t, "This ZooKeeper instance is not currently serving requests\n");
         return;
     }
@@ -108,14 +129,15 @@ static void reply_stat(const struct cport *c, const struct cport_view *v, int wi
 
 static void reply_mntr(const struct cport *c, const struct cport_view *v, struct text *t)
 {
-    if (!v->serving) {
+    if (!v->serving && !v->read_only) {
         add(t, "This ZooKeeper instance is not currently serving requests\n");
         return;
     }
     struct rlimit rl = {0, 0};
     getrlimit(RLIMIT_NOFILE, &rl);
     add(t, "zk_version\t%s-zablab, built on unknown\n", ZABD_VERSION);
-    add(t, "zk_avg_latency\t0.0\nzk_max_latency\t0\nzk_min_latency\t0\n");
+    add(t, "zk_avg_latency\t%.4f\nzk_max_latency\t%llu\nzk_min_latency\t%llu\n",
+        lat_avg_ms(&c->lat), lat_whole_ms(c->lat.max_ns), lat_whole_ms(c->lat.min_ns));
     add(t, "zk_packets_received\t%llu\n", (unsigned long long)c->packets_received);
     add(t, "zk_packets_sent\t%llu\n", (unsigned long long)c->packets_sent);
     add(t, "zk_num_alive_connections\t%u\n", v->connections);
@@ -134,8 +156,16 @@ static void reply_mntr(const struct cport *c, const struct cport_view *v, struct
     }
     add(t, "zablab_accepted_epoch\t%llu\n", (unsigned long long)v->accepted_epoch);
     add(t, "zablab_current_epoch\t%llu\n", (unsigned long long)v->current_epoch);
+    add(t, "zablab_min_latency_ns\t%llu\nzablab_avg_latency_ns\t%llu\n"
+           "zablab_max_latency_ns\t%llu\n", (unsigned long long)c->lat.min_ns,
+        (unsigned long long)(c->lat.count ? c->lat.total_ns / c->lat.count : 0),
+        (unsigned long long)c->lat.max_ns);
     add(t, "zablab_fdatasyncs\t%llu\n", (unsigned long long)v->fdatasyncs);
     add(t, "zablab_fsync_actions\t%llu\n", (unsigned long long)v->fsync_actions);
+    add(t, "zablab_snapshots\t%llu\n", (unsigned long long)v->snapshots);
+    add(t, "zablab_snapshot_forks\t%llu\n", (unsigned long long)v->snapshot_forks);
+    add(t, "zablab_log_segments\t%u\n", v->log_segments);
+    add(t, "zablab_log_rolls\t%llu\n", (unsigned long long)v->log_rolls);
 }
 
 static void reply_conf(const struct cport_view *v, struct text *t)
@@ -154,6 +184,9 @@ static void reply_conf(const struct cport_view *v, struct text *t)
     add(t, "maxSessionTimeout=%d\n", g->max_session_timeout_ms);
     add(t, "clientPortListenBacklog=-1\n");
     add(t, "serverId=%d\n", v->server_id);
+    /* zabd's own keys (ZooKeeper has none like them). */
+    add(t, "zablab.outstandingPerConnection=%u\n", g->outstanding_per_conn);
+    add(t, "zablab.connectionWriteQueueBytes=%llu\n", (unsigned long long)g->write_queue_bytes);
     if (g->server_count == 0)
         return;
     add(t, "initLimit=%d\nsyncLimit=%d\nelectionAlg=3\n", g->init_limit_ticks,
@@ -188,11 +221,14 @@ size_t cport_reply(const struct cport *c, const struct cport_view *v, enum zkp_4
     case ZKP_4LW_STAT: reply_stat(c, v, 1, peer_text, &t); break;
     case ZKP_4LW_MNTR: reply_mntr(c, v, &t); break;
     case ZKP_4LW_CONF: reply_conf(v, &t); break;
-    case ZKP_4LW_ISRO: add(&t, "rw"); break;
+    /* ZooKeeper: "ro" from its read-only server, "rw" when serving, "null"
+     * when no server runs (kazoo's read-only client looks for "rw"). */
+    case ZKP_4LW_ISRO: add(&t, "%s", v->read_only ? "ro" : v->serving ? "rw" : "null"); break;
     case ZKP_4LW_CONS:
         list_conns(c, peer_text, &t);
         add(&t, "\n");
         break;
+    case ZKP_4LW_SRST: add(&t, "Server stats reset.\n"); break;
     case ZKP_4LW_WCHS:
         add(&t, "%u connections watching %u paths\nTotal watches:%u\n", v->watch_conns,
             v->watch_paths, v->watches);
@@ -325,6 +361,10 @@ static void answer_word(struct cport *c, struct cport_conn *k, enum zkp_4lw w)
         memset(&v, 0, sizeof v);
         v.mode = "standalone";
         c->cb.view(c->cb.arg, &v);
+        if (v.read_only)
+            v.mode = "read-only";
+        if (w == ZKP_4LW_SRST)
+            cport_reset_stats(c);
         k->out.len = cport_reply(c, &v, w, k->peer_text, (char *)k->out.p, k->out.cap);
     }
     k->sent++;
@@ -343,6 +383,55 @@ static void log_bad_frame(const struct cport *c, const struct cport_conn *k, int
     slog_warn("client %s: %s (length %d, jute.maxbuffer %u)%s: closing", k->peer_text,
               zkp_strerror(rc), len, c->lim.frame_max,
               k->known ? "" : " before the handshake");
+}
+
+/* ---- latency ----------------------------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void cport_reset_stats(struct cport *c)
+{
+    memset(&c->lat, 0, sizeof c->lat);
+    c->packets_received = c->packets_sent = 0;
+}
+
+/* Starts timing a request frame (xid = its first 4 bytes); returns whether
+ * it did (the table is bounded: requests beyond it go untimed). */
+static bool lat_start(struct cport_conn *k, const uint8_t *payload, size_t len)
+{
+    if (len < 8 || k->lat_n == CPORT_LAT_PENDING)
+        return false;
+    int32_t xid = (int32_t)(((uint32_t)payload[0] << 24) | ((uint32_t)payload[1] << 16) |
+                            ((uint32_t)payload[2] << 8) | payload[3]);
+    k->lat_xid[k->lat_n] = xid;
+    k->lat_t_ns[k->lat_n] = mono_ns();
+    k->lat_n++;
+    return true;
+}
+
+/* A reply for xid is queued: its request's latency counts. */
+static void lat_done(struct cport *c, struct cport_conn *k, int32_t xid)
+{
+    for (uint32_t i = 0; i < k->lat_n; i++) {
+        if (k->lat_xid[i] != xid)
+            continue;
+        uint64_t now = mono_ns(), t0 = k->lat_t_ns[i];
+        uint64_t ns = now > t0 ? now - t0 : 0;
+        struct cport_latency *l = &c->lat;
+        l->min_ns = l->count == 0 || ns < l->min_ns ? ns : l->min_ns;
+        l->max_ns = ns > l->max_ns ? ns : l->max_ns;
+        l->total_ns += ns;
+        l->count++;
+        k->lat_n--;
+        memmove(k->lat_xid + i, k->lat_xid + i + 1, (k->lat_n - i) * sizeof k->lat_xid[0]);
+        memmove(k->lat_t_ns + i, k->lat_t_ns + i + 1, (k->lat_n - i) * sizeof k->lat_t_ns[0]);
+        return;
+    }
 }
 
 /* Hands every complete frame in `in` to the server, in order, until one
@@ -364,10 +453,13 @@ static bool conn_frames(struct cport *c, struct cport_conn *k)
             break;
         bool first = !k->known;
         k->known = true;
+        bool timed = !first && lat_start(k, f.payload, f.payload_len);
         enum cport_frame_verdict v =
             c->cb.frame(c->cb.arg, id, k->peer_text, f.payload, f.payload_len, first);
         if (conn_by_id(c, id) != k)
             return false;                /* the server's batch closed it */
+        if (timed && v == CPORT_FRAME_LATER)
+            k->lat_n--;                  /* timed again when it is taken */
         if (v == CPORT_FRAME_CLOSE) {
             conn_end(c, k);
             return false;
@@ -503,8 +595,9 @@ void cport_deliver(struct cport *c, const struct zks_out *o)
         return;
     }
     if (o->kind == ZKS_OUT_CONNECTED && o->timeout_ms > 0)
-        slog_debug("client %s: session 0x%llx open, timeout %d ms", k->peer_text,
-                   (unsigned long long)o->session_id, o->timeout_ms);
+        slog(o->read_only ? SLOG_INFO : SLOG_DEBUG, "client %s: %ssession 0x%llx open, timeout %d ms",
+             k->peer_text, o->read_only ? "read-only " : "", (unsigned long long)o->session_id,
+             o->timeout_ms);
     if (zkw_encode_out(o, k->long_form, &k->out) != 0) {
         slog_error("client %s: cannot encode a reply (op %d): closing", k->peer_text, o->op);
         conn_end(c, k);
@@ -512,6 +605,8 @@ void cport_deliver(struct cport *c, const struct zks_out *o)
     }
     k->sent++;
     c->packets_sent++;
+    if (o->kind == ZKS_OUT_REPLY)
+        lat_done(c, k, o->xid);
     if (k->out.len - k->out_off > out_bound(c)) {
         slog_warn("client %s: does not read its replies (%zu bytes queued, bound %zu): closing",
                   k->peer_text, k->out.len - k->out_off, out_bound(c));

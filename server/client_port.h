@@ -34,11 +34,22 @@
 #define CPORT_READ_BYTES 65536u        /* one recv */
 #define CPORT_OUT_BYTES_MIN (8u << 20) /* write queue bound: max(this, 4 x jute.maxbuffer) */
 #define CPORT_4LW_REPLY_MAX (1u << 20) /* a longer four-letter-word reply is cut */
+#define CPORT_LAT_PENDING 32u          /* requests timed per connection; more in flight go untimed */
+
+/* Request latency (srvr/stat/mntr), from the moment zabd hands a request
+ * frame to the server to the moment its reply is queued on the connection,
+ * on CLOCK_MONOTONIC in nanoseconds (ZooKeeper's resolution is 1 ms, too
+ * coarse for loopback: a read takes about a microsecond here). Shown in ms
+ * with 6 decimals. srst zeroes it. */
+struct cport_latency {
+    uint64_t count, total_ns, min_ns, max_ns;
+};
 
 /* What the four-letter words report, filled on demand by the server. */
 struct cport_view {
     int server_id;
     int serving;               /* 0: "not currently serving requests" */
+    bool read_only;            /* read-only mode (zks_read_only_mode): mode "read-only", isro "ro" */
     const char *mode;          /* "leader" | "follower" | "observer" | "standalone" */
     uint64_t zxid;             /* last applied zxid */
     uint64_t node_count, ephemerals, data_bytes;
@@ -47,6 +58,9 @@ struct cport_view {
     uint64_t accepted_epoch, current_epoch;
     uint32_t learners, synced_followers;   /* leader only */
     uint64_t fdatasyncs, fsync_actions;    /* group commit counters */
+    uint64_t snapshots, snapshot_forks;    /* stored by a child / children started */
+    uint32_t log_segments;                 /* txn log files now */
+    uint64_t log_rolls;
     const struct cfg *cfg;     /* for conf; may be NULL */
 };
 
@@ -108,6 +122,11 @@ struct cport_conn {
     uint64_t recved, sent;     /* frames */
     char peer_text[64];        /* "ip:port" */
     char addr[48];             /* "ip", for maxClientCnxns */
+    /* Requests being timed, in arrival order (replies match them by xid:
+     * pings and auth are answered ahead of queued requests). */
+    int32_t lat_xid[CPORT_LAT_PENDING];
+    uint64_t lat_t_ns[CPORT_LAT_PENDING];
+    uint32_t lat_n;
 };
 
 struct cport {
@@ -119,6 +138,7 @@ struct cport {
     uint64_t timer;
     uint64_t next_seq;
     uint64_t packets_received, packets_sent;
+    struct cport_latency lat;
     struct cport_conn conns[CPORT_CONNS_MAX];
     uint32_t dirty[CPORT_CONNS_MAX];    /* slots with output to flush */
     uint32_t n_dirty;
@@ -147,6 +167,8 @@ void cport_flush_dirty(struct cport *c);
 uint32_t cport_report_gone(struct cport *c);
 uint32_t cport_resume_paused(struct cport *c);
 
+/* srst: zeroes the latency and packet counters. */
+void cport_reset_stats(struct cport *c);
 /* The text reply to word w (which must be allowed) for view v; cons and
  * wchs also list connections. Always NUL-terminates; returns the length
  * (cut at cap - 1). */

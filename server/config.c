@@ -29,6 +29,7 @@ struct parser {
     /* Positions of values that later cross-field checks point at. */
     int min_to_line, min_to_col, max_to_line, max_to_col;
     int client_port_line, client_port_col;
+    int wq_line, wq_col;
 };
 
 static int fail_at(struct parser *p, int line, int col, const char *fmt, ...)
@@ -338,7 +339,7 @@ static bool is_zookeeper_key_unused(struct span key)
     static const char *const names[] = {
         "electionAlg", "peerType", "standaloneEnabled", "reconfigEnabled",
         "dynamicConfigFile", "autopurge.snapRetainCount", "autopurge.purgeInterval",
-        "snapCount", "preAllocSize", "globalOutstandingLimit", "leaderServes",
+        "preAllocSize", "globalOutstandingLimit", "leaderServes",
         "admin.enableServer", "admin.serverPort", "admin.serverAddress", "syncEnabled",
         "quorumListenOnAllIPs", "secureClientPort", "secureClientPortAddress",
         "metricsProvider.className", "maxCnxns", "localSessionsEnabled",
@@ -376,6 +377,8 @@ static int apply_key(struct parser *p, struct span key, struct span v)
     }
     if (span_eq(key, "maxClientCnxns"))
         return set_int32(p, key, v, 0, &c->max_client_cnxns);
+    if (span_eq(key, "snapCount"))
+        return set_int32(p, key, v, 2, &c->snap_count);
     if (span_eq(key, "minSessionTimeout")) {
         p->min_to_line = p->line, p->min_to_col = col;
         return set_int32(p, key, v, -1, &c->min_session_timeout_ms);
@@ -392,6 +395,28 @@ static int apply_key(struct parser *p, struct span key, struct span v)
             return fail_at(p, p->line, col, "jute.maxbuffer: '%.*s' is not a positive number",
                            (int)v.n, v.s);
         c->jute_max_buffer = (uint32_t)n;
+        return 0;
+    }
+    if (span_eq(key, "readonlymode.enabled")) {
+        if (!span_eq_nocase(v, "true") && !span_eq_nocase(v, "false"))
+            return fail_at(p, p->line, col, "readonlymode.enabled: '%.*s' is neither true nor false",
+                           (int)v.n, v.s);
+        c->read_only_enabled = span_eq_nocase(v, "true");
+        return 0;
+    }
+    if (span_eq(key, "zablab.outstandingPerConnection")) {
+        int64_t n;
+        if (parse_int(p, key, v, 1, CFG_OUTSTANDING_PER_CONN_MAX, &n))
+            return -1;
+        c->outstanding_per_conn = (uint32_t)n;
+        return 0;
+    }
+    if (span_eq(key, "zablab.connectionWriteQueueBytes")) {
+        int64_t n;
+        p->wq_line = p->line, p->wq_col = col;
+        if (parse_int(p, key, v, 0, (int64_t)CFG_WRITE_QUEUE_BYTES_MAX, &n))
+            return -1;
+        c->write_queue_bytes = (uint64_t)n;
         return 0;
     }
     if (span_eq(key, "secret")) {
@@ -459,6 +484,7 @@ static void set_defaults(struct cfg *c)
     c->max_session_timeout_ms = -1;
     c->four_lw_allowed = 1u << ZKP_4LW_SRVR;
     c->jute_max_buffer = CFG_JUTE_MAX_BUFFER_DEFAULT;
+    c->outstanding_per_conn = CFG_OUTSTANDING_PER_CONN_DEFAULT;
     c->my_id = -1;
     strcpy(c->client_port_address, "0.0.0.0");
 }
@@ -471,6 +497,13 @@ static int finish(struct parser *p, int eof_line, int eof_col)
         return fail_at(p, eof_line, eof_col, "dataDir is not set");
     if (c->data_log_dir[0] == '\0')
         strcpy(c->data_log_dir, c->data_dir);
+    /* A bound below two of the largest replies would cut ordinary clients. */
+    if (c->write_queue_bytes && c->write_queue_bytes < 2ull * c->jute_max_buffer)
+        return fail_at(p, p->wq_line, p->wq_col,
+                       "zablab.connectionWriteQueueBytes %llu is below 2 x jute.maxbuffer (%u)",
+                       (unsigned long long)c->write_queue_bytes, c->jute_max_buffer);
+    if (c->read_only_enabled)
+        c->four_lw_allowed |= 1u << ZKP_4LW_ISRO;
     int64_t tick = c->tick_time_ms;
     if (c->min_session_timeout_ms == -1)
         c->min_session_timeout_ms = (int32_t)(tick * 2 > INT32_MAX ? INT32_MAX : tick * 2);

@@ -27,6 +27,10 @@
 #define CFG_TICK_TIME_MS_DEFAULT 3000
 #define CFG_MAX_CLIENT_CNXNS_DEFAULT 60
 #define CFG_JUTE_MAX_BUFFER_DEFAULT 0xfffffu
+/* zabd's own per-connection bounds (ZooKeeper has no per-connection keys). */
+#define CFG_OUTSTANDING_PER_CONN_DEFAULT 1000u   /* ZKS_OUTSTANDING_PER_CONN_DEFAULT */
+#define CFG_OUTSTANDING_PER_CONN_MAX 1000000u
+#define CFG_WRITE_QUEUE_BYTES_MAX (1ull << 30)
 
 enum cfg_role { CFG_ROLE_PARTICIPANT = 0, CFG_ROLE_OBSERVER = 1 };
 
@@ -56,11 +60,23 @@ struct cfg {
     uint16_t client_port;            /* 0 = not set */
     char client_port_address[CFG_HOST_MAX]; /* defaults to 0.0.0.0 */
     int32_t max_client_cnxns;
+    int32_t snap_count;             /* txns between snapshots; 0 = zabd's default */
     int32_t min_session_timeout_ms;  /* defaults to 2 ticks */
     int32_t max_session_timeout_ms;  /* defaults to 20 ticks */
     /* Bit (1u << w) for each enum zkp_4lw word allowed; default srvr. */
     uint32_t four_lw_allowed;
     uint32_t jute_max_buffer;
+    /* readonlymode.enabled (ZooKeeper's system property, accepted here as
+     * a key): a server without a quorum serves read-only sessions. It also
+     * whitelists isro, as ZooKeeper does. */
+    bool read_only_enabled;
+    /* zablab.outstandingPerConnection: requests queued or in flight per
+     * connection before zabd stops reading it (back-pressure). */
+    uint32_t outstanding_per_conn;
+    /* zablab.connectionWriteQueueBytes: replies queued for a client that
+     * does not read before it is disconnected; 0 = max(8 MiB, 4 x
+     * jute.maxbuffer). Must be at least 2 x jute.maxbuffer. */
+    uint64_t write_queue_bytes;
     /* `secret`: the ensemble-wide key of session passwords (zabd's own key,
      * not ZooKeeper's). Empty = not set: zabd derives an insecure one from
      * the server list and warns. */

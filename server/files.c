@@ -1,4 +1,5 @@
-/* files: see files.h. */
+/* files: see files.h. This half opens, reads back and writes whole files;
+ * files_sync.c runs the disk actions and the writer thread. */
 #include "server/files.h"
 
 #include <errno.h>
@@ -10,10 +11,8 @@
 #include <unistd.h>
 
 static const char *const epoch_names[] = {"acceptedEpoch", "currentEpoch"};
-#define SNAPSHOT_NAME "zablab.snap"
-#define LOG_NAME "zablab.log"
 
-static int io_fail(char *err, size_t errlen, const char *what, const char *path)
+int files_io_fail(char *err, size_t errlen, const char *what, const char *path)
 {
     snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
     return -1;
@@ -29,12 +28,12 @@ static int make_dir(const char *path, char *err, size_t errlen)
             continue;
         *s = '\0';
         if (mkdir(p, 0755) != 0 && errno != EEXIST)
-            return io_fail(err, errlen, "cannot create folder", p);
+            return files_io_fail(err, errlen, "cannot create folder", p);
         *s = '/';
     }
     if (mkdir(p, 0755) == 0 || errno == EEXIST)
         return 0;
-    return io_fail(err, errlen, "cannot create folder", path);
+    return files_io_fail(err, errlen, "cannot create folder", path);
 }
 
 static int join(char *out, size_t cap, const char *a, const char *b, char *err, size_t errlen)
@@ -51,10 +50,9 @@ int files_open(struct files *f, const char *data_dir, const char *data_log_dir, 
                size_t errlen)
 {
     memset(f, 0, sizeof *f);
-    f->log_fd = f->dir_fd = -1;
+    f->log.fd = f->log_dir_fd = f->dir_fd = f->event_fd = -1;
     if (join(f->dir, sizeof f->dir, data_dir, "version-2", err, errlen) ||
-        join(f->log_dir, sizeof f->log_dir, data_log_dir, "version-2", err, errlen) ||
-        join(f->log_path, sizeof f->log_path, f->log_dir, LOG_NAME, err, errlen))
+        join(f->log_dir, sizeof f->log_dir, data_log_dir, "version-2", err, errlen))
         return -1;
     if (make_dir(data_dir, err, errlen) || make_dir(f->dir, err, errlen) ||
         make_dir(data_log_dir, err, errlen) || make_dir(f->log_dir, err, errlen))
@@ -65,14 +63,14 @@ int files_open(struct files *f, const char *data_dir, const char *data_log_dir, 
         return -1;
     }
     f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (f->dir_fd < 0) {
-        io_fail(err, errlen, "cannot open folder", f->dir);
+    f->log_dir_fd = f->dir_fd < 0 ? -1 : open(f->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f->dir_fd < 0 || f->log_dir_fd < 0) {
+        files_io_fail(err, errlen, "cannot open folder", f->dir_fd < 0 ? f->dir : f->log_dir);
         files_close(f);
         return -1;
     }
-    f->log_fd = open(f->log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (f->log_fd < 0) {
-        io_fail(err, errlen, "cannot open log", f->log_path);
+    if (segs_open(&f->log, f->log_dir, f->log_dir_fd, err, errlen) != 0 ||
+        files_writer_start(f, err, errlen) != 0) {
         files_close(f);
         return -1;
     }
@@ -81,13 +79,15 @@ int files_open(struct files *f, const char *data_dir, const char *data_log_dir, 
 
 void files_close(struct files *f)
 {
-    if (f->log_fd >= 0)
-        close(f->log_fd);
+    files_writer_stop(f);   /* first: the thread may be using the descriptors */
+    segs_close(&f->log);
+    if (f->log_dir_fd >= 0)
+        close(f->log_dir_fd);
     if (f->dir_fd >= 0)
         close(f->dir_fd);
     free(f->pending);
     f->pending = NULL;
-    f->log_fd = f->dir_fd = -1;
+    f->log_dir_fd = f->dir_fd = -1;
 }
 
 /* ---- reading ----------------------------------------------------------------- */
@@ -100,11 +100,11 @@ static int read_all(const char *path, size_t max_bytes, uint8_t **buf, size_t *l
     *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? 1 : io_fail(err, errlen, "cannot open", path);
+        return errno == ENOENT ? 1 : files_io_fail(err, errlen, "cannot open", path);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
-        return io_fail(err, errlen, "cannot stat", path);
+        return files_io_fail(err, errlen, "cannot stat", path);
     }
     if ((uint64_t)st.st_size > max_bytes) {
         snprintf(err, errlen, "%s: %lld bytes, over the limit of %zu", path,
@@ -179,12 +179,12 @@ int files_load(struct files *f, struct files_durable *out, char *err, size_t err
     memset(out, 0, sizeof *out);
     struct replica_durable *d = &out->d;
     size_t len;
-    if (read_all(f->log_path, FILES_LOG_BYTES_MAX, &out->log_buf, &len, err, errlen) < 0)
+    if (segs_read_all(&f->log, FILES_LOG_BYTES_MAX, &out->log_buf, &len, err, errlen) < 0)
         return -1;
     d->log = out->log_buf;
     d->log_len = len;
     char path[FILES_PATH_MAX];
-    if (join(path, sizeof path, f->dir, SNAPSHOT_NAME, err, errlen) ||
+    if (join(path, sizeof path, f->dir, FILES_SNAPSHOT_NAME, err, errlen) ||
         read_all(path, FILES_SNAPSHOT_BYTES_MAX, &out->snap_buf, &len, err, errlen) < 0 ||
         load_epoch(f, REP_EPOCH_ACCEPTED, &d->has_accepted_epoch, &d->accepted_epoch, err,
                    errlen) ||
@@ -207,7 +207,7 @@ void files_durable_free(struct files_durable *fd)
 
 /* ---- writing ----------------------------------------------------------------- */
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int files_write_all(int fd, const uint8_t *p, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, p, len);
@@ -221,97 +221,35 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-/* tmp file, fsync, rename over name, fsync the folder: after a crash either
- * the old or the new content is there, never a mix. */
-static int replace_durably(struct files *f, const char *name, const uint8_t *bytes, size_t len,
-                           char *err, size_t errlen)
+int files_replace_durably(const struct files *f, const char *name, const uint8_t *bytes,
+                          size_t len, char *err, size_t errlen)
 {
-    char path[FILES_PATH_MAX], tmp[FILES_PATH_MAX + 8];
+    char path[FILES_PATH_MAX], tmp[FILES_PATH_MAX + 32];
     if (join(path, sizeof path, f->dir, name, err, errlen))
         return -1;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* The pid keeps a snapshot child's file apart from the server's own. */
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return io_fail(err, errlen, "cannot create", tmp);
-    if (write_all(fd, bytes, len) != 0 || fsync(fd) != 0) {
-        io_fail(err, errlen, "cannot write", tmp);
+        return files_io_fail(err, errlen, "cannot create", tmp);
+    if (files_write_all(fd, bytes, len) != 0 || fsync(fd) != 0) {
+        files_io_fail(err, errlen, "cannot write", tmp);
         close(fd);
         return -1;
     }
     close(fd);
     if (rename(tmp, path) != 0)
-        return io_fail(err, errlen, "cannot rename to", path);
+        return files_io_fail(err, errlen, "cannot rename to", path);
     if (fsync(f->dir_fd) != 0)
-        return io_fail(err, errlen, "cannot fsync folder", f->dir);
+        return files_io_fail(err, errlen, "cannot fsync folder", f->dir);
     return 0;
 }
 
-int files_write_epoch(struct files *f, const char *name, uint64_t value, char *err,
+int files_write_epoch(const struct files *f, const char *name, uint64_t value, char *err,
                       size_t errlen)
 {
     char text[32];
     int n = snprintf(text, sizeof text, "%llu\n", (unsigned long long)value);
-    return replace_durably(f, name, (const uint8_t *)text, (size_t)n, err, errlen);
+    return files_replace_durably(f, name, (const uint8_t *)text, (size_t)n, err, errlen);
 }
 
-static int do_io(struct files *f, const struct rep_action *a, char *err, size_t errlen)
-{
-    switch (a->kind) {
-    case REP_ACT_LOG_APPEND:
-        if (write_all(f->log_fd, a->bytes, a->len) != 0)
-            return io_fail(err, errlen, "cannot append to", f->log_path);
-        f->bytes_appended += a->len;
-        return 0;
-    case REP_ACT_LOG_FSYNC:
-        f->n_fsync_pending++;
-        return 0;
-    case REP_ACT_LOG_TRUNCATE:
-        if (ftruncate(f->log_fd, (off_t)a->value) != 0)
-            return io_fail(err, errlen, "cannot truncate", f->log_path);
-        return 0;
-    case REP_ACT_EPOCH_WRITE:
-        if (a->which > REP_EPOCH_CURRENT) {
-            snprintf(err, errlen, "EPOCH_WRITE of unknown file %u", a->which);
-            return -1;
-        }
-        return files_write_epoch(f, epoch_names[a->which], a->value, err, errlen);
-    case REP_ACT_SNAPSHOT_WRITE:
-        return replace_durably(f, SNAPSHOT_NAME, a->bytes, a->len, err, errlen);
-    default:
-        return 0;
-    }
-}
-
-int files_execute(struct files *f, const struct rep_action *a, char *err, size_t errlen)
-{
-    if (a->kind < REP_ACT_LOG_APPEND || a->kind > REP_ACT_SNAPSHOT_WRITE)
-        return 0;
-    if (f->n_pending >= FILES_PENDING_MAX) {
-        snprintf(err, errlen, "%u disk ops awaiting completion: queue full", f->n_pending);
-        return -1;
-    }
-    if (do_io(f, a, err, errlen) != 0)
-        return -1;
-    f->pending[f->n_pending++] = (struct files_op){a->op_id, a->kind};
-    return 0;
-}
-
-int files_sync(struct files *f, uint64_t *done, uint32_t cap, char *err, size_t errlen)
-{
-    if (f->n_fsync_pending > 0) {
-        /* One fdatasync covers every append and truncate issued so far, so it
-         * completes all the LOG_FSYNC actions queued since the last one. */
-        if (fdatasync(f->log_fd) != 0)
-            return io_fail(err, errlen, "fdatasync failed on", f->log_path);
-        f->fdatasyncs++;
-        f->fsync_actions += f->n_fsync_pending;
-        f->n_fsync_pending = 0;
-    }
-    uint32_t n = f->n_pending < cap ? f->n_pending : cap;
-    for (uint32_t i = 0; i < n; i++)
-        done[i] = f->pending[i].op_id;
-    if (n < f->n_pending)
-        memmove(f->pending, f->pending + n, (f->n_pending - n) * sizeof *f->pending);
-    f->n_pending -= n;
-    return (int)n;
-}

@@ -34,6 +34,11 @@ void slog_set_tag(const char *tag)
     snprintf(g_tag, sizeof g_tag, "%s", tag);
 }
 
+int slog_enabled(enum slog_level level)
+{
+    return level >= g_level && level <= SLOG_ERROR;
+}
+
 void slog(enum slog_level level, const char *fmt, ...)
 {
     if (level < g_level || level > SLOG_ERROR)

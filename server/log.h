@@ -15,6 +15,8 @@ void slog_set_level(enum slog_level level);
 int slog_set_level_name(const char *name);
 void slog_set_tag(const char *tag);   /* e.g. "s2"; copied, at most 31 chars */
 void slog(enum slog_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 if a line at this level would be written: skip building costly ones. */
+int slog_enabled(enum slog_level level);
 
 #define slog_debug(...) slog(SLOG_DEBUG, __VA_ARGS__)
 #define slog_info(...) slog(SLOG_INFO, __VA_ARGS__)

@@ -29,6 +29,7 @@
 #include "server/log.h"
 #include "server/loop.h"
 #include "server/peer.h"
+#include "server/snapshot_child.h"
 
 #define EXIT_USAGE 1
 #define EXIT_CONFIG 2
@@ -37,7 +38,7 @@
 /* The in-memory txn log: the leader keeps at most a quarter of it in flight
  * (uncommitted; more is answered ZTHROTTLEDOP) and snapshots when it is full,
  * so a long log means fewer snapshots and room for many pipelining clients. */
-#define ZABD_LOG_ENTRIES 16384u
+#define ZABD_LOG_ENTRIES 65536u
 #define ZABD_LOG_BYTES (32u << 20)
 #define ZABD_DATA_MAX (LOG_RECORD_PAYLOAD_MAX - (16u << 10)) /* largest znode data */
 
@@ -51,6 +52,7 @@ struct zabd {
      * clock) yet znode ctime/mtime and session ids look like ZooKeeper's. */
     uint64_t clock_offset_ms;
     struct files files;
+    struct snapchild snap;
     struct peer_set peers;
     int peers_ready;
     struct cport cport;
@@ -62,6 +64,7 @@ struct zabd {
 };
 
 static void process_output(struct zabd *z);
+static void start_snapshot(struct zabd *z, const struct rep_action *a);
 
 static uint64_t core_now_ms(const struct zabd *z)
 {
@@ -78,22 +81,38 @@ static void fatal(struct zabd *z, int code, const char *msg)
 
 /* ---- replica output ------------------------------------------------------------- */
 
+/* Per-txn events (proposed, acked, committed, applied) are debug: at
+ * thousands of writes per second, logging them at info would cost more than
+ * the writes. Role changes, syncs and snapshots are info; anomalies warn. */
+static enum slog_level event_level(uint8_t kind)
+{
+    switch (kind) {
+    case REP_EV_PROPOSED:
+    case REP_EV_COMMITTED:
+    case REP_EV_APPLIED:
+        return SLOG_DEBUG;
+    case REP_EV_PROTOCOL_ERROR:
+    case REP_EV_TRUNC_BELOW_APPLIED:
+    case REP_EV_LOG_TORN:
+        return SLOG_WARN;
+    default:
+        return SLOG_INFO;
+    }
+}
+
 static void log_events(const struct zks_output *o)
 {
     for (uint32_t i = 0; i < o->n_events; i++) {
         const struct rep_event *ev = &o->events[i];
+        enum slog_level level = event_level(ev->kind);
+        if (!slog_enabled(level))
+            continue;
         char buf[200];
         rep_event_describe(ev, buf, sizeof buf);
-        if (ev->kind == REP_EV_PROPOSED || ev->kind == REP_EV_APPLIED)
-            slog_debug("%s", buf);
-        else if (ev->kind == REP_EV_PROTOCOL_ERROR || ev->kind == REP_EV_TRUNC_BELOW_APPLIED ||
-                 ev->kind == REP_EV_LOG_TORN)
-            slog_warn("%s", buf);
-        else
-            slog_info("%s", buf);
+        slog(level, "%s", buf);
     }
     if (o->n_events_dropped)
-        slog_info("(%u more events in this batch not shown)", o->n_events_dropped);
+        slog_debug("(%u more events in this batch not shown)", o->n_events_dropped);
 }
 
 static void on_replica_timer(struct loop *l, uint64_t timer_id, void *arg)
@@ -125,9 +144,56 @@ static void arm_timer(struct zabd *z, uint64_t at_ms)
     }
 }
 
-/* Executes one batch in order. Sends go out at once: the core never emits one
- * that waits on an incomplete disk op (replica.h, driver contract); neither
- * does a client output (zk_server.h), so those are delivered as read. */
+/* A periodic snapshot: a forked child stores the state as it is right now
+ * (before any further input reaches the core). If fork fails, the state is
+ * serialized here and stored by the writer thread in issue order instead. */
+static void start_snapshot(struct zabd *z, const struct rep_action *a)
+{
+    char err[512];
+    const struct replica *r = zks_replica(&z->srv);
+    uint64_t t0_ms = loop_clock_ms();
+    if (snapchild_start(&z->snap, &z->files, r, a->op_id, err, sizeof err) == 0) {
+        uint64_t took_ms = loop_clock_ms() - t0_ms;
+        /* fork copies page tables: slow on some hypervisors, so say so */
+        slog(took_ms >= 50 ? SLOG_WARN : SLOG_DEBUG, "snapshot at zxid 0x%llx: child %d, fork took %llu ms",
+             (unsigned long long)z->snap.zxid, (int)z->snap.pid, (unsigned long long)took_ms);
+        return;
+    }
+    slog_warn("snapshot in a child process failed (%s): storing it from the server", err);
+    uint8_t *env;
+    size_t n;
+    int ok = snapchild_encode(r, &env, &n, err, sizeof err) == 0;
+    if (ok) {
+        struct rep_action b = *a;   /* the same op id: completed in issue order instead */
+        b.which = 0, b.bytes = env, b.len = n;
+        ok = files_execute(&z->files, &b, err, sizeof err) == 0;
+        free(env);
+    }
+    if (!ok)
+        fatal(z, EXIT_CONFIG, err);
+}
+
+/* The snapshot child exited (SIGCHLD): its op completes, out of order with
+ * the log ops, as the core expects (replica.h). A failed child stops the
+ * server like any failed write. */
+static void reap_snapshot(struct zabd *z)
+{
+    char err[512];
+    int rc = snapchild_poll(&z->snap, err, sizeof err);
+    if (rc < 0) {
+        fatal(z, EXIT_CONFIG, err);
+    } else if (rc > 0) {
+        slog_debug("snapshot at zxid 0x%llx stored", (unsigned long long)z->snap.zxid);
+        files_note_snapshot(&z->files, z->snap.zxid);
+        zks_on_disk_done(&z->srv, core_now_ms(z), z->snap.op_id);
+        process_output(z);
+    }
+}
+
+/* Executes one batch in order. Sends and client replies are queued at once
+ * and written before the loop sleeps: the core never emits one that waits on
+ * an incomplete disk op (replica.h, driver contract; zk_server.h for client
+ * outputs), so none needs holding back. */
 static void process_output(struct zabd *z)
 {
     const struct zks_output *o = zks_output(&z->srv);
@@ -139,49 +205,81 @@ static void process_output(struct zabd *z)
             peer_send(&z->peers, a->peer, a->bytes, a->len);
         } else if (a->kind == REP_ACT_DISCONNECT) {
             peer_disconnect(&z->peers, a->peer);
-        } else if (files_execute(&z->files, a, err, sizeof err) != 0) {
-            fatal(z, EXIT_CONFIG, err);
+        } else if (a->kind == REP_ACT_SNAPSHOT_WRITE && a->which == REP_SNAPSHOT_BY_DRIVER) {
+            start_snapshot(z, a);
+        } else {
+            if (a->kind == REP_ACT_SNAPSHOT_WRITE)
+                snapchild_abandon(&z->snap, &z->files);   /* superseded: see snapshot_child.h */
+            if (files_execute(&z->files, a, err, sizeof err) != 0)
+                fatal(z, EXIT_CONFIG, err);
         }
     }
     for (uint32_t i = 0; i < o->n_client && !z->exit_code && z->cport_ready; i++)
-        cport_deliver(&z->cport, &o->client[i]);
-    if (z->cport_ready)
-        cport_flush_dirty(&z->cport);
+        cport_deliver(&z->cport, &o->client[i]);   /* written before the loop sleeps */
     if (!z->exit_code)
         arm_timer(z, o->timer_ms);
     zks_output_clear(&z->srv);
 }
 
-/* Before every sleep: one fdatasync for all the fsyncs issued in this loop
- * iteration, then the completions in issue order. A completion may issue more
- * disk ops (synced in a further round) or break a link; breaks are delivered
- * first in each round, since what the replica does about them may need the
- * disk too. Bounded: a core that kept issuing ops would resume next wake-up. */
-static void before_sleep(struct loop *l, void *arg)
+/* Before every sleep: hand the disk ops issued in this iteration to the
+ * writer thread (one fdatasync for all their fsyncs) and deliver, in issue
+ * order, the completions of the batch it finished. A completion may issue
+ * more disk ops (the next batch) or break a link; breaks are delivered first
+ * in each round, since what the replica does about them may need the disk
+ * too. Never waits for the device: a batch still running wakes the loop
+ * through the writer's eventfd. Bounded: a core that kept issuing ops would
+ * resume next wake-up. */
+static void deliver_ready(struct zabd *z)
 {
-    (void)l;
-    struct zabd *z = arg;
     for (uint32_t round = 0; round < 1000 && !z->exit_code; round++) {
         if (z->peers_ready)
             peer_deliver_breaks(&z->peers);
         uint32_t clients = 0;
         if (z->cport_ready)
             clients = cport_report_gone(&z->cport) + cport_resume_paused(&z->cport);
-        if (z->files.n_pending == 0 && clients == 0)
-            return;
-        if (z->files.n_pending == 0)
-            continue;
-        char err[512];
-        int n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
-        if (n < 0) {
-            fatal(z, EXIT_CONFIG, err);
-            return;
+        int n = 0;
+        if (z->files.n_pending > 0) {
+            char err[512];
+            n = files_sync(&z->files, z->done, FILES_PENDING_MAX, err, sizeof err);
+            if (n < 0) {
+                fatal(z, EXIT_CONFIG, err);
+                return;
+            }
         }
         for (int i = 0; i < n && !z->exit_code; i++) {
             zks_on_disk_done(&z->srv, core_now_ms(z), z->done[i]);
             process_output(z);
         }
+        if (n == 0 && clients == 0)
+            return;
     }
+}
+
+static void before_sleep(struct loop *l, void *arg)
+{
+    (void)l;
+    struct zabd *z = arg;
+    /* Then what this iteration queued, one send per peer link and per client
+     * connection; a link that breaks on it is reported before sleeping (a
+     * client connection that fails is reported next iteration). */
+    for (int k = 0; k < 4 && !z->exit_code; k++) {
+        deliver_ready(z);
+        if (z->cport_ready)
+            cport_flush_dirty(&z->cport);
+        if (!z->peers_ready)
+            return;
+        peer_flush(&z->peers);
+        if (!z->peers.breaks_pending)
+            return;
+    }
+}
+
+/* The writer finished a batch: before_sleep, right after this, takes it. */
+static void on_disk_event(struct loop *l, int fd, int mask, void *arg)
+{
+    (void)l, (void)fd, (void)mask;
+    struct zabd *z = arg;
+    files_drain_event(&z->files);
 }
 
 /* ---- peer and signal callbacks ----------------------------------------------------- */
@@ -207,11 +305,17 @@ static void on_peer_break(void *arg, int peer)
 
 static void on_signal(struct loop *l, int fd, int mask, void *arg)
 {
-    (void)mask, (void)arg;
+    (void)mask;
+    struct zabd *z = arg;
     struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+            reap_snapshot(z);
+            continue;
+        }
         slog_info("signal %u: shutting down", si.ssi_signo);
-    loop_stop(l);
+        loop_stop(l);
+    }
 }
 
 /* ---- client sessions: frames <-> core/zk_wire.h <-> zk_server ------------------------ */
@@ -333,6 +437,7 @@ static void fill_view(void *arg, struct cport_view *v)
     v->server_id = r->id;
     v->cfg = &z->cfg;
     v->serving = zks_serving(&z->srv);
+    v->read_only = zks_read_only_mode(&z->srv, core_now_ms(z));  /* ro: read-only mode */
     if (z->cfg.server_count == 0)
         v->mode = "standalone";
     else if (r->state == REP_LEADING)
@@ -361,6 +466,10 @@ static void fill_view(void *arg, struct cport_view *v)
             v->synced_followers++;
     }
     v->fdatasyncs = z->files.fdatasyncs;
+    v->snapshots = z->snap.done;
+    v->snapshot_forks = z->snap.forks;
+    v->log_segments = z->files.log.n;
+    v->log_rolls = z->files.log.rolled;
     v->fsync_actions = z->files.fsync_actions;
 }
 
@@ -420,6 +529,7 @@ static int open_signals(struct zabd *z, char *err, size_t errlen)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);   /* the snapshot child finished */
     signal(SIGPIPE, SIG_IGN);
     if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
         (z->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
@@ -473,10 +583,26 @@ static int make_server_config(const struct cfg *c, struct zks_config *sc, char *
     sc->rep.payload_bytes_max = LOG_RECORD_PAYLOAD_MAX;
     sc->rep.log_bytes_max = ZABD_LOG_BYTES;
     sc->rep.log_entries_max = ZABD_LOG_ENTRIES;
+    sc->rep.snapshot_by_driver = 1;
+    /* snapCount, at most half the log: the other half absorbs the proposals
+     * that arrive while the child writes the snapshot. */
+    uint32_t every = ZABD_LOG_ENTRIES / 2;
+    if (c->snap_count > 0 && (uint32_t)c->snap_count < every)
+        every = (uint32_t)c->snap_count;
+    /* Servers of one ensemble apply the same txns: with one period they would
+     * all write a snapshot at once, on disks that are often shared (as in
+     * ZooKeeper, which randomizes snapCount). Each server's period is a bit
+     * shorter than the one before, so their snapshots drift apart. */
+    uint32_t n = (uint32_t)sc->rep.n_servers, id = (uint32_t)sc->rep.id;
+    if (n > 1 && id >= 1 && every >= 4 * n)
+        every -= (uint32_t)((uint64_t)every * (id - 1) / (2 * n));
+    sc->rep.snapshot_every = every;
     sc->prep.data_max = c->jute_max_buffer < ZABD_DATA_MAX ? c->jute_max_buffer : ZABD_DATA_MAX;
     sc->min_session_timeout_ms = c->min_session_timeout_ms;
     sc->max_session_timeout_ms = c->max_session_timeout_ms;
     sc->conns_max = CPORT_CONNS_MAX;
+    sc->read_only_enabled = c->read_only_enabled;            /* ro: readonlymode.enabled */
+    sc->outstanding_per_conn_max = c->outstanding_per_conn;  /* ro: zablab.outstandingPerConnection */
     make_secret(c, sc);
     return 0;
 }
@@ -529,10 +655,15 @@ static int setup(struct zabd *z, const char *config_path, char *err, size_t errl
         return rc;
     if (open_signals(z, err, errlen) != 0 || open_peers(z, err, errlen) != 0)
         return EXIT_CONFIG;
+    if (loop_fd_add(z->loop, files_event_fd(&z->files), LOOP_READABLE, on_disk_event, z) != 0) {
+        snprintf(err, errlen, "cannot watch the disk writer's eventfd");
+        return EXIT_CONFIG;
+    }
     struct cport_limits lim = {
         .max_per_addr = (uint32_t)z->cfg.max_client_cnxns,
         .frame_max = z->cfg.jute_max_buffer,
         .four_lw_allowed = z->cfg.four_lw_allowed,
+        .out_bytes_max = (size_t)z->cfg.write_queue_bytes,  /* ro: zablab.connectionWriteQueueBytes */
     };
     struct cport_callbacks cb = {fill_view, client_info, on_client_frame, on_client_gone, z};
     if (z->cfg.client_port && cport_init(&z->cport, z->loop, z->cfg.client_port_address,
@@ -545,6 +676,8 @@ static int setup(struct zabd *z, const char *config_path, char *err, size_t errl
 
 static void teardown(struct zabd *z)
 {
+    if (z->files.pending)
+        snapchild_abandon(&z->snap, &z->files);   /* the last stored snapshot stays */
     if (z->cport_ready)
         cport_shutdown(&z->cport);
     if (z->peers_ready)
@@ -552,7 +685,7 @@ static void teardown(struct zabd *z)
     if (z->files.pending) {
         char err[256];
         /* Whatever was appended becomes durable now; nobody waits on it. */
-        if (z->files.log_fd >= 0 && fdatasync(z->files.log_fd) != 0)
+        if (z->files.log.fd >= 0 && fdatasync(z->files.log.fd) != 0)
             snprintf(err, sizeof err, "%s", strerror(errno));
         files_close(&z->files);
     }

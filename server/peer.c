@@ -139,10 +139,13 @@ static void link_close(struct peer_set *ps, struct peer_link *lk, int report, in
         lk->dial_at_ms = loop_clock_ms() + lk->backoff_ms;
 }
 
+/* Output is written by peer_flush before the loop sleeps (one send per link
+ * per loop iteration, with no epoll round); EPOLLOUT is asked for only when
+ * the socket buffer is full. */
 static void link_want_write(struct peer_set *ps, struct peer_link *lk)
 {
     if (lk->fd >= 0 && lk->state == PEER_UP && buf_len(&lk->out) > 0)
-        loop_fd_set_mask(ps->loop, lk->fd, LOOP_READABLE | LOOP_WRITABLE);
+        ps->dirty |= 1u << link_id(ps, lk);
 }
 
 /* Puts the hello in front of whatever was queued while the link was down. */
@@ -317,6 +320,23 @@ static int link_write(struct peer_set *ps, struct peer_link *lk)
     return 0;
 }
 
+void peer_flush(struct peer_set *ps)
+{
+    while (ps->dirty) {
+        int id = __builtin_ctz(ps->dirty);
+        ps->dirty &= ~(1u << id);
+        struct peer_link *lk = &ps->links[id];
+        if (lk->fd < 0 || lk->state != PEER_UP || buf_len(&lk->out) == 0)
+            continue;
+        if (link_write(ps, lk) != 0) {
+            slog_info("link to server %d broke", id);
+            link_close(ps, lk, 1, 0);
+        } else if (buf_len(&lk->out) > 0) {
+            loop_fd_set_mask(ps->loop, lk->fd, LOOP_READABLE | LOOP_WRITABLE);
+        }
+    }
+}
+
 /* Hands every whole frame in the input buffer to the user. Stops when the
  * link changed under a callback (DISCONNECT, or a send that overflowed). */
 static int deliver_frames(struct peer_set *ps, struct peer_link *lk)
@@ -366,6 +386,10 @@ static int link_read(struct peer_set *ps, struct peer_link *lk)
         int rc = deliver_frames(ps, lk);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
+        /* A short read drained the socket: the epoll is level-triggered, so
+         * more data wakes us again; asking now would only get EAGAIN. */
+        if ((size_t)n < want)
+            return 0;
     }
     return 0;
 }

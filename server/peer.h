@@ -107,6 +107,7 @@ struct peer_set {
     struct peer_link links[REP_SERVERS_MAX + 1];
     struct peer_accept accepts[PEER_ACCEPTS_MAX];
     uint32_t breaks_pending;           /* bit per peer id: break not yet reported */
+    uint32_t dirty;                    /* bit per peer id: output queued, not yet flushed */
     uint64_t housekeeping_timer;
     int in_callback;                   /* depth of calls into the user */
     struct peer_callbacks cb;
@@ -129,6 +130,10 @@ void peer_send(struct peer_set *ps, int peer, const uint8_t *msg, size_t len);
 void peer_disconnect(struct peer_set *ps, int peer);
 /* Reports breaks found inside peer_send (call when not inside the user). */
 void peer_deliver_breaks(struct peer_set *ps);
+/* Writes what peer_send queued, one send per link; call before the loop
+ * sleeps. A link whose socket is full waits for EPOLLOUT; one that fails
+ * breaks (reported by peer_deliver_breaks). */
+void peer_flush(struct peer_set *ps);
 
 int peer_link_up(const struct peer_set *ps, int peer);
 

@@ -121,7 +121,7 @@ static void test_error_replies_counted(void **state)
     assert_int_equal(rc, 1);
     assert_int_equal(jint(j, "ops"), 98);
     assert_int_equal(jint(j, "errors"), 10);
-    assert_int_equal(jint(j, "first_error"), ZKP_ZBADVERSION);
+    assert_int_equal(jint(j, "first_error"), ZBADVERSION);
     json_decref(j);
     zk_fake_stop(f);
 }

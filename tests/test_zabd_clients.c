@@ -108,6 +108,35 @@ static void open_on(struct zc *c, int id)
 
 /* ---- CRUD on one server ------------------------------------------------------ */
 
+/* multiRead (22) as raw frames: /app holds "v1" and three children. */
+static void multi_read_over_socket(struct zc *a)
+{
+    struct zk_request ops[3] = { zc_req(ZOO_GETDATA_OP, "/app"), zc_req(ZOO_GETCHILDREN_OP, "/app"),
+                                 zc_req(ZOO_GETCHILDREN_OP, "/missing") };
+    struct zk_request q = zc_req(ZOO_MULTI_READ_OP, NULL);
+    q.ops = ops;
+    q.op_count = 3;
+    struct zkw_reply rep;
+    CALL_OK(zc_call(a, &q, &rep, CALL_MS));
+    assert_int_equal(rep.body.multi.count, 3);
+    assert_int_equal(rep.body.multi.items[0].op, ZOO_GETDATA_OP);
+    assert_int_equal(rep.body.multi.items[0].data.len, 2);
+    assert_memory_equal(rep.body.multi.items[0].data.ptr, "v1", 2);
+    assert_int_equal(rep.body.multi.items[0].stat.version, 1);
+    assert_int_equal(rep.body.multi.items[1].op, ZOO_GETCHILDREN_OP);
+    assert_int_equal(rep.body.multi.items[1].children.count, 3);
+    assert_int_equal(rep.body.multi.items[2].op, ZOO_ERROR_OP);
+    assert_int_equal(rep.body.multi.items[2].err, ZNONODE);
+    zkw_reply_free(&rep);
+    /* A write inside multiRead: that xid fails, the connection stays. */
+    struct zk_request bad[1] = { zc_req(ZOO_DELETE_OP, "/app/p") };
+    q.ops = bad;
+    q.op_count = 1;
+    assert_int_equal(zc_call(a, &q, &rep, CALL_MS), ZBADARGUMENTS);
+    zkw_reply_free(&rep);
+    CALL_OK(zc_simple(a, ZOO_EXISTS_OP, "/app/p", 0));
+}
+
 static void one_server_crud_ephemeral_sequential(void **state)
 {
     (void)state;
@@ -147,6 +176,7 @@ static void one_server_crud_ephemeral_sequential(void **state)
     assert_non_null(strstr(kids, second + 5));
     assert_non_null(strstr(kids, "p"));
     assert_int_equal(zc_simple(&a, ZOO_DELETE_OP, "/app", 0), ZNOTEMPTY);
+    multi_read_over_socket(&a);
     /* Another session sees them; closing the first removes its ephemerals. */
     open_on(&b, 1);
     CALL_OK(zc_simple(&b, ZOO_EXISTS_OP, path, 0));
@@ -170,6 +200,67 @@ static void one_server_crud_ephemeral_sequential(void **state)
     assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
     assert_non_null(strstr(r, "zk_num_alive_connections\t1\n"));
     zc_close(&b);
+}
+
+/* ---- latency counters ------------------------------------------------------------ */
+
+/* The number after `key` in a four-letter-word reply (-1 if absent). */
+static double reply_num(const char *reply, const char *key)
+{
+    const char *p = strstr(reply, key);
+    return p ? strtod(p + strlen(key), NULL) : -1.0;
+}
+
+static void latency_counters_and_srst(void **state)
+{
+    (void)state;
+    start_ensemble(1, NULL);
+    char r[ZH_REPLY_MAX];
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    assert_true(reply_num(r, "zablab_max_latency_ns\t") == 0.0);
+    struct zc a;
+    open_on(&a, 1);
+    CALL_OK(zc_create(&a, "/lat", "v", 0, NULL, 0));
+    char data[64];
+    struct zkp_stat st;
+    for (int i = 0; i < 20; i++)
+        CALL_OK(zc_get(&a, "/lat", false, data, sizeof data, &st));
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    /* The precise counters, in ns. */
+    double mn = reply_num(r, "zablab_min_latency_ns\t"), avg = reply_num(r, "zablab_avg_latency_ns\t");
+    double mx = reply_num(r, "zablab_max_latency_ns\t");
+    assert_true(mn > 0.0);
+    assert_true(avg >= mn);
+    assert_true(mx >= avg);
+    assert_true(mx < 10e9);              /* no request took 10 s */
+    /* ZooKeeper's keys agree with them: min and max in whole ms, avg in ms. */
+    assert_true(reply_num(r, "zk_min_latency\t") == (double)((long long)mn / 1000000));
+    assert_true(reply_num(r, "zk_max_latency\t") == (double)((long long)mx / 1000000));
+    double zavg = reply_num(r, "zk_avg_latency\t");
+    assert_true(zavg >= avg / 1e6 - 0.001 && zavg <= avg / 1e6 + 0.001);
+    /* srvr prints them in ZooKeeper's shape: integer/decimal/integer. */
+    assert_true(zh_4lw(cl.client_port[1], "srvr", r, sizeof r, 2000) > 0);
+    const char *l = strstr(r, "Latency min/avg/max: ");
+    assert_non_null(l);
+    long long smn, smx;
+    double savg;
+    char tail;
+    assert_int_equal(sscanf(l, "Latency min/avg/max: %lld/%lf/%lld%c", &smn, &savg, &smx, &tail), 4);
+    assert_int_equal(tail, '\n');
+    assert_true(smn == (long long)mn / 1000000 && smx == (long long)mx / 1000000);
+    assert_true(savg >= (double)smn && savg <= (double)smx + 1.0);
+    assert_true(zh_4lw(cl.client_port[1], "srst", r, sizeof r, 2000) > 0);
+    assert_string_equal(r, "Server stats reset.\n");
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    assert_true(reply_num(r, "zk_min_latency\t") == 0.0);
+    assert_true(reply_num(r, "zk_avg_latency\t") == 0.0);
+    assert_true(reply_num(r, "zk_max_latency\t") == 0.0);
+    assert_true(reply_num(r, "zk_packets_received\t") == 1.0);   /* this mntr */
+    /* Counting starts again. */
+    CALL_OK(zc_get(&a, "/lat", false, data, sizeof data, &st));
+    assert_true(zh_4lw(cl.client_port[1], "mntr", r, sizeof r, 2000) > 0);
+    assert_true(reply_num(r, "zablab_max_latency_ns\t") > 0.0);
+    zc_close(&a);
 }
 
 /* ---- three servers -------------------------------------------------------------- */
@@ -500,7 +591,8 @@ static void malformed_input_closes_only_that_connection(void **state)
 static void limits_per_address_and_unread_replies(void **state)
 {
     (void)state;
-    start_ensemble(1, "maxClientCnxns=3\njute.maxbuffer=2000000\n");
+    start_ensemble(1, "maxClientCnxns=3\njute.maxbuffer=2000000\n"
+                      "zablab.connectionWriteQueueBytes=4000000\n");
     uint16_t port = cl.client_port[1];
     struct zc c1, c2, c3;
     open_on(&c1, 1);
@@ -521,6 +613,7 @@ static void limits_per_address_and_unread_replies(void **state)
     for (int i = 0; i < 200 && !cut; i++)
         cut = zc_send(&c2, &get) == INT32_MIN;
     wait_log(1, "does not read its replies");
+    wait_log(1, "bound 4000000)");     /* the configured bound, not max(8 MiB, 4 x 2000000) */
     char data[16];
     CALL_OK(zc_simple(&c1, ZOO_EXISTS_OP, "/big", 0));
     CALL_OK(zc_set(&c1, "/big", "small", -1));
@@ -545,13 +638,17 @@ static void limits_per_address_and_unread_replies(void **state)
     zc_close(&c3);
 }
 
-/* 3000 writes sent before any reply is read: past the core's 1000 queued
- * per connection, zabd stops reading the socket instead of dropping the
- * connection; every reply arrives, in order. */
+/* 3000 writes sent before any reply is read: past the configured 200
+ * queued per connection (zablab.outstandingPerConnection, shown by conf),
+ * zabd stops reading the socket instead of dropping the connection; every
+ * reply arrives, in order. */
 static void pipelined_burst_is_paced_not_dropped(void **state)
 {
     (void)state;
-    int leader = start_ensemble(3, NULL);
+    int leader = start_ensemble(3, "zablab.outstandingPerConnection=200\n");
+    char conf[ZH_REPLY_MAX];
+    assert_true(zh_4lw(cl.client_port[leader], "conf", conf, sizeof conf, 2000) > 0);
+    assert_non_null(strstr(conf, "zablab.outstandingPerConnection=200\n"));
     struct zc c;
     open_on(&c, a_follower(leader, 0));
     CALL_OK(zc_create(&c, "/burst", "", 0, NULL, 0));
@@ -645,6 +742,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(one_server_crud_ephemeral_sequential, teardown),
+        cmocka_unit_test_teardown(latency_counters_and_srst, teardown),
         cmocka_unit_test_teardown(three_servers_watch_multi_sync_follower_write, teardown),
         cmocka_unit_test_teardown(session_resumes_on_another_server_after_sigkill, teardown),
         cmocka_unit_test_teardown(watches_restored_with_set_watches, teardown),

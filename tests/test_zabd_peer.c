@@ -74,6 +74,15 @@ static void start_set(int id)
     assert_int_equal(peer_init(&sets[id], lp, id, N, addrs, &cb, err, sizeof err), 0);
 }
 
+/* What zabd's before-sleep hook does for its links. */
+static void flush_all(struct loop *l, void *arg)
+{
+    (void)l, (void)arg;
+    for (int id = 1; id <= N; id++)
+        if (sets[id].loop)
+            peer_flush(&sets[id]);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -84,6 +93,7 @@ static int setup(void **state)
     lp = loop_new(err, sizeof err);
     if (!lp || zh_free_ports(ports, N) != 0)
         return -1;
+    loop_set_before_sleep(lp, flush_all, NULL);
     for (int id = 1; id <= N; id++)
         if (peer_resolve(&addrs[id], "127.0.0.1", ports[id - 1], err, sizeof err) != 0)
             return -1;

@@ -163,10 +163,10 @@ static void golden_get_data_reply_with_stat(void **state)
     (void)state;
     struct zkp_response resp;
     memset(&resp, 0, sizeof resp);
-    resp.op = ZKP_OP_GET_DATA;
+    resp.op = ZOO_GETDATA_OP;
     resp.data = B("hi");
     resp.stat = sample_stat;
-    struct zkp_reply_header h = { 1, 0x100000005LL, ZKP_ZOK };
+    struct zkp_reply_header h = { 1, 0x100000005LL, ZOK };
     uint8_t out[128];
     struct jute_wr wr;
     jute_wr_init(&wr, out, sizeof out);
@@ -180,7 +180,7 @@ static void golden_get_data_reply_with_stat(void **state)
     zkp_decode_reply_header(&rd, &h2);
     struct zkp_response back;
     struct zkp_arena a = fresh_arena();
-    assert_int_equal(zkp_decode_response_body(&rd, ZKP_OP_GET_DATA, &back, &a), JUTE_OK);
+    assert_int_equal(zkp_decode_response_body(&rd, ZOO_GETDATA_OP, &back, &a), JUTE_OK);
     assert_int_equal(jute_rd_left(&rd), 0);
     assert_true(h2.zxid == 0x100000005LL);
     assert_int_equal(back.data.len, 2);
@@ -200,8 +200,8 @@ static void golden_error_reply_has_no_body(void **state)
     };
     struct zkp_response resp;
     memset(&resp, 0, sizeof resp);
-    resp.op = ZKP_OP_GET_DATA;
-    struct zkp_reply_header h = { 7, 9, ZKP_ZNONODE };
+    resp.op = ZOO_GETDATA_OP;
+    struct zkp_reply_header h = { 7, 9, ZNONODE };
     uint8_t out[128];
     struct jute_wr wr;
     jute_wr_init(&wr, out, sizeof out);
@@ -264,10 +264,10 @@ static void golden_multi_request(void **state)
     assert_int_equal(zkp_decode_request(golden_multi_req, sizeof golden_multi_req, &req, &a),
                      JUTE_OK);
     assert_int_equal(req.xid, 5);
-    assert_int_equal(req.op, ZKP_OP_MULTI);
+    assert_int_equal(req.op, ZOO_MULTI_OP);
     assert_int_equal(req.u.multi.count, 2);
     const struct zkp_request *c = &req.u.multi.ops[0];
-    assert_int_equal(c->op, ZKP_OP_CREATE);
+    assert_int_equal(c->op, ZOO_CREATE_OP);
     assert_true(jute_str_eq(c->u.create.path, "/a"));
     assert_int_equal(c->u.create.data.len, -1);
     assert_int_equal(c->u.create.acl.count, 1);
@@ -276,7 +276,7 @@ static void golden_multi_request(void **state)
     assert_true(jute_str_eq(c->u.create.acl.items[0].id, "anyone"));
     assert_int_equal(c->u.create.flags, 1);
     const struct zkp_request *k = &req.u.multi.ops[1];
-    assert_int_equal(k->op, ZKP_OP_CHECK);
+    assert_int_equal(k->op, ZOO_CHECK_OP);
     assert_int_equal(k->u.path_version.version, 2);
 
     uint8_t out[256];
@@ -301,13 +301,13 @@ static void golden_multi_response(void **state)
     };
     struct zkp_multi_result res[2];
     memset(res, 0, sizeof res);
-    res[0].op = ZKP_OP_ERROR;
-    res[0].err = ZKP_ZOK;
-    res[1].op = ZKP_OP_ERROR;
-    res[1].err = ZKP_ZNONODE;
+    res[0].op = ZOO_ERROR_OP;
+    res[0].err = ZOK;
+    res[1].op = ZOO_ERROR_OP;
+    res[1].err = ZNONODE;
     struct zkp_response resp;
     memset(&resp, 0, sizeof resp);
-    resp.op = ZKP_OP_MULTI;
+    resp.op = ZOO_MULTI_OP;
     resp.multi.items = res;
     resp.multi.count = 2;
     uint8_t out[128];
@@ -336,11 +336,11 @@ static void init_samples(void)
     sample_paths[0] = S("/a");
     sample_paths[1] = S("/b/c");
     sample_one_path[0] = S("/a");
-    const int32_t w[4] = { ZKP_OP_CREATE, ZKP_OP_SET_DATA, ZKP_OP_CHECK, ZKP_OP_DELETE };
+    const int32_t w[4] = { ZOO_CREATE_OP, ZOO_SETDATA_OP, ZOO_CHECK_OP, ZOO_DELETE_OP };
     for (int i = 0; i < 4; i++)
         fill_body(&sample_write_ops[i], w[i]);
-    fill_body(&sample_read_ops[0], ZKP_OP_GET_DATA);
-    fill_body(&sample_read_ops[1], ZKP_OP_GET_CHILDREN);
+    fill_body(&sample_read_ops[0], ZOO_GETDATA_OP);
+    fill_body(&sample_read_ops[1], ZOO_GETCHILDREN_OP);
 }
 
 /* Path "/zab/node" is 13 bytes on the wire, data "hello" 9, the two ACLs 50. */
@@ -352,28 +352,28 @@ static void fill_body(struct zkp_request *r, int32_t op)
     struct jute_str p = S("/zab/node");
     struct zkp_acl_vec acl = { sample_acls, 2 };
     switch (op) {
-    case ZKP_OP_CREATE: case ZKP_OP_CREATE2: case ZKP_OP_CREATE_CONTAINER: case ZKP_OP_CREATE_TTL:
+    case ZOO_CREATE_OP: case ZOO_CREATE2_OP: case ZOO_CREATE_CONTAINER_OP: case ZOO_CREATE_TTL_OP:
         u->create = (struct zkp_create_req){ p, B("hello"), acl, 3, 0 };
-        if (op == ZKP_OP_CREATE_TTL)
+        if (op == ZOO_CREATE_TTL_OP)
             u->create.ttl_ms = 60000;
         break;
-    case ZKP_OP_GET_ACL: case ZKP_OP_SYNC: case ZKP_OP_GET_EPHEMERALS:
-    case ZKP_OP_GET_ALL_CHILDREN_NUMBER:
+    case ZOO_GETACL_OP: case ZOO_SYNC_OP: case ZOO_GET_EPHEMERALS_OP:
+    case ZOO_GET_ALL_CHILDREN_NUMBER_OP:
         u->path.path = p;
         break;
-    case ZKP_OP_EXISTS: case ZKP_OP_GET_DATA: case ZKP_OP_GET_CHILDREN: case ZKP_OP_GET_CHILDREN2:
+    case ZOO_EXISTS_OP: case ZOO_GETDATA_OP: case ZOO_GETCHILDREN_OP: case ZOO_GETCHILDREN2_OP:
         u->path_watch = (struct zkp_path_watch_req){ p, true };
         break;
-    case ZKP_OP_DELETE: case ZKP_OP_CHECK:
+    case ZOO_DELETE_OP: case ZOO_CHECK_OP:
         u->path_version = (struct zkp_path_version_req){ p, 4 };
         break;
-    case ZKP_OP_SET_DATA: u->set_data = (struct zkp_set_data_req){ p, B("hello"), -1 }; break;
-    case ZKP_OP_SET_ACL: u->set_acl = (struct zkp_set_acl_req){ p, acl, 2 }; break;
-    case ZKP_OP_CHECK_WATCHES: case ZKP_OP_REMOVE_WATCHES: case ZKP_OP_ADD_WATCH:
+    case ZOO_SETDATA_OP: u->set_data = (struct zkp_set_data_req){ p, B("hello"), -1 }; break;
+    case ZOO_SETACL_OP: u->set_acl = (struct zkp_set_acl_req){ p, acl, 2 }; break;
+    case ZOO_CHECK_WATCHES_OP: case ZOO_REMOVE_WATCHES_OP: case ZOO_ADD_WATCH_OP:
         u->path_type = (struct zkp_path_type_req){ p, 1 };
         break;
-    case ZKP_OP_AUTH: u->auth = (struct zkp_auth_req){ 0, S("digest"), B("u:p") }; break;
-    case ZKP_OP_SET_WATCHES: case ZKP_OP_SET_WATCHES2:
+    case ZOO_SETAUTH_OP: u->auth = (struct zkp_auth_req){ 0, S("digest"), B("u:p") }; break;
+    case ZOO_SETWATCHES_OP: case ZOO_SETWATCHES2_OP:
         u->set_watches.relative_zxid = 0x200000001LL;
         u->set_watches.data_watches = (struct zkp_str_vec){ sample_paths, 2 };
         u->set_watches.exist_watches = (struct zkp_str_vec){ NULL, 0 };
@@ -381,24 +381,24 @@ static void fill_body(struct zkp_request *r, int32_t op)
         u->set_watches.persistent_watches = (struct zkp_str_vec){ sample_one_path, 1 };
         u->set_watches.persistent_recursive_watches = (struct zkp_str_vec){ NULL, 0 };
         break;
-    case ZKP_OP_MULTI: u->multi = (struct zkp_multi_req){ sample_write_ops, 4 }; break;
-    case ZKP_OP_MULTI_READ: u->multi = (struct zkp_multi_req){ sample_read_ops, 2 }; break;
+    case ZOO_MULTI_OP: u->multi = (struct zkp_multi_req){ sample_write_ops, 4 }; break;
+    case ZOO_MULTI_READ_OP: u->multi = (struct zkp_multi_req){ sample_read_ops, 2 }; break;
     default: break;
     }
 }
 
 /* Body sizes computed by hand from the layouts (see fill_body). */
 static const struct { int32_t op; size_t body_len; } request_sizes[] = {
-    { ZKP_OP_CREATE, 76 }, { ZKP_OP_CREATE2, 76 }, { ZKP_OP_CREATE_CONTAINER, 76 },
-    { ZKP_OP_CREATE_TTL, 84 }, { ZKP_OP_DELETE, 17 }, { ZKP_OP_EXISTS, 14 },
-    { ZKP_OP_GET_DATA, 14 }, { ZKP_OP_SET_DATA, 26 }, { ZKP_OP_GET_ACL, 13 },
-    { ZKP_OP_SET_ACL, 67 }, { ZKP_OP_GET_CHILDREN, 14 }, { ZKP_OP_GET_CHILDREN2, 14 },
-    { ZKP_OP_GET_ALL_CHILDREN_NUMBER, 13 }, { ZKP_OP_GET_EPHEMERALS, 13 },
-    { ZKP_OP_CHECK, 17 }, { ZKP_OP_MULTI, 181 }, { ZKP_OP_MULTI_READ, 55 },
-    { ZKP_OP_SYNC, 13 }, { ZKP_OP_AUTH, 21 }, { ZKP_OP_SET_WATCHES, 34 },
-    { ZKP_OP_SET_WATCHES2, 48 }, { ZKP_OP_ADD_WATCH, 17 }, { ZKP_OP_REMOVE_WATCHES, 17 },
-    { ZKP_OP_CHECK_WATCHES, 17 }, { ZKP_OP_CLOSE_SESSION, 0 }, { ZKP_OP_PING, 0 },
-    { ZKP_OP_WHO_AM_I, 0 },
+    { ZOO_CREATE_OP, 76 }, { ZOO_CREATE2_OP, 76 }, { ZOO_CREATE_CONTAINER_OP, 76 },
+    { ZOO_CREATE_TTL_OP, 84 }, { ZOO_DELETE_OP, 17 }, { ZOO_EXISTS_OP, 14 },
+    { ZOO_GETDATA_OP, 14 }, { ZOO_SETDATA_OP, 26 }, { ZOO_GETACL_OP, 13 },
+    { ZOO_SETACL_OP, 67 }, { ZOO_GETCHILDREN_OP, 14 }, { ZOO_GETCHILDREN2_OP, 14 },
+    { ZOO_GET_ALL_CHILDREN_NUMBER_OP, 13 }, { ZOO_GET_EPHEMERALS_OP, 13 },
+    { ZOO_CHECK_OP, 17 }, { ZOO_MULTI_OP, 181 }, { ZOO_MULTI_READ_OP, 55 },
+    { ZOO_SYNC_OP, 13 }, { ZOO_SETAUTH_OP, 21 }, { ZOO_SETWATCHES_OP, 34 },
+    { ZOO_SETWATCHES2_OP, 48 }, { ZOO_ADD_WATCH_OP, 17 }, { ZOO_REMOVE_WATCHES_OP, 17 },
+    { ZOO_CHECK_WATCHES_OP, 17 }, { ZOO_CLOSE_SESSION_OP, 0 }, { ZOO_PING_OP, 0 },
+    { ZOO_WHO_AM_I_OP, 0 },
 };
 #define N_REQUEST_SIZES (sizeof request_sizes / sizeof request_sizes[0])
 
@@ -447,7 +447,7 @@ static void decoded_fields_match(void **state)
     uint8_t buf[512];
     struct zkp_request r;
     struct zkp_arena a = fresh_arena();
-    size_t n = encode_sample(ZKP_OP_CREATE_TTL, buf, sizeof buf);
+    size_t n = encode_sample(ZOO_CREATE_TTL_OP, buf, sizeof buf);
     assert_int_equal(zkp_decode_request(buf, n, &r, &a), JUTE_OK);
     assert_true(jute_str_eq(r.u.create.path, "/zab/node"));
     assert_memory_equal(r.u.create.data.ptr, "hello", 5);
@@ -456,7 +456,7 @@ static void decoded_fields_match(void **state)
     assert_int_equal(r.u.create.flags, 3);
     assert_true(r.u.create.ttl_ms == 60000);
 
-    n = encode_sample(ZKP_OP_SET_WATCHES2, buf, sizeof buf);
+    n = encode_sample(ZOO_SETWATCHES2_OP, buf, sizeof buf);
     assert_int_equal(zkp_decode_request(buf, n, &r, &a), JUTE_OK);
     const struct zkp_set_watches_req *sw = &r.u.set_watches;
     assert_true(sw->relative_zxid == 0x200000001LL);
@@ -467,20 +467,20 @@ static void decoded_fields_match(void **state)
     assert_int_equal(sw->persistent_watches.count, 1);
 
     /* v1 setWatches leaves the persistent lists null. */
-    n = encode_sample(ZKP_OP_SET_WATCHES, buf, sizeof buf);
+    n = encode_sample(ZOO_SETWATCHES_OP, buf, sizeof buf);
     assert_int_equal(zkp_decode_request(buf, n, &r, &a), JUTE_OK);
     assert_int_equal(r.u.set_watches.persistent_watches.count, -1);
 
-    n = encode_sample(ZKP_OP_MULTI, buf, sizeof buf);
+    n = encode_sample(ZOO_MULTI_OP, buf, sizeof buf);
     assert_int_equal(zkp_decode_request(buf, n, &r, &a), JUTE_OK);
     assert_int_equal(r.u.multi.count, 4);
-    assert_int_equal(r.u.multi.ops[1].op, ZKP_OP_SET_DATA);
+    assert_int_equal(r.u.multi.ops[1].op, ZOO_SETDATA_OP);
     assert_int_equal(r.u.multi.ops[1].u.set_data.version, -1);
-    assert_int_equal(r.u.multi.ops[3].op, ZKP_OP_DELETE);
+    assert_int_equal(r.u.multi.ops[3].op, ZOO_DELETE_OP);
     assert_int_equal(r.u.multi.ops[3].u.path_version.version, 4);
     assert_true(jute_str_eq(r.u.multi.ops[0].u.create.acl.items[0].scheme, "world"));
 
-    n = encode_sample(ZKP_OP_AUTH, buf, sizeof buf);
+    n = encode_sample(ZOO_SETAUTH_OP, buf, sizeof buf);
     assert_int_equal(zkp_decode_request(buf, n, &r, &a), JUTE_OK);
     assert_true(jute_str_eq(r.u.auth.scheme, "digest"));
     assert_int_equal(r.u.auth.auth.len, 3);
@@ -490,9 +490,9 @@ static void decoded_fields_match(void **state)
 static void op_names(void **state)
 {
     (void)state;
-    assert_string_equal(zkp_op_name(ZKP_OP_GET_DATA), "getData");
-    assert_string_equal(zkp_op_name(ZKP_OP_CLOSE_SESSION), "closeSession");
-    assert_string_equal(zkp_op_name(ZKP_OP_WHO_AM_I), "whoAmI");
+    assert_string_equal(zkp_op_name(ZOO_GETDATA_OP), "getData");
+    assert_string_equal(zkp_op_name(ZOO_CLOSE_SESSION_OP), "closeSession");
+    assert_string_equal(zkp_op_name(ZOO_WHO_AM_I_OP), "whoAmI");
     assert_string_equal(zkp_op_name(10), "unknown");
     /* Every opcode the decoder knows has a name. */
     for (size_t i = 0; i < N_REQUEST_SIZES; i++)
@@ -506,7 +506,7 @@ static void golden_ping(void **state)
     struct zkp_request r;
     assert_int_equal(zkp_decode_request(ping, sizeof ping, &r, NULL), JUTE_OK);
     assert_int_equal(r.xid, ZKP_XID_PING);
-    assert_int_equal(r.op, ZKP_OP_PING);
+    assert_int_equal(r.op, ZOO_PING_OP);
 }
 
 /* ---- every response opcode ---------------------------------------------- */
@@ -519,8 +519,8 @@ static void fill_response(struct zkp_response *r, int32_t op)
 {
     sample_who[0] = (struct zkp_client_info){ S("ip"), S("127.0.0.1") };
     sample_who[1] = (struct zkp_client_info){ S("digest"), S("bob") };
-    const int32_t mops[7] = { ZKP_OP_CREATE, ZKP_OP_CREATE2, ZKP_OP_SET_DATA, ZKP_OP_DELETE,
-                              ZKP_OP_CHECK, ZKP_OP_GET_DATA, ZKP_OP_GET_CHILDREN };
+    const int32_t mops[7] = { ZOO_CREATE_OP, ZOO_CREATE2_OP, ZOO_SETDATA_OP, ZOO_DELETE_OP,
+                              ZOO_CHECK_OP, ZOO_GETDATA_OP, ZOO_GETCHILDREN_OP };
     for (int i = 0; i < 7; i++) {
         memset(&sample_mres[i], 0, sizeof sample_mres[i]);
         sample_mres[i].op = mops[i];
@@ -546,17 +546,17 @@ static void fill_response(struct zkp_response *r, int32_t op)
 /* Expected body sizes: path "/p" = 6, stat 68, data "xyz" 7, children
  * ["/a","/b/c"] 18, ACLs 50. */
 static const struct { int32_t op; size_t len; } response_sizes[] = {
-    { ZKP_OP_CREATE, 6 }, { ZKP_OP_CREATE2, 74 }, { ZKP_OP_CREATE_CONTAINER, 74 },
-    { ZKP_OP_CREATE_TTL, 74 }, { ZKP_OP_SYNC, 6 }, { ZKP_OP_EXISTS, 68 },
-    { ZKP_OP_SET_DATA, 68 }, { ZKP_OP_SET_ACL, 68 }, { ZKP_OP_GET_DATA, 75 },
-    { ZKP_OP_GET_ACL, 118 }, { ZKP_OP_GET_CHILDREN, 18 }, { ZKP_OP_GET_EPHEMERALS, 18 },
-    { ZKP_OP_GET_CHILDREN2, 86 }, { ZKP_OP_GET_ALL_CHILDREN_NUMBER, 4 },
-    { ZKP_OP_ADD_WATCH, 4 }, { ZKP_OP_WHO_AM_I, 4 + 4 + 2 + 4 + 9 + 4 + 6 + 4 + 3 },
-    { ZKP_OP_DELETE, 0 }, { ZKP_OP_CHECK, 0 }, { ZKP_OP_PING, 0 },
-    { ZKP_OP_SET_WATCHES, 0 }, { ZKP_OP_CLOSE_SESSION, 0 },
+    { ZOO_CREATE_OP, 6 }, { ZOO_CREATE2_OP, 74 }, { ZOO_CREATE_CONTAINER_OP, 74 },
+    { ZOO_CREATE_TTL_OP, 74 }, { ZOO_SYNC_OP, 6 }, { ZOO_EXISTS_OP, 68 },
+    { ZOO_SETDATA_OP, 68 }, { ZOO_SETACL_OP, 68 }, { ZOO_GETDATA_OP, 75 },
+    { ZOO_GETACL_OP, 118 }, { ZOO_GETCHILDREN_OP, 18 }, { ZOO_GET_EPHEMERALS_OP, 18 },
+    { ZOO_GETCHILDREN2_OP, 86 }, { ZOO_GET_ALL_CHILDREN_NUMBER_OP, 4 },
+    { ZOO_ADD_WATCH_OP, 4 }, { ZOO_WHO_AM_I_OP, 4 + 4 + 2 + 4 + 9 + 4 + 6 + 4 + 3 },
+    { ZOO_DELETE_OP, 0 }, { ZOO_CHECK_OP, 0 }, { ZOO_PING_OP, 0 },
+    { ZOO_SETWATCHES_OP, 0 }, { ZOO_CLOSE_SESSION_OP, 0 },
     /* 7 headers + create 6 + create2 74 + setData 68 + getData 74 +
      * getChildren 18 + terminator. */
-    { ZKP_OP_MULTI, 7 * 9 + 6 + 74 + 68 + 74 + 18 + 9 },
+    { ZOO_MULTI_OP, 7 * 9 + 6 + 74 + 68 + 74 + 18 + 9 },
 };
 
 static void every_response_round_trips(void **state)
@@ -584,12 +584,12 @@ static void every_response_round_trips(void **state)
         zkp_encode_response_body(&wr2, &back);
         assert_int_equal(wr2.pos, wr.pos);
         assert_memory_equal(a_buf, b_buf, wr.pos);
-        if (r.op == ZKP_OP_MULTI) {
+        if (r.op == ZOO_MULTI_OP) {
             assert_int_equal(back.multi.count, 7);
             assert_true(jute_str_eq(back.multi.items[1].path, "/m"));
             assert_int_equal(back.multi.items[6].children.count, 2);
         }
-        if (r.op == ZKP_OP_WHO_AM_I)
+        if (r.op == ZOO_WHO_AM_I_OP)
             assert_true(jute_str_eq(back.clients.items[1].user, "bob"));
     }
 }
@@ -688,7 +688,7 @@ static void truncated_responses_rejected(void **state)
         jute_rd_init(&rd, body, cut);
         struct zkp_response r;
         struct zkp_arena a = fresh_arena();
-        assert_int_not_equal(zkp_decode_response_body(&rd, ZKP_OP_GET_DATA, &r, &a), JUTE_OK);
+        assert_int_not_equal(zkp_decode_response_body(&rd, ZOO_GETDATA_OP, &r, &a), JUTE_OK);
     }
 }
 
@@ -834,7 +834,7 @@ static void arena_exhaustion_is_an_error(void **state)
     struct jute_wr wr;
     jute_wr_init(&wr, pkt, sizeof pkt);
     jute_wr_int(&wr, -8);
-    jute_wr_int(&wr, ZKP_OP_SET_WATCHES);
+    jute_wr_int(&wr, ZOO_SETWATCHES_OP);
     jute_wr_long(&wr, 0);
     jute_wr_int(&wr, 64);
     for (int i = 0; i < 64; i++)
@@ -867,10 +867,10 @@ static void multi_malformations(void **state)
     /* A sub-op type that multi does not allow (sync = 9). */
     uint8_t bad[sizeof golden_multi_req];
     memcpy(bad, golden_multi_req, sizeof bad);
-    bad[11] = ZKP_OP_SYNC;
+    bad[11] = ZOO_SYNC_OP;
     assert_int_equal(zkp_decode_request(bad, sizeof bad, &r, &a), ZKP_E_MULTI_OP);
     /* A nested multi. */
-    bad[11] = ZKP_OP_MULTI;
+    bad[11] = ZOO_MULTI_OP;
     assert_int_equal(zkp_decode_request(bad, sizeof bad, &r, &a), ZKP_E_MULTI_OP);
     /* Bytes after the terminator. */
     uint8_t longer[sizeof golden_multi_req + 1];
@@ -955,11 +955,11 @@ static void encoder_reports_overflow(void **state)
     (void)state;
     init_samples();
     uint8_t full[512];
-    size_t n = encode_sample(ZKP_OP_MULTI, full, sizeof full);
+    size_t n = encode_sample(ZOO_MULTI_OP, full, sizeof full);
     for (size_t cap = 0; cap < n; cap++) {
         uint8_t out[512];
         struct zkp_request r;
-        fill_body(&r, ZKP_OP_MULTI);
+        fill_body(&r, ZOO_MULTI_OP);
         r.xid = 42;
         struct jute_wr wr;
         jute_wr_init(&wr, out, cap);

@@ -280,6 +280,7 @@ static void test_connect_roundtrip(void **state)
         assert_int_equal(d.req.timeout_ms, 30000);
         assert_memory_equal(d.req.passwd, c.req.passwd, SESSION_PASSWD_LEN);
         assert_int_equal(d.read_only, lf);
+        assert_int_equal(d.req.read_only, lf);   /* what zks_client_connect sees */
         assert_int_equal(d.long_form, lf);
         assert_null(d.req.auth);
         zkw_buf_free(&b);
@@ -650,14 +651,31 @@ static void test_unimplemented_and_refused(void **state)
         hb_i32(&h, 50 + (int32_t)k); hb_i32(&h, unknown[k]); hb_str(&h, "garbage");
         expect(&h, NULL, ZUNIMPLEMENTED, 50 + (int32_t)k, unknown[k]);
     }
-    /* multiRead: parsed, then unimplemented; unparseable still closes. */
+    /* multiRead of reads decodes; unparseable closes; a write inside it
+     * is BADARGUMENTS for the xid. */
     h.n = 0;
     hb_i32(&h, 60); hb_i32(&h, ZOO_MULTI_READ_OP);
-    hb_i32(&h, ZOO_GETDATA_OP); hb_u8(&h, 0); hb_i32(&h, -1); hb_str(&h, "/a"); hb_u8(&h, 0);
+    hb_i32(&h, ZOO_GETDATA_OP); hb_u8(&h, 0); hb_i32(&h, -1); hb_str(&h, "/a"); hb_u8(&h, 1);
+    hb_i32(&h, ZOO_GETCHILDREN_OP); hb_u8(&h, 0); hb_i32(&h, -1); hb_str(&h, "/b"); hb_u8(&h, 0);
     hb_i32(&h, -1); hb_u8(&h, 1); hb_i32(&h, -1);
-    expect(&h, NULL, ZUNIMPLEMENTED, 60, ZOO_MULTI_READ_OP);
+    struct zkw_request mr;
+    assert_int_equal(decode_hb(&h, &mr), ZOK);
+    assert_int_equal(mr.req.type, ZOO_MULTI_READ_OP);
+    assert_int_equal(mr.req.op_count, 2);
+    assert_int_equal(mr.req.ops[0].type, ZOO_GETDATA_OP);
+    assert_string_equal(mr.req.ops[0].path, "/a");
+    assert_int_equal(mr.req.ops[0].flags, 1);
+    assert_int_equal(mr.req.ops[1].type, ZOO_GETCHILDREN_OP);
+    assert_string_equal(mr.req.ops[1].path, "/b");
+    assert_int_equal(mr.req.ops[1].flags, 0);
+    zkw_request_free(&mr);
     h.n -= 9;
     expect(&h, NULL, ZMARSHALLINGERROR, 60, ZOO_MULTI_READ_OP);
+    h.n = 0;
+    hb_i32(&h, 60); hb_i32(&h, ZOO_MULTI_READ_OP);
+    hb_i32(&h, ZOO_DELETE_OP); hb_u8(&h, 0); hb_i32(&h, -1); hb_str(&h, "/a"); hb_i32(&h, -1);
+    hb_i32(&h, -1); hb_u8(&h, 1); hb_i32(&h, -1);
+    expect(&h, NULL, ZBADARGUMENTS, 60, ZOO_MULTI_READ_OP);
     /* A read inside multi: BADARGUMENTS for the xid. */
     h.n = 0;
     hb_i32(&h, 61); hb_i32(&h, ZOO_MULTI_OP);
@@ -944,9 +962,9 @@ static void test_out_multi_replies(void **state)
     struct zks_out o;
     /* A failed multi: every result is an error entry. */
     struct zks_op_result res[3] = {
-        { ZOO_ERROR_OP, ZOK, { NULL, 0, 0 }, { 0 } },
-        { ZOO_ERROR_OP, ZNODEEXISTS, { NULL, 0, 0 }, { 0 } },
-        { ZOO_ERROR_OP, ZRUNTIMEINCONSISTENCY, { NULL, 0, 0 }, { 0 } },
+        { .type = ZOO_ERROR_OP, .err = ZOK },
+        { .type = ZOO_ERROR_OP, .err = ZNODEEXISTS },
+        { .type = ZOO_ERROR_OP, .err = ZRUNTIMEINCONSISTENCY },
     };
     o = reply_out(15, ZOO_MULTI_OP, ZOK);
     o.ops = res;
@@ -961,10 +979,10 @@ static void test_out_multi_replies(void **state)
 
     /* A successful multi: per-op bodies. */
     struct zks_op_result ok[4] = {
-        { ZOO_CREATE_OP, ZOK, zstr("/m/a"), { 0 } },
-        { ZOO_CREATE2_OP, ZOK, zstr("/m/b"), stat_of(600) },
-        { ZOO_SETDATA_OP, ZOK, { NULL, 0, 0 }, stat_of(700) },
-        { ZOO_DELETE_OP, ZOK, { NULL, 0, 0 }, { 0 } },
+        { .type = ZOO_CREATE_OP, .path = zstr("/m/a") },
+        { .type = ZOO_CREATE2_OP, .path = zstr("/m/b"), .stat = stat_of(600) },
+        { .type = ZOO_SETDATA_OP, .stat = stat_of(700) },
+        { .type = ZOO_DELETE_OP },
     };
     o = reply_out(16, ZOO_MULTI_OP, ZOK);
     o.ops = ok;
@@ -976,6 +994,30 @@ static void test_out_multi_replies(void **state)
     assert_wire_stat(&r.body.multi.items[1].stat, 600);
     assert_wire_stat(&r.body.multi.items[2].stat, 700);
     assert_int_equal(r.body.multi.items[3].op, ZOO_DELETE_OP);
+    zkw_reply_free(&r);
+
+    /* multiRead: getData (data + Stat), getChildren (names), an error. */
+    struct zks_str kids[2] = { zstr("x"), zstr("yy") };
+    struct zks_op_result rd[3] = {
+        { .type = ZOO_GETDATA_OP, .stat = stat_of(800), .data = (const uint8_t *)"abc", .data_len = 3 },
+        { .type = ZOO_GETCHILDREN_OP, .strs = kids, .n_strs = 2 },
+        { .type = ZOO_ERROR_OP, .err = ZNONODE },
+    };
+    o = reply_out(17, ZOO_MULTI_READ_OP, ZOK);
+    o.ops = rd;
+    o.n_ops = 3;
+    out_roundtrip(&o, &r);
+    assert_int_equal(r.body.multi.count, 3);
+    assert_int_equal(r.body.multi.items[0].op, ZOO_GETDATA_OP);
+    assert_int_equal(r.body.multi.items[0].data.len, 3);
+    assert_memory_equal(r.body.multi.items[0].data.ptr, "abc", 3);
+    assert_wire_stat(&r.body.multi.items[0].stat, 800);
+    assert_int_equal(r.body.multi.items[1].op, ZOO_GETCHILDREN_OP);
+    assert_int_equal(r.body.multi.items[1].children.count, 2);
+    assert_true(jeq(r.body.multi.items[1].children.items[0], "x"));
+    assert_true(jeq(r.body.multi.items[1].children.items[1], "yy"));
+    assert_int_equal(r.body.multi.items[2].op, ZOO_ERROR_OP);
+    assert_int_equal(r.body.multi.items[2].err, ZNONODE);
     zkw_reply_free(&r);
 }
 
@@ -1014,9 +1056,22 @@ static void test_out_watch_connected_close(void **state)
         assert_int_equal(r.connect.session_id, o.session_id);
         assert_int_equal(r.connect.passwd.len, SESSION_PASSWD_LEN);
         assert_memory_equal(r.connect.passwd.ptr, o.passwd, SESSION_PASSWD_LEN);
+        assert_false(r.connect.read_only);
         zkw_reply_free(&r);
         zkw_buf_free(&b);
     }
+    /* A read-only session: readOnly true, the last byte of the long form. */
+    o.read_only = true;
+    struct zkw_buf rb = { 0 };
+    assert_int_equal(zkw_encode_out(&o, true, &rb), 0);
+    size_t rn;
+    const uint8_t *rp = one_frame(&rb, &rn);
+    assert_int_equal(rn, ZKP_CONNECT_RESP_LEN);
+    assert_int_equal(rp[rn - 1], 1);
+    assert_int_equal(zkw_decode_connect_resp(rp, rn, &r), ZOK);
+    assert_true(r.connect.read_only);
+    zkw_reply_free(&r);
+    zkw_buf_free(&rb);
 
     memset(&o, 0, sizeof o);
     o.kind = ZKS_OUT_CLOSE;
@@ -1306,6 +1361,50 @@ static void drv_connect(struct drv *d, uint64_t conn, const struct zkw_connect *
     assert_int_equal(r->long_form, c->long_form);
 }
 
+/* multiRead: served from the tree in one reply, a missing node is an
+ * error result beside the good ones, and its getChildren watch fires. */
+static void drv_multi_read(struct drv *d, struct xid_map *m)
+{
+    struct zkw_reply r;
+    struct zk_request rops[3] = { rq(ZOO_GETDATA_OP, 12, "/w"), rq(ZOO_GETCHILDREN_OP, 12, "/w"),
+                                  rq(ZOO_GETDATA_OP, 12, "/none") };
+    rops[1].flags = 1;
+    struct zk_request q = rq(ZOO_MULTI_READ_OP, 12, NULL);
+    q.ops = rops;
+    q.op_count = 3;
+    int64_t before = (int64_t)zks_last_applied(&d->s);
+    drv_send(d, &q, m);
+    assert_int_equal((int64_t)zks_last_applied(&d->s), before);   /* no txn */
+    drv_reply(d, m, &r);
+    assert_int_equal(r.xid, 12);
+    assert_int_equal(r.err, ZOK);
+    assert_int_equal(r.body.multi.count, 3);
+    assert_int_equal(r.body.multi.items[0].op, ZOO_GETDATA_OP);
+    assert_int_equal(r.body.multi.items[0].data.len, 2);
+    assert_memory_equal(r.body.multi.items[0].data.ptr, "v3", 2);
+    assert_int_equal(r.body.multi.items[0].stat.version, 2);
+    assert_int_equal(r.body.multi.items[1].op, ZOO_GETCHILDREN_OP);
+    assert_int_equal(r.body.multi.items[1].children.count, 1);
+    assert_true(jeq(r.body.multi.items[1].children.items[0], "a"));
+    assert_int_equal(r.body.multi.items[2].op, ZOO_ERROR_OP);
+    assert_int_equal(r.body.multi.items[2].err, ZNONODE);
+    zkw_reply_free(&r);
+
+    q = rq(ZOO_CREATE_OP, 13, "/w/b");
+    q.acl = acl2;
+    q.acl_count = 1;
+    drv_send(d, &q, m);
+    drv_reply(d, m, &r);
+    assert_int_equal(r.kind, ZKW_REPLY_WATCH);
+    assert_int_equal(r.event.type, ZOO_EVENT_CHILD_CHANGED);
+    assert_true(jeq(r.event.path, "/w"));
+    zkw_reply_free(&r);
+    drv_reply(d, m, &r);
+    assert_int_equal(r.xid, 13);
+    assert_int_equal(r.err, ZOK);
+    zkw_reply_free(&r);
+}
+
 /* Ping, multi and getChildren2 on an open session, then a reconnect that
  * re-registers a watch with SetWatches: the change it missed fires. */
 static void drv_more_ops(struct drv *d, struct xid_map *m, int64_t old_zxid, const uint8_t *pw,
@@ -1345,6 +1444,8 @@ static void drv_more_ops(struct drv *d, struct xid_map *m, int64_t old_zxid, con
     assert_true(jeq(r.body.children.items[0], "a"));
     assert_int_equal(r.body.stat.num_children, 1);
     zkw_reply_free(&r);
+
+    drv_multi_read(d, m);
 
     zks_client_disconnect(&d->s, d->now_ms, d->conn);
     drv_process(d);

@@ -126,6 +126,9 @@ def measure_failover(ens, log):
 
 # ---- one run ------------------------------------------------------------------
 
+LEADER_KEY = "create/1/leader"
+
+
 def run_load(load_cmd, hosts, op, outstanding, seconds, log):
     cmd = shlex.split(load_cmd) + ["--hosts", hosts, "--op", op, "--sessions", str(SESSIONS),
                                    "--outstanding", str(outstanding), "--value-bytes",
@@ -169,6 +172,13 @@ def one_run(kind, run, a, log):
                 if not ens.wait_serving(30):
                     log("not serving before %s/%d: %s" % (op, o, "; ".join(ens.status_lines())))
                 out["load"]["%s/%d" % (op, o)] = run_load(a.load, hosts, op, o, a.seconds, log)
+        # The floor a write can reach: one session on the leader itself, so the
+        # path is one client round trip plus one leader-follower round trip
+        # around the fsyncs.
+        ld = ens.leader() if ens.wait_serving(30) else None
+        if ld is not None:
+            out["load"][LEADER_KEY] = run_load(a.load, "127.0.0.1:%d" % ens.client_port(ld),
+                                               "create", 1, a.seconds, log)
         out["rss_kb"] = [ens.rss_kb(i) for i in range(1, ens.servers + 1)]
         log("RSS kB per server: %s" % out["rss_kb"])
         out["new_leader_s"], out["failover_s"] = measure_failover(ens, log)
@@ -218,6 +228,10 @@ def summarize(results):
                 cells = [c for c in cells if c]
                 m[key] = {f: med([c[f] for c in cells]) for f in ("ops_per_s", "p50_ms",
                                                                  "p99_ms")}
+        cells = [r["load"].get(LEADER_KEY) for r in runs if not r["error"]]
+        cells = [c for c in cells if c]
+        m[LEADER_KEY] = {f: med([c[f] for c in cells]) for f in ("ops_per_s", "p50_ms",
+                                                                "p99_ms")}
         rss = [max(x for x in r["rss_kb"] if x) for r in runs if r["rss_kb"]
                and any(r["rss_kb"])]
         m["rss_mb"] = med(rss) / 1024 if rss else None
@@ -261,6 +275,11 @@ def table(summary, kinds, pending):
                                                 fmt(m[key]["p99_ms"], "%.2f")),
                 lambda z, a, key=key: "%s / %s" % (ratio(z[key]["p50_ms"], a[key]["p50_ms"]),
                                                    ratio(z[key]["p99_ms"], a[key]["p99_ms"])))
+    row("create, 1 outstanding, client on the leader: p50 / p99 ms",
+        lambda m: "%s / %s" % (fmt(m[LEADER_KEY]["p50_ms"], "%.2f"),
+                               fmt(m[LEADER_KEY]["p99_ms"], "%.2f")),
+        lambda z, a: "%s / %s" % (ratio(z[LEADER_KEY]["p50_ms"], a[LEADER_KEY]["p50_ms"]),
+                                  ratio(z[LEADER_KEY]["p99_ms"], a[LEADER_KEY]["p99_ms"])))
     row("largest RSS of a server after load (MB)", lambda m: fmt(m["rss_mb"], "%.0f"),
         lambda z, a: ratio(z["rss_mb"], a["rss_mb"], "%.3f×"))
     row("SIGKILL of the leader to a survivor reporting leader (s)",

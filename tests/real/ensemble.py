@@ -157,6 +157,10 @@ class Ensemble:
             # zabd keys session passwords with it; one per ensemble, shared
             # by its servers and kept across restarts (the file is reused).
             lines.append("secret=" + self._secret())
+            # ZABLAB_SNAPCOUNT: snapshots (forked) and log rolls every N txns,
+            # so that a fault loop kills servers in the middle of them.
+            if os.environ.get("ZABLAB_SNAPCOUNT"):
+                lines.append("snapCount=%d" % int(os.environ["ZABLAB_SNAPCOUNT"]))
         for j in range(1, self.servers + 1):
             lines.append("server.%d=127.0.0.1:%d:%d" % (
                 j, self.base_port + 100 + j - 1, self.base_port + 200 + j - 1))

@@ -42,6 +42,9 @@ ZABLAB=${ZABLAB_BIN:-$REPO/bin/zablab}
 not_served_yet() {
     [ "$KIND" = zabd ] && grep -qs 'sessions are not served yet' "$@"
 }
+# zabd snapshots (in a forked child) and rolls its log every 400 txns here,
+# so the kills land in the middle of snapshots and log rolls too.
+export ZABLAB_SNAPCOUNT=${ZABLAB_SNAPCOUNT:-400}
 TOP=$(mktemp -d /tmp/zablab-faults.XXXXXX)
 cleanup() {
     for d in "$TOP"/*/; do

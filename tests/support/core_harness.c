@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/storage.h"
 #include "core/zab_msg.h"
 
 struct ch_msg {
@@ -132,6 +133,8 @@ static void op_take_effect(struct ch_disk *d, const struct ch_pending_op *op)
 
 static void drop_ops(struct ch_disk *d)
 {
+    free(d->driver_snap.bytes);
+    memset(&d->driver_snap, 0, sizeof d->driver_snap);
     for (size_t i = d->ops_head; i < d->n_ops; i++)
         free(d->ops[i].bytes);
     d->ops_head = d->n_ops = 0;
@@ -287,6 +290,38 @@ static void complete_one(struct core_harness *h, int id)
     deliver_outputs(h, id);
 }
 
+/* What zabd's child process does: the state machine as it is now, in the
+ * snapshot envelope, labeled with its own last applied zxid. */
+static void driver_snapshot(struct core_harness *h, int id, const struct rep_action *a)
+{
+    struct replica *r = &h->nodes[id].r;
+    struct ch_disk *d = &h->nodes[id].disk;
+    assert(d->driver_snap.op_id == 0 && "one driver snapshot at a time");
+    size_t cap = r->cfg.sm->snapshot_size(r->sm), len = 0;
+    uint8_t *sm = malloc(cap ? cap : 1);
+    assert(sm && r->cfg.sm->snapshot_write(r->sm, sm, cap, &len) == 0);
+    assert(r->zxid_applied >= a->value);
+    size_t n = storage_snapshot_size(len);
+    d->driver_snap.bytes = malloc(n);
+    assert(d->driver_snap.bytes);
+    storage_snapshot_encode(d->driver_snap.bytes, n, r->zxid_applied, sm, len);
+    free(sm);
+    d->driver_snap.len = n;
+    d->driver_snap.op_id = a->op_id;
+    d->driver_snap.kind = REP_ACT_SNAPSHOT_WRITE;
+}
+
+static void complete_driver_snapshot(struct core_harness *h, int id)
+{
+    struct ch_disk *d = &h->nodes[id].disk;
+    struct ch_pending_op op = d->driver_snap;
+    memset(&d->driver_snap, 0, sizeof d->driver_snap);
+    op_take_effect(d, &op);
+    free(op.bytes);
+    replica_on_disk_done(&h->nodes[id].r, h->now_ms, op.op_id);
+    deliver_outputs(h, id);
+}
+
 static void do_action(struct core_harness *h, int id, const struct rep_action *a)
 {
     struct ch_disk *d = &h->nodes[id].disk;
@@ -314,6 +349,14 @@ static void do_action(struct core_harness *h, int id, const struct rep_action *a
         }
         d->log_len = a->value;
         break;
+    case REP_ACT_SNAPSHOT_WRITE:
+        if (a->which == REP_SNAPSHOT_BY_DRIVER) {
+            driver_snapshot(h, id, a);
+            return;
+        }
+        free(d->driver_snap.bytes);   /* superseded: abandoned, never reported */
+        memset(&d->driver_snap, 0, sizeof d->driver_snap);
+        break;
     default:
         break;
     }
@@ -329,9 +372,12 @@ static void deliver_outputs(struct core_harness *h, int id)
         do_action(h, id, &o->actions[i]);
     nd->timer_ms = o->timer_ms;
     replica_output_clear(&nd->r);
-    if (!h->disk_delayed && !h->disk_paused[id])
+    if (!h->disk_delayed && !h->disk_paused[id]) {
         while (nd->disk.n_ops > nd->disk.ops_head)
             complete_one(h, id);
+        if (nd->disk.driver_snap.op_id)
+            complete_driver_snapshot(h, id);
+    }
 }
 
 /* ---- lifetime --------------------------------------------------------------- */
@@ -472,7 +518,7 @@ static void deliver_from_queue(struct core_harness *h, int from, int to)
     free(m);
 }
 
-enum { EV_QUEUE, EV_DISK, EV_TIMER };
+enum { EV_QUEUE, EV_DISK, EV_TIMER, EV_SNAP };
 
 int ch_step(struct core_harness *h)
 {
@@ -484,6 +530,8 @@ int ch_step(struct core_harness *h)
                 kinds[n] = EV_QUEUE, a[n] = i, b[n] = j, n++;
         if (nd->up && nd->disk.n_ops > nd->disk.ops_head && !h->disk_paused[i] && n < 512)
             kinds[n] = EV_DISK, a[n] = i, b[n] = 0, n++;
+        if (nd->up && nd->disk.driver_snap.op_id && !h->disk_paused[i] && n < 512)
+            kinds[n] = EV_SNAP, a[n] = i, b[n] = 0, n++;
         if (nd->up && nd->timer_ms && nd->timer_ms <= h->now_ms && n < 512)
             kinds[n] = EV_TIMER, a[n] = i, b[n] = 0, n++;
     }
@@ -503,6 +551,8 @@ int ch_step(struct core_harness *h)
         deliver_from_queue(h, a[k], b[k]);
     } else if (kinds[k] == EV_DISK) {
         complete_one(h, a[k]);
+    } else if (kinds[k] == EV_SNAP) {
+        complete_driver_snapshot(h, a[k]);
     } else {
         replica_on_timer(&h->nodes[a[k]].r, h->now_ms);
         deliver_outputs(h, a[k]);

@@ -44,6 +44,10 @@ struct ch_disk {
     uint64_t accepted, current;
     struct ch_pending_op *ops;      /* pending: ops[ops_head, n_ops) */
     size_t ops_head, n_ops, ops_cap;
+    /* A REP_SNAPSHOT_BY_DRIVER snapshot, serialized when the action ran and
+     * completed at a random later step, out of order with ops[] (op_id 0 =
+     * none), as zabd's forked writer does. */
+    struct ch_pending_op driver_snap;
 };
 
 struct ch_node {

@@ -76,19 +76,19 @@ static bool zkf_answer(struct zk_fake *f, struct zkf_conn *c, const uint8_t *p, 
     atomic_fetch_add(&f->requests, 1);
     if (f->o.silent_after && k > f->o.silent_after)
         return true;
-    struct zkp_reply_header h = {rq.xid, (int64_t)k, ZKP_ZOK};
+    struct zkp_reply_header h = {rq.xid, (int64_t)k, ZOK};
     if (f->o.fail_every && k % f->o.fail_every == 0)
-        h.err = ZKP_ZBADVERSION;
+        h.err = ZBADVERSION;
     struct zkp_response resp;
     memset(&resp, 0, sizeof resp);
     resp.op = rq.op;
-    if (rq.op == ZKP_OP_CREATE)
+    if (rq.op == ZOO_CREATE_OP)
         resp.path = rq.u.create.path;
     resp.stat.czxid = resp.stat.mzxid = (int64_t)k;
-    if (rq.op == ZKP_OP_PING || rq.op == ZKP_OP_CLOSE_SESSION)
+    if (rq.op == ZOO_PING_OP || rq.op == ZOO_CLOSE_SESSION_OP)
         h.zxid = 0;
     zkp_encode_reply_frame(wr, &h, &resp);
-    if (rq.op == ZKP_OP_CLOSE_SESSION)
+    if (rq.op == ZOO_CLOSE_SESSION_OP)
         return false;
     return !(f->o.close_after && k >= f->o.close_after);
 }

@@ -103,6 +103,7 @@ static void record(struct zksh *h, int srv, const struct zks_out *o)
     r->event = o->event;
     r->timeout_ms = o->timeout_ms;
     r->session_id = o->session_id;
+    r->read_only = o->read_only;
     memcpy(r->passwd, o->passwd, sizeof r->passwd);
     record_body(r, o);
     struct zksh_client *c = zksh_client(h, o->conn);
@@ -383,7 +384,7 @@ int zksh_connect(struct zksh *h, int srv, uint64_t conn, int64_t session, const 
 {
     struct zksh_client *c = client_new(h, conn, srv);
     struct zks_connect_req req = {.session_id = session, .last_zxid_seen = last_zxid,
-                                  .timeout_ms = timeout_ms};
+                                  .timeout_ms = timeout_ms, .read_only = h->connect_read_only};
     if (passwd)
         memcpy(req.passwd, passwd, SESSION_PASSWD_LEN);
     c->last_zxid = last_zxid;

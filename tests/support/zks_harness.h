@@ -28,6 +28,7 @@ struct zksh_rec {
     int32_t event;
     int32_t timeout_ms;
     int64_t session_id;
+    bool read_only;            /* CONNECTED: a read-only session */
     uint8_t passwd[SESSION_PASSWD_LEN];
     char path[ZKSH_STR_MAX];
     bool has_stat;
@@ -83,6 +84,7 @@ struct zksh {
     uint32_t n_recs, recs_cap;
     struct zksh_client clients[ZKSH_CLIENTS_MAX];
     uint64_t seq;
+    bool connect_read_only;    /* zksh_connect asks for read-only sessions */
 };
 
 /* n servers (tick 100 ms, sessions 200..2000 ms); runs until every server
