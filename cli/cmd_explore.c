@@ -59,23 +59,16 @@ static int parse_range(const char *v, uint64_t *a, uint64_t *b)
 
 static int parse_args(int argc, char **argv, struct explore_args *a)
 {
+    static const char *const flags[] = {"--swarm", NULL};
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
-            return 1;
-        if (!strcmp(arg, "--swarm")) {
-            a->swarm = true;
-            continue;
+        const char *arg, *val;
+        switch (rc_next_arg(argc, argv, &i, flags, &a->file, &arg, &val)) {
+        case RC_ARG_HELP: return 1;
+        case RC_ARG_ERROR: return -1;
+        case RC_ARG_FILE: continue;
+        case RC_ARG_FLAG: a->swarm = true; continue;
+        default: break;
         }
-        if (arg[0] != '-' && !a->file) {
-            a->file = arg;
-            continue;
-        }
-        if (!val) {
-            fprintf(stderr, "zablab: %s needs a value\n", arg);
-            return -1;
-        }
-        i++;
         if (!strcmp(arg, "--seeds")) {
             if (parse_range(val, &a->from, &a->to) != 0) {
                 fprintf(stderr, "zablab: --seeds wants A..B with A <= B, got '%s'\n", val);
@@ -96,14 +89,7 @@ static int parse_args(int argc, char **argv, struct explore_args *a)
             }
         } else if (!strcmp(arg, "--db")) {
             a->db = val;
-        } else {
-            int c = rc_common_option(arg, val, &a->bugs, &a->json);
-            if (c != 0) {
-                if (c < 0)
-                    return -1;
-                continue;
-            }
-            fprintf(stderr, "zablab: unknown option '%s'\n", arg);
+        } else if (rc_other_option(arg, val, &a->bugs, &a->json) != 0) {
             return -1;
         }
     }

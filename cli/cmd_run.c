@@ -42,25 +42,20 @@ static void usage(FILE *out, bool replay)
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
+    static const char *const flags[] = {"--swarm", "--svg", "--narrate", NULL};
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
-            return 1;
-        if (!strcmp(arg, "--swarm") || !strcmp(arg, "--svg") || !strcmp(arg, "--narrate")) {
+        const char *arg, *val;
+        switch (rc_next_arg(argc, argv, &i, flags, &a->file, &arg, &val)) {
+        case RC_ARG_HELP: return 1;
+        case RC_ARG_ERROR: return -1;
+        case RC_ARG_FILE: continue;
+        case RC_ARG_FLAG:
             a->swarm |= !strcmp(arg, "--swarm");
             a->svg |= !strcmp(arg, "--svg");
             a->narrate |= !strcmp(arg, "--narrate");
             continue;
+        default: break;
         }
-        if (arg[0] != '-' && !a->file) {
-            a->file = arg;
-            continue;
-        }
-        if (!val) {
-            fprintf(stderr, "zablab: %s needs a value\n", arg);
-            return -1;
-        }
-        i++;
         if (!strcmp(arg, "--seed")) {
             if (rc_parse_seed("--seed", val, &a->seed) != 0)
                 return -1;
@@ -71,14 +66,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->history = val;
         } else if (!strcmp(arg, "--report")) {
             a->report = val;
-        } else {
-            int c = rc_common_option(arg, val, &a->bugs, &a->json);
-            if (c != 0) {
-                if (c < 0)
-                    return -1;
-                continue;
-            }
-            fprintf(stderr, "zablab: unknown option '%s'\n", arg);
+        } else if (rc_other_option(arg, val, &a->bugs, &a->json) != 0) {
             return -1;
         }
     }

@@ -53,6 +53,38 @@ int rc_common_option(const char *arg, const char *val, uint32_t *bugs, bool *jso
     return 1;
 }
 
+int rc_next_arg(int argc, char **argv, int *i, const char *const *flags, const char **file,
+                const char **arg, const char **val)
+{
+    *arg = argv[*i];
+    *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!strcmp(*arg, "--help") || !strcmp(*arg, "-h"))
+        return RC_ARG_HELP;
+    for (int f = 0; flags && flags[f]; f++)
+        if (!strcmp(*arg, flags[f]))
+            return RC_ARG_FLAG;
+    if ((*arg)[0] != '-' && !*file) {
+        *file = *arg;
+        return RC_ARG_FILE;
+    }
+    if (!*val) {
+        fprintf(stderr, "zablab: %s needs a value\n", *arg);
+        return RC_ARG_ERROR;
+    }
+    (*i)++;
+    return RC_ARG_VALUE;
+}
+
+int rc_other_option(const char *arg, const char *val, uint32_t *bugs, bool *json)
+{
+    int c = rc_common_option(arg, val, bugs, json);
+    if (c > 0)
+        return 0;
+    if (c == 0)
+        fprintf(stderr, "zablab: unknown option '%s'\n", arg);
+    return -1;
+}
+
 int rc_parse_seed(const char *opt, const char *s, uint64_t *out)
 {
     char *end;

@@ -19,6 +19,19 @@ int rc_load(const char *path, struct scenario *s);
  * bad value (message printed). */
 int rc_common_option(const char *arg, const char *val, uint32_t *bugs, bool *json);
 
+/* The argument loop every run-type command shares. rc_next_arg reads
+ * argv[*i]: --help/-h (RC_ARG_HELP); one of `flags` (NULL-terminated;
+ * RC_ARG_FLAG, *arg set); the first word not starting with '-' while *file
+ * is NULL (RC_ARG_FILE, *file set); else an option with its value
+ * (RC_ARG_VALUE, *arg and *val set, *i advanced past the value), or
+ * RC_ARG_ERROR with "needs a value" printed. */
+enum rc_arg_kind { RC_ARG_ERROR = -1, RC_ARG_HELP = 1, RC_ARG_FLAG, RC_ARG_FILE, RC_ARG_VALUE };
+int rc_next_arg(int argc, char **argv, int *i, const char *const *flags, const char **file,
+                const char **arg, const char **val);
+/* An option the command itself does not take: --bug and --format through
+ * rc_common_option, anything else "unknown option". 0, or -1 (printed). */
+int rc_other_option(const char *arg, const char *val, uint32_t *bugs, bool *json);
+
 /* A non-negative decimal seed; 0 or -1 (message printed, naming `opt`). */
 int rc_parse_seed(const char *opt, const char *s, uint64_t *out);
 

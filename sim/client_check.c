@@ -3,6 +3,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include <stdlib.h>
+
+#include "core/log_record.h"
 #include "core/txn.h"
 #include "sim/client_internal.h"
 
@@ -25,7 +28,7 @@ static int64_t find_entry(const struct replica *r, uint64_t zxid)
 }
 
 /* 0 when server id holds write a; else 1 with detail. */
-static int check_one(const struct replica *r, int id, const struct simc_acked *a, char *detail,
+static int check_one(const struct replica *r, int id, const struct nlw_write *a, char *detail,
                      size_t len)
 {
     uint32_t n = replica_log_count(r);
@@ -64,6 +67,106 @@ static int check_one(const struct replica *r, int id, const struct simc_acked *a
     return 0;
 }
 
+/* ---- every server's durable state ---- */
+
+struct ref_rec { uint64_t zxid; const uint8_t *p; uint32_t len; };
+
+/* Every txn some log still holds (in-memory logs of live servers, durable
+ * logs of all), sorted by zxid: where a snapshot-covered write's txn is
+ * looked up. Pointers stay valid while nothing runs. */
+struct ref_index { struct ref_rec *v; size_t n, cap; };
+
+static int ref_add(struct ref_index *ix, uint64_t zxid, const uint8_t *p, uint32_t len)
+{
+    if (ix->n == ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 4096;
+        struct ref_rec *v = realloc(ix->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        ix->v = v;
+        ix->cap = cap;
+    }
+    ix->v[ix->n++] = (struct ref_rec){zxid, p, len};
+    return 0;
+}
+
+static int ref_collect(void *ctx, const struct log_record *r, size_t offset)
+{
+    (void)offset;
+    return ref_add(ctx, r->zxid, r->payload, r->payload_len) ? -2 : 0;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const struct ref_rec *x = a, *y = b;
+    return x->zxid < y->zxid ? -1 : x->zxid > y->zxid;
+}
+
+static void ref_build(struct cluster *c, struct ref_index *ix)
+{
+    for (int id = 1; id <= c->n; id++) {
+        if (cluster_is_up(c, id)) {
+            const struct replica *r = cluster_rep(c, id);
+            for (uint32_t i = 0; i < replica_log_count(r); i++) {
+                uint32_t len;
+                const uint8_t *p = replica_log_payload(r, i, &len);
+                ref_add(ix, replica_log_entry(r, i)->zxid, p, len);
+            }
+        }
+        const uint8_t *log;
+        size_t log_len;
+        struct log_scan scan;
+        char err[160];
+        disk_durable_log(&c->disks[id], &log, &log_len);
+        log_scan(log, log_len, &scan, ref_collect, ix, err, sizeof err);
+    }
+    if (ix->n)
+        qsort(ix->v, ix->n, sizeof ix->v[0], ref_cmp);
+}
+
+static const uint8_t *ref_find(void *ctx, uint64_t zxid, uint32_t *len)
+{
+    const struct ref_index *ix = ctx;
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->v[mid].zxid == zxid) {
+            *len = ix->v[mid].len;
+            return ix->v[mid].p;
+        }
+        if (ix->v[mid].zxid < zxid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Every server, crashed ones too: what a restart would find must keep every
+ * acknowledged write it has reached (sim/nlw.h). 0, or 1 with detail. */
+static int check_durable(struct sim_clients *cs, struct nlw_stats *st, char *detail, size_t len)
+{
+    struct cluster *c = cs->c;
+    struct ref_index ix = {0};
+    ref_build(c, &ix);
+    int rc = 0;
+    for (int id = 1; id <= c->n && rc != 1; id++) {
+        struct nlw_durable d = {0};
+        uint64_t zxid;
+        disk_durable_log(&c->disks[id], &d.log, &d.log_len);
+        if (disk_snapshot(&c->disks[id], &d.snapshot, &d.snapshot_len, &zxid) != 0)
+            d.snapshot_len = 0;
+        char why[300];
+        int v = nlw_check_durable(id, &d, cs->acked, cs->n_acked, ref_find, &ix, st, why, sizeof why);
+        if (v == 1) {
+            snprintf(detail, len, "%s", why);
+            rc = 1;
+        }
+    }
+    free(ix.v);
+    return rc;
+}
+
 int simc_check_no_lost_writes(struct sim_clients *cs, char *detail, size_t len)
 {
     struct cluster *c = cs->c;
@@ -82,6 +185,9 @@ int simc_check_no_lost_writes(struct sim_clients *cs, char *detail, size_t len)
             if (check_one(r, id, &cs->acked[k], detail, len))
                 return 1;
     }
+    struct nlw_stats st = {0};
+    if (check_durable(cs, &st, detail, len))
+        return 1;
     if (!judged) {
         snprintf(detail, len, "no server is up and serving at the end of the run");
         return -1;
@@ -89,7 +195,9 @@ int simc_check_no_lost_writes(struct sim_clients *cs, char *detail, size_t len)
     if (cs->acked_full)
         snprintf(detail, len, "only the first %u acknowledged writes were kept", cs->n_acked);
     else
-        snprintf(detail, len, "%u acknowledged writes on %d serving servers", cs->n_acked, judged);
+        snprintf(detail, len, "%u acknowledged writes on %d serving servers; durable state of "
+                 "%d servers: %u in logs, %u verified in snapshots, %u in snapshots unverified",
+                 cs->n_acked, judged, c->n, st.in_log, st.in_snapshot, st.unverified);
     return 0;
 }
 

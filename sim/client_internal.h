@@ -10,6 +10,7 @@
 
 #include "core/zk_wire.h"
 #include "sim/client.h"
+#include "sim/nlw.h"
 #include "sim/rng.h"
 
 enum { SIMC_EV_WAKE = CEV_CLIENT, SIMC_EV_TIMER };
@@ -82,13 +83,8 @@ struct simc_timer {
     bool used;
 };
 
-/* A write a client saw succeed: what no-lost-writes checks on the servers. */
-struct simc_acked {
-    uint64_t zxid;
-    int64_t session;
-    int32_t xid, op;
-    int client;
-};
+/* A write a client saw succeed (struct nlw_write, sim/nlw.h): what
+ * no-lost-writes checks on the servers. */
 #define SIMC_ACKED_MAX (1u << 22)
 
 struct sim_clients {
@@ -106,7 +102,7 @@ struct sim_clients {
     uint32_t free_timers[SIMC_TIMERS_MAX];
     uint32_t n_free_timers;
     struct simc_stats stats;
-    struct simc_acked *acked;
+    struct nlw_write *acked;
     uint32_t n_acked, acked_cap;
     bool acked_full;
 };

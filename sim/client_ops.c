@@ -176,7 +176,7 @@ static void remember_ack(struct sim_client *cl, const struct simc_req *r, uint64
     struct sim_clients *cs = cl->cs;
     if (cs->n_acked == cs->acked_cap) {
         uint32_t cap = cs->acked_cap ? cs->acked_cap * 2 : 1024;
-        struct simc_acked *p = cap <= SIMC_ACKED_MAX ? realloc(cs->acked, cap * sizeof *p) : NULL;
+        struct nlw_write *p = cap <= SIMC_ACKED_MAX ? realloc(cs->acked, cap * sizeof *p) : NULL;
         if (!p) {
             cs->acked_full = true; /* the check then says it is partial */
             return;
@@ -184,7 +184,7 @@ static void remember_ack(struct sim_client *cl, const struct simc_req *r, uint64
         cs->acked = p;
         cs->acked_cap = cap;
     }
-    cs->acked[cs->n_acked++] = (struct simc_acked){zxid, r->session, r->xid, r->op, cl->k};
+    cs->acked[cs->n_acked++] = (struct nlw_write){zxid, r->session, r->xid, r->op, cl->k};
 }
 
 void simc_deliver_result(struct sim_client *cl, struct simc_req *head, const struct zkw_reply *rep)

@@ -209,6 +209,11 @@ void cluster_drop(struct cluster *c, int a, int b);
 void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_ns duration);
 /* group_of[id] for ids 1..n (0-based groups; -1 = reaches everyone). */
 void cluster_partition(struct cluster *c, const int *group_of);
+/* The same, and client k (0-based) joins group client_group[k] (k <
+ * cfg.clients; NET_GROUP_NONE: it keeps reaching every server). A client is
+ * cut from every server outside its group; its connection breaks and it goes
+ * through connection loss (and, if cut long enough, session expiry). */
+void cluster_partition_clients(struct cluster *c, const int *group_of, const int *client_group);
 void cluster_block(struct cluster *c, int from, int to);
 void cluster_heal(struct cluster *c);
 /* zk mode: cuts client k (0-based) off from every server, both ways, until

@@ -43,21 +43,51 @@ void cluster_clog(struct cluster *c, int a, int b, sim_time_ns extra, sim_time_n
     cluster_disturbed(c, "clog", a);
 }
 
+/* Group of every endpoint and the trace's description of the servers' groups. */
+static void server_groups(const struct cluster *c, const int *group_of, int *groups, char *desc,
+                          size_t cap)
+{
+    size_t o = 0;
+    desc[0] = '\0';
+    for (int id = 1; id <= c->n; id++) {
+        groups[id - 1] = group_of[id];
+        o += (size_t)snprintf(desc + o, cap - o, "%s%d", id > 1 ? "," : "", group_of[id]);
+        if (o >= cap)
+            o = cap - 1;
+    }
+    for (int e = c->n; e < c->net.n; e++)
+        groups[e] = NET_GROUP_NONE;
+}
+
 void cluster_partition(struct cluster *c, const int *group_of)
 {
     int groups[NET_ENDPOINTS_MAX];
     char desc[128];
-    size_t o = 0;
-    for (int id = 1; id <= c->n; id++) {
-        groups[id - 1] = group_of[id];
-        o += (size_t)snprintf(desc + o, sizeof desc - o, "%s%d", id > 1 ? "," : "", group_of[id]);
-        if (o >= sizeof desc)
-            o = sizeof desc - 1;
-    }
-    for (int e = c->n; e < c->net.n; e++)
-        groups[e] = NET_GROUP_NONE;
+    server_groups(c, group_of, groups, desc, sizeof desc);
     net_partition(&c->net, c->sched.now, groups);
     sim_trace_event(&c->trace, c->sched.now, -1, "partition", "\"group_of\":[%s]", desc);
+    cluster_disturbed(c, "partition", 0);
+}
+
+void cluster_partition_clients(struct cluster *c, const int *group_of, const int *client_group)
+{
+    int groups[NET_ENDPOINTS_MAX];
+    char desc[128], cdesc[512];
+    size_t o = 0;
+    server_groups(c, group_of, groups, desc, sizeof desc);
+    cdesc[0] = '\0';
+    for (int k = 0; c->zks && k < c->cfg.clients; k++) {
+        if (client_group[k] == NET_GROUP_NONE)
+            continue;
+        groups[cluster_client_endpoint(c, k)] = client_group[k];
+        o += (size_t)snprintf(cdesc + o, sizeof cdesc - o, "%sc%d:%d", o ? "," : "", k + 1,
+                              client_group[k]);
+        if (o >= sizeof cdesc)
+            o = sizeof cdesc - 1;
+    }
+    net_partition(&c->net, c->sched.now, groups);
+    sim_trace_event(&c->trace, c->sched.now, -1, "partition",
+                    "\"group_of\":[%s],\"clients\":\"%s\"", desc, cdesc);
     cluster_disturbed(c, "partition", 0);
 }
 

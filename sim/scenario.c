@@ -1144,22 +1144,58 @@ static int act_none(struct scn_parser *p, struct scn_event *ev)
     return 0;
 }
 
-/* { id, id } */
-static int parse_group(struct scn_parser *p, const struct scn_tok *open, uint32_t taken,
-                       uint32_t *mask)
+/* A client name: 'c' then a number ("c3"), as traces name clients. */
+static bool tok_is_client(const struct scn_tok *t)
 {
+    return t && t->len >= 2 && t->s[0] == 'c' && t->s[1] >= '0' && t->s[1] <= '9';
+}
+
+/* Appends client `t` to ev->clients (group g). The range is checked once the
+ * whole file is read (check_clients): `clients` and recipes may come later. */
+static int add_client(struct scn_parser *p, const struct scn_tok *t, struct scn_event *ev, int g,
+                      const char *twice)
+{
+    struct scn_tok num = {t->s + 1, t->len - 1, t->col + 1};
+    uint64_t v;
+    if (parse_uint(p, &num, 1, SCN_MAX_ALL_CLIENTS, "the client number", &v) != 0)
+        return -1;
+    for (int i = 0; i < ev->client_count; i++)
+        if (ev->clients[i].client == v)
+            return FAIL(p, t->col, "client c%u %s", (unsigned)v, twice);
+    if (ev->client_count == SCN_MAX_EVENT_CLIENTS)
+        return FAIL(p, t->col, "more than %d clients named in one event", SCN_MAX_EVENT_CLIENTS);
+    ev->clients[ev->client_count++] =
+        (struct scn_client_ref){(uint16_t)v, (uint8_t)g, (uint16_t)t->col};
+    return 0;
+}
+
+static int group_clients(const struct scn_event *ev, int g)
+{
+    int n = 0;
+    for (int i = 0; i < ev->client_count; i++)
+        n += ev->clients[i].group == g;
+    return n;
+}
+
+/* { member, member }: server ids and client names (c1) */
+static int parse_group(struct scn_parser *p, const struct scn_tok *open, uint32_t taken,
+                       struct scn_event *ev)
+{
+    int g = ev->group_count;
+    uint32_t *mask = &ev->group_mask[g];
     *mask = 0;
     for (;;) {
         const struct scn_tok *t = peek(p);
+        bool empty = *mask == 0 && group_clients(ev, g) == 0;
         if (!t || tok_is(t, "{"))
             return FAIL(p, open->col, "unclosed '{'");
         if (tok_is(t, "}")) {
-            if (*mask == 0)
+            if (empty)
                 return FAIL(p, t->col, "empty partition group");
             p->i++;
             return 0;
         }
-        if (*mask != 0) {
+        if (!empty) {
             if (!tok_is(t, ","))
                 return FAIL(p, t->col, "expected ',' or '}', got '" TOKF "'", TOKA(t));
             p->i++;
@@ -1167,12 +1203,46 @@ static int parse_group(struct scn_parser *p, const struct scn_tok *open, uint32_
             if (!t)
                 return FAIL(p, open->col, "unclosed '{'");
         }
+        if (tok_is_client(t)) {
+            p->i++;
+            if (add_client(p, t, ev, g, "is in two partition groups") != 0)
+                return -1;
+            continue;
+        }
         int id;
         if (next_id(p, &id) != 0)
             return -1;
         if ((taken | *mask) & (1u << id))
             return FAIL(p, t->col, "server %d is in two partition groups", id);
         *mask |= 1u << id;
+    }
+}
+
+/* isolate TARGET | isolate LIST, where the list may name clients: "c1,3,c2".
+ * Each member is cut off alone: a server from every other server, a client
+ * from every server. */
+static int act_isolate(struct scn_parser *p, struct scn_event *ev)
+{
+    if (!tok_is_client(peek(p)) && !(peek(p) && peek(p)->s[0] >= '0' && peek(p)->s[0] <= '9'))
+        return parse_target(p, &ev->target);
+    ev->target.kind = SCN_TGT_IDS;
+    for (;;) {
+        const struct scn_tok *t = peek(p);
+        if (tok_is_client(t)) {
+            p->i++;
+            if (add_client(p, t, ev, 0, "is listed twice") != 0)
+                return -1;
+        } else {
+            int id;
+            if (next_id(p, &id) != 0)
+                return -1;
+            if (ev->target.ids_mask & (1u << id))
+                return FAIL(p, t->col, "server %d is listed twice", id);
+            ev->target.ids_mask |= 1u << id;
+        }
+        if (!tok_is(peek(p), ","))
+            return 0;
+        p->i++;
     }
 }
 
@@ -1211,10 +1281,9 @@ static int act_partition(struct scn_parser *p, struct scn_event *ev)
         const struct scn_tok *open = need(p, "{");
         if (ev->group_count == SCN_MAX_GROUPS)
             return FAIL(p, open->col, "more than %d partition groups", SCN_MAX_GROUPS);
-        uint32_t *mask = &ev->group_mask[ev->group_count];
-        if (parse_group(p, open, taken, mask) != 0)
+        if (parse_group(p, open, taken, ev) != 0)
             return -1;
-        taken |= *mask;
+        taken |= ev->group_mask[ev->group_count];
         ev->group_count++;
     }
     if (ev->group_count == 0) {
@@ -1321,7 +1390,7 @@ static const struct scn_action_def action_defs[] = {
     {"crash", SCN_ACT_CRASH, act_crash},
     {"restart", SCN_ACT_RESTART, act_target_only},
     {"partition", SCN_ACT_PARTITION, act_partition},
-    {"isolate", SCN_ACT_ISOLATE, act_target_only},
+    {"isolate", SCN_ACT_ISOLATE, act_isolate},
     {"heal", SCN_ACT_HEAL, act_none},
     {"clog", SCN_ACT_CLOG, act_clog},
     {"drop", SCN_ACT_DROP, act_drop},
@@ -1559,6 +1628,38 @@ static int check_targets(struct scn_parser *p)
     return 0;
 }
 
+static int all_clients(const struct scenario *s)
+{
+    int n = s->clients;
+    for (int i = 0; i < s->recipe_count; i++)
+        n += (int)s->recipes[i].clients;
+    return n;
+}
+
+/* Client names (c1..) in partitions and isolations must name a client the
+ * scenario has: workload clients first, then each recipe's. */
+static int check_clients(struct scn_parser *p)
+{
+    const struct scenario *s = p->out;
+    int n = all_clients(s);
+    for (int i = 0; i < s->event_count; i++) {
+        const struct scn_event *ev = &s->events[i];
+        for (int j = 0; j < ev->client_count; j++) {
+            int k = ev->clients[j].client;
+            if (k <= n)
+                continue;
+            if (n == 0)
+                return fail_at(p, ev->pos.line, ev->clients[j].col,
+                               "client c%d is named but the scenario has no clients "
+                               "(add 'clients N' or a recipe)", k);
+            return fail_at(p, ev->pos.line, ev->clients[j].col,
+                           "client c%d is out of range c1..c%d (%d workload + %d recipe clients)",
+                           k, n, s->clients, n - s->clients);
+        }
+    }
+    return 0;
+}
+
 static int check_expects(struct scn_parser *p)
 {
     const struct scenario *s = p->out;
@@ -1634,7 +1735,7 @@ int scn_parse(const char *text, size_t len, const char *filename, struct scenari
     for (p.pass = 1; p.pass <= 2; p.pass++)
         if (parse_pass(&p, text, len) != 0)
             return -1;
-    if (check_expects(&p) != 0 || check_targets(&p) != 0)
+    if (check_expects(&p) != 0 || check_targets(&p) != 0 || check_clients(&p) != 0)
         return -1;
     sort_events(out);
     return 0;
@@ -1809,13 +1910,26 @@ static void format_target(const struct scn_target *t, char *buf, size_t buflen)
 #define PROB(ppb, b) (format_probability((ppb), (b), sizeof(b)), (b))
 #define TGT(t, b) (format_target((t), (b), sizeof(b)), (b))
 
+/* ",c1,c3": the clients of group g (all of them for g < 0), in file order. */
+static void print_clients(const struct scn_event *ev, int g, bool lead_comma, FILE *out)
+{
+    for (int i = 0; i < ev->client_count && i < SCN_MAX_EVENT_CLIENTS; i++) {
+        if (g >= 0 && ev->clients[i].group != g)
+            continue;
+        fprintf(out, "%sc%u", lead_comma ? "," : "", (unsigned)ev->clients[i].client);
+        lead_comma = true;
+    }
+}
+
 static void print_partition(const struct scn_event *ev, FILE *out)
 {
     char b[128];
     fprintf(out, "partition");
     for (int g = 0; g < ev->group_count && g < SCN_MAX_GROUPS; g++) {
         format_mask(ev->group_mask[g], b, sizeof b);
-        fprintf(out, " {%s}", b);
+        fprintf(out, " {%s", b);
+        print_clients(ev, g, b[0] != '\0', out);
+        fputc('}', out);
     }
 }
 
@@ -1836,6 +1950,15 @@ static void print_action(const struct scn_event *ev, FILE *out)
         fprintf(out, "partition one-way %s -> %s", TGT(&ev->target, t1), TGT(&ev->target_to, t2));
         break;
     case SCN_ACT_HEAL: fprintf(out, "heal"); break;
+    case SCN_ACT_ISOLATE:
+        if (ev->client_count == 0) {
+            fprintf(out, "isolate %s", TGT(&ev->target, t1));
+        } else {
+            format_mask(ev->target.ids_mask, t1, sizeof t1);
+            fprintf(out, "isolate %s", t1);
+            print_clients(ev, -1, t1[0] != '\0', out);
+        }
+        break;
     case SCN_ACT_CLOG:
         fprintf(out, "clog %d-%d %s for %s", ev->link_a, ev->link_b, DUR(ev->delay_ns, d1),
                 DUR(ev->duration_ns, d2));
@@ -1997,6 +2120,12 @@ static bool event_equal(const struct scn_event *a, const struct scn_event *b)
         a->skew_ns != b->skew_ns || a->drift_ppm != b->drift_ppm || a->factor != b->factor ||
         a->msg_kind != b->msg_kind || a->point != b->point || a->point_count != b->point_count)
         return false;
+    if (a->client_count != b->client_count)
+        return false;
+    for (int i = 0; i < a->client_count && i < SCN_MAX_EVENT_CLIENTS; i++)
+        if (a->clients[i].client != b->clients[i].client ||
+            a->clients[i].group != b->clients[i].group)
+            return false;
     return memcmp(a->group_mask, b->group_mask, sizeof a->group_mask) == 0;
 }
 

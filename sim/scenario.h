@@ -31,6 +31,10 @@
 #define SCN_MAX_RECIPES    8
 #define SCN_MAX_CLIENTS    256     /* workload clients */
 #define SCN_MAX_RECIPE_CLIENTS 16  /* clients of one recipe */
+/* Every simulated client a scenario can have (workload + recipes); they are
+ * named c1..cN: workload clients first, then each recipe's in file order. */
+#define SCN_MAX_ALL_CLIENTS (SCN_MAX_CLIENTS + SCN_MAX_RECIPES * SCN_MAX_RECIPE_CLIENTS)
+#define SCN_MAX_EVENT_CLIENTS 32   /* clients named in one partition or isolate */
 #define SCN_MAX_STATEMENTS 1024    /* non-blank, non-comment lines */
 #define SCN_LINE_MAX       256     /* bytes per line, newline excluded */
 #define SCN_LINE_TOKENS_MAX 64
@@ -144,6 +148,13 @@ enum scn_crash_point {
     SCN_POINT_COUNT_
 };
 
+/* A client named in a partition group or an isolate list. */
+struct scn_client_ref {
+    uint16_t client;       /* 1-based: c1 is client index 0 */
+    uint8_t group;         /* PARTITION: its group; ISOLATE: 0 */
+    uint16_t col;          /* column of the name, for range errors; not compared */
+};
+
 struct scn_event {
     uint64_t at_ns;        /* first firing (0 for a top-level crash-at-point) */
     uint64_t every_ns;     /* 0: fires once; else the period */
@@ -154,6 +165,11 @@ struct scn_event {
     int link_a, link_b;               /* CLOG, DROP: ids, link_a < link_b */
     int group_count;                  /* PARTITION */
     uint32_t group_mask[SCN_MAX_GROUPS];
+    /* PARTITION, ISOLATE: clients named (c1..), in file order. A partition
+     * cuts a named client from every server outside its group; clients not
+     * named keep reaching every server. ISOLATE cuts each from every server. */
+    int client_count;
+    struct scn_client_ref clients[SCN_MAX_EVENT_CLIENTS];
     uint64_t duration_ns;             /* CLOG, PAUSE, SLOW_DISK, DISK_FULL */
     uint64_t delay_ns;                /* CLOG */
     int64_t skew_ns;                  /* SKEW */

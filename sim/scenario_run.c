@@ -185,6 +185,8 @@ static uint64_t msg_mask(enum scn_msg_kind k)
 
 /* ---- the timeline ---- */
 
+/* Clients a scenario names: c1 is client index 0. Names beyond the run's
+ * clients (a bare-mode run of a scenario with clients) are ignored. */
 static void partition(struct srun *sr, const struct scn_event *ev)
 {
     int group_of[CLUSTER_SERVERS_MAX + 1];
@@ -194,7 +196,26 @@ static void partition(struct srun *sr, const struct scn_event *ev)
             if (ev->group_mask[g] & (1u << id))
                 group_of[id] = g;
     }
-    cluster_partition(sr->c, group_of);
+    if (ev->client_count == 0) {
+        cluster_partition(sr->c, group_of);
+        return;
+    }
+    int client_group[CLUSTER_CLIENTS_MAX];
+    int n = sr->c->cfg.clients < CLUSTER_CLIENTS_MAX ? sr->c->cfg.clients : CLUSTER_CLIENTS_MAX;
+    for (int k = 0; k < n; k++)
+        client_group[k] = NET_GROUP_NONE;
+    for (int i = 0; i < ev->client_count; i++)
+        if (ev->clients[i].client <= n)
+            client_group[ev->clients[i].client - 1] = ev->clients[i].group;
+    cluster_partition_clients(sr->c, group_of, client_group);
+}
+
+/* `isolate c1,c2`: each client cut off from every server until a heal. */
+static void isolate_clients(struct srun *sr, const struct scn_event *ev)
+{
+    for (int i = 0; i < ev->client_count; i++)
+        if (ev->clients[i].client <= sr->c->cfg.clients)
+            cluster_isolate_client(sr->c, ev->clients[i].client - 1);
 }
 
 static void isolate(struct srun *sr, const int *ids, int k)
@@ -302,7 +323,9 @@ static void fire(struct srun *sr, int index, uint32_t k)
     }
     int n = resolve(sr, &ev->target, ids);
     if (ev->action == SCN_ACT_ISOLATE) {
-        isolate(sr, ids, n);
+        if (n > 0 || ev->client_count == 0)
+            isolate(sr, ids, n);
+        isolate_clients(sr, ev);
         return;
     }
     if (n == 0)
@@ -473,6 +496,7 @@ static int build_config(const struct scenario *s, const struct srun_options *opt
     cfg->run_ns = s->run_ns;
     cfg->propose_rate_per_s = s->clients > 0 ? s->rate_per_s : 0;
     cfg->trace_out = opt->trace_out;
+    cfg->no_invariants = opt->no_invariants;
     int recipe_clients = 0;
     for (int i = 0; i < s->recipe_count; i++)
         recipe_clients += (int)s->recipes[i].clients;

@@ -105,111 +105,106 @@ static struct fle_params P(int id, const struct quorum_verifier *qv)
     return p;
 }
 
-static struct fle_notification N(int state, struct fle_vote v, uint64_t round)
-{
-    struct fle_notification n = {(uint8_t)state, v, round};
-    return n;
-}
+/* The election steps, driven by hand: each case starts one server's FLE
+ * and feeds it notifications and timer firings; every step's expectations
+ * are checked (ANY: not checked). */
+#define ANY (-1)
+#define MAX_STEPS 4
 
-static void adopts_better_vote_and_finalizes_after_wait(void **state)
+struct step {
+    char kind;                 /* 'n': notification from `from`; 't': timer */
+    uint64_t t_ms;
+    int from;
+    struct fle_notification n;
+    int act_mask, act;         /* (returned action & act_mask) == act; mask 0: unchecked */
+    int vote_leader;           /* f.vote.leader after the step, or ANY */
+    int64_t round, finalize_at_ms; /* or ANY */
+    int leader;                /* the decided leader, or ANY */
+};
+
+struct election_case {
+    const char *name;
+    int servers, id;
+    struct fle_vote mine;
+    struct step steps[MAX_STEPS];
+};
+
+#define ALL (~0)
+#define NOTE(t, from, st, l, z, e, rd) 'n', t, from, {(uint8_t)(st), {l, z, e}, rd}
+#define TIMER(t) 't', t, 0, {0, {0, 0, 0}, 0}
+
+static const struct election_case election_cases[] = {
+    {"adopts a better vote, finalizes after the wait", 3, 1, {1, 10, 1}, {
+        /* 3 proposes itself with a higher zxid: adopt and broadcast; {1,3}
+         * agree, a quorum, but the decision waits finalize_wait */
+        {NOTE(5, 3, FLE_LOOKING, 3, 20, 1, 1), ALL, FLE_ACT_SEND_ALL, 3, ANY, 205, ANY},
+        {TIMER(204), FLE_ACT_DECIDED, 0, ANY, ANY, ANY, ANY},
+        {TIMER(205), ALL, FLE_ACT_DECIDED, ANY, ANY, ANY, 3},
+    }},
+    {"a better vote during the wait restarts it", 3, 1, {1, 10, 1}, {
+        {NOTE(1, 2, FLE_LOOKING, 1, 10, 1, 1), 0, 0, ANY, ANY, 201, ANY},
+        /* only {1,3} vote for 3 now: still a quorum, wait restarted from t=50 */
+        {NOTE(50, 3, FLE_LOOKING, 3, 10, 2, 1), ALL, FLE_ACT_SEND_ALL, 3, ANY, 250, ANY},
+        {TIMER(201), FLE_ACT_DECIDED, 0, ANY, ANY, ANY, ANY},
+    }},
+    {"a newer round resets, an older round gets a reply", 3, 2, {2, 50, 3}, {
+        /* my own vote is better than the sender's */
+        {NOTE(1, 1, FLE_LOOKING, 1, 10, 1, 7), ALL, FLE_ACT_SEND_ALL, 2, 7, ANY, ANY},
+        {NOTE(2, 3, FLE_LOOKING, 3, 99, 9, 6), ALL, FLE_ACT_REPLY, 2, ANY, ANY, ANY},
+    }},
+    {"joins an established ensemble", 3, 1, {1, 0, 0}, {
+        /* follower 2 says it follows 3 (round 4), but 3 itself has not said LEADING */
+        {NOTE(1, 2, FLE_FOLLOWING, 3, 7, 2, 4), ALL, 0, ANY, ANY, ANY, ANY},
+        {NOTE(2, 3, FLE_LEADING, 3, 9, 2, 4), ALL, FLE_ACT_DECIDED, ANY, 4, ANY, 3},
+    }},
+    {"no leader's own vote, no join", 5, 1, {1, 0, 0}, {
+        /* three followers of 5 (a quorum of 5) but 5 never confirmed: checkLeader fails */
+        {NOTE(1, 2, FLE_FOLLOWING, 5, 1, 1, 3), ALL, 0, ANY, ANY, ANY, ANY},
+        {NOTE(1, 3, FLE_FOLLOWING, 5, 1, 1, 3), ALL, 0, ANY, ANY, ANY, ANY},
+        {NOTE(1, 4, FLE_FOLLOWING, 5, 1, 1, 3), ALL, 0, ANY, ANY, ANY, ANY},
+    }},
+};
+
+#define STEP_EQ(got, want)                                                                   \
+    do {                                                                                     \
+        if ((int64_t)(got) != (int64_t)(want))                                               \
+            fail_msg("%s, step %d: %s is %lld, want %lld", c->name, i, #got, (long long)(got), \
+                     (long long)(want));                                                     \
+    } while (0)
+
+static void run_election_case(const struct election_case *c)
 {
-    (void)state;
-    struct quorum_verifier qv3;
-    quorum_init_majority(&qv3, 3, NULL);
+    struct quorum_verifier qv;
+    assert_int_equal(quorum_init_majority(&qv, c->servers, NULL), 0);
     struct fle f;
     memset(&f, 0, sizeof f);
-    struct fle_params p = P(1, &qv3);
-    struct fle_vote mine = V(1, 10, 1);
+    struct fle_params p = P(c->id, &qv);
+    struct fle_vote mine = c->mine;
     assert_int_equal(fle_start(&f, &p, 0, &mine), FLE_ACT_SEND_ALL);
     assert_int_equal(f.round, 1);
     int leader = 0;
-    /* server 3 proposes itself with a higher zxid: adopt and broadcast */
-    struct fle_notification n3 = N(FLE_LOOKING, V(3, 20, 1), 1);
-    assert_int_equal(fle_on_notification(&f, &p, 5, 3, &n3, &mine, &leader), FLE_ACT_SEND_ALL);
-    assert_int_equal(f.vote.leader, 3);
-    /* {1,3} agree: a quorum, but the decision waits finalize_wait */
-    assert_int_equal(f.finalize_at_ms, 205);
-    assert_int_equal(fle_on_timer(&f, &p, 204, &leader) & FLE_ACT_DECIDED, 0);
-    assert_int_equal(fle_on_timer(&f, &p, 205, &leader), FLE_ACT_DECIDED);
-    assert_int_equal(leader, 3);
-}
-
-static void better_vote_during_wait_restarts_it(void **state)
-{
-    (void)state;
-    struct quorum_verifier qv3;
-    quorum_init_majority(&qv3, 3, NULL);
-    struct fle f;
-    memset(&f, 0, sizeof f);
-    struct fle_params p = P(1, &qv3);
-    struct fle_vote mine = V(1, 10, 1);
-    fle_start(&f, &p, 0, &mine);
-    int leader = 0;
-    struct fle_notification n2 = N(FLE_LOOKING, V(1, 10, 1), 1);
-    fle_on_notification(&f, &p, 1, 2, &n2, &mine, &leader);
-    assert_int_equal(f.finalize_at_ms, 201);
-    struct fle_notification n3 = N(FLE_LOOKING, V(3, 10, 2), 1);
-    assert_int_equal(fle_on_notification(&f, &p, 50, 3, &n3, &mine, &leader), FLE_ACT_SEND_ALL);
-    assert_int_equal(f.vote.leader, 3);
-    /* only {1,3} vote for 3 now: still a quorum, wait restarted from t=50 */
-    assert_int_equal(f.finalize_at_ms, 250);
-    assert_int_equal(fle_on_timer(&f, &p, 201, &leader) & FLE_ACT_DECIDED, 0);
-}
-
-static void newer_round_resets_and_older_round_gets_reply(void **state)
-{
-    (void)state;
-    struct quorum_verifier qv3;
-    quorum_init_majority(&qv3, 3, NULL);
-    struct fle f;
-    memset(&f, 0, sizeof f);
-    struct fle_params p = P(2, &qv3);
-    struct fle_vote mine = V(2, 50, 3);
-    fle_start(&f, &p, 0, &mine);
-    int leader = 0;
-    struct fle_notification newer = N(FLE_LOOKING, V(1, 10, 1), 7);
-    assert_int_equal(fle_on_notification(&f, &p, 1, 1, &newer, &mine, &leader), FLE_ACT_SEND_ALL);
-    assert_int_equal(f.round, 7);
-    assert_int_equal(f.vote.leader, 2);   /* my own vote is better than the sender's */
-    struct fle_notification older = N(FLE_LOOKING, V(3, 99, 9), 6);
-    assert_int_equal(fle_on_notification(&f, &p, 2, 3, &older, &mine, &leader), FLE_ACT_REPLY);
-    assert_int_equal(f.vote.leader, 2);
-}
-
-static void joins_established_ensemble(void **state)
-{
-    (void)state;
-    struct quorum_verifier qv3;
-    quorum_init_majority(&qv3, 3, NULL);
-    struct fle f;
-    memset(&f, 0, sizeof f);
-    struct fle_params p = P(1, &qv3);
-    struct fle_vote mine = V(1, 0, 0);
-    fle_start(&f, &p, 0, &mine);
-    int leader = 0;
-    /* follower 2 says it follows 3 (round 4), but 3 itself has not said LEADING */
-    struct fle_notification f2 = N(FLE_FOLLOWING, V(3, 7, 2), 4);
-    assert_int_equal(fle_on_notification(&f, &p, 1, 2, &f2, &mine, &leader), 0);
-    struct fle_notification l3 = N(FLE_LEADING, V(3, 9, 2), 4);
-    assert_int_equal(fle_on_notification(&f, &p, 2, 3, &l3, &mine, &leader), FLE_ACT_DECIDED);
-    assert_int_equal(leader, 3);
-    assert_int_equal(f.round, 4);
-}
-
-static void no_leader_vote_no_join(void **state)
-{
-    (void)state;
-    struct fle f;
-    memset(&f, 0, sizeof f);
-    struct fle_params p = P(1, &qv5);
-    struct fle_vote mine = V(1, 0, 0);
-    fle_start(&f, &p, 0, &mine);
-    int leader = 0;
-    /* three followers of 5 (a quorum of 5) but 5 never confirmed: checkLeader fails */
-    for (int id = 2; id <= 4; id++) {
-        struct fle_notification n = N(FLE_FOLLOWING, V(5, 1, 1), 3);
-        assert_int_equal(fle_on_notification(&f, &p, 1, id, &n, &mine, &leader), 0);
+    for (int i = 0; i < MAX_STEPS && c->steps[i].kind; i++) {
+        const struct step *s = &c->steps[i];
+        int act = s->kind == 'n'
+                      ? fle_on_notification(&f, &p, s->t_ms, s->from, &s->n, &mine, &leader)
+                      : fle_on_timer(&f, &p, s->t_ms, &leader);
+        STEP_EQ(act & s->act_mask, s->act);
+        if (s->vote_leader != ANY)
+            STEP_EQ(f.vote.leader, s->vote_leader);
+        if (s->round != ANY)
+            STEP_EQ(f.round, s->round);
+        if (s->finalize_at_ms != ANY)
+            STEP_EQ(f.finalize_at_ms, s->finalize_at_ms);
+        if (s->leader != ANY)
+            STEP_EQ(leader, s->leader);
     }
+}
+
+static void election_steps(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof election_cases / sizeof election_cases[0]; i++)
+        run_election_case(&election_cases[i]);
 }
 
 static void backoff_doubles_to_cap(void **state)
@@ -240,11 +235,7 @@ int main(void)
         cmocka_unit_test(observers_never_win),
         cmocka_unit_test(correct_order_is_total),
         cmocka_unit_test(order_1419_is_broken),
-        cmocka_unit_test(adopts_better_vote_and_finalizes_after_wait),
-        cmocka_unit_test(better_vote_during_wait_restarts_it),
-        cmocka_unit_test(newer_round_resets_and_older_round_gets_reply),
-        cmocka_unit_test(joins_established_ensemble),
-        cmocka_unit_test(no_leader_vote_no_join),
+        cmocka_unit_test(election_steps),
         cmocka_unit_test(backoff_doubles_to_cap),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

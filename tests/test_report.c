@@ -23,52 +23,22 @@
 #include "reports/report_png.h"
 #include "sim/chaos.h"
 #include "sim/cluster.h"
+#include "tests/support/tmpdir.h"
 
 #define DATA "tests/data/report/"
 #define MS SIM_NS_PER_MS
 #define S SIM_NS_PER_S
 
-static char tmpdir[64];
-
 static int setup(void **st)
 {
     (void)st;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/zablab-report-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tst_tmpdir_make("zablab-report");
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
+    return tst_tmpdir_remove();
 }
 
 /* A chaos run of the real simulator, its trace into `path`; the violation
@@ -118,8 +88,8 @@ static void real_run_report_is_self_contained(void **st)
 {
     (void)st;
     char trace[128], dir[128], path[160];
-    snprintf(trace, sizeof trace, "%s/run.jsonl", tmpdir);
-    snprintf(dir, sizeof dir, "%s/ok", tmpdir);
+    snprintf(trace, sizeof trace, "%s/run.jsonl", tst_tmpdir);
+    snprintf(dir, sizeof dir, "%s/ok", tst_tmpdir);
     assert_false(simulate(trace, 3, 8, 0, 6 * S, NULL));
     struct rep_verdict verdicts[] = {{"safety", true, NULL}, {"liveness", true, "leader within 3s"}};
     struct rep_html_input in = {.trace_path = trace, .scenario = "chaos-3", .seed = 2, .verdicts = verdicts,
@@ -128,15 +98,15 @@ static void real_run_report_is_self_contained(void **st)
     char err[256];
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *html = slurp(path, NULL);
+    char *html = tst_slurp(path, NULL);
     assert_non_null(html);
     assert_self_contained(html);
     /* a lane per server in the overview, no more */
-    assert_int_equal(count(html, "<g class=\"lane\" data-node=\""), 3);
+    assert_int_equal(tst_count(html, "<g class=\"lane\" data-node=\""), 3);
     assert_non_null(strstr(html, "data-node=\"3\""));
     assert_null(strstr(html, "data-node=\"4\""));
-    assert_true(count(html, "class=\"arrow") + count(html, "class=\"agg") > 10);
-    assert_true(count(html, "class=\"st st") >= 3);
+    assert_true(tst_count(html, "class=\"arrow") + tst_count(html, "class=\"agg") > 10);
+    assert_true(tst_count(html, "class=\"st st") >= 3);
     assert_non_null(strstr(html, "id=\"zl-data\""));
     assert_non_null(strstr(html, "zablab replay scenarios/chaos.scn --seed 2"));
     assert_non_null(strstr(html, ">PASS<"));
@@ -146,10 +116,10 @@ static void real_run_report_is_self_contained(void **st)
     assert_null(strstr(html, "id=\"violation\""));
     free(html);
     snprintf(path, sizeof path, "%s/diagram.svg", dir);
-    char *svg = slurp(path, NULL);
+    char *svg = tst_slurp(path, NULL);
     assert_non_null(svg);
     assert_non_null(strstr(svg, "<svg xmlns="));
-    assert_int_equal(count(svg, "<g class=\"lane\" data-node=\""), 3);
+    assert_int_equal(tst_count(svg, "<g class=\"lane\" data-node=\""), 3);
     assert_non_null(strstr(svg, "</svg>"));
     free(svg);
 }
@@ -158,8 +128,8 @@ static void planted_bug_report_highlights_violation(void **st)
 {
     (void)st;
     char trace[128], dir[128], path[160];
-    snprintf(trace, sizeof trace, "%s/bug.jsonl", tmpdir);
-    snprintf(dir, sizeof dir, "%s/bug", tmpdir);
+    snprintf(trace, sizeof trace, "%s/bug.jsonl", tst_tmpdir);
+    snprintf(dir, sizeof dir, "%s/bug", tst_tmpdir);
     struct chk_violation cv;
     assert_true(simulate(trace, 3, 21, ZAB_BUG_BIT(ZAB_BUG_ACK_BEFORE_FSYNC), 12 * S, &cv));
     static const uint32_t ops[] = {1, 2};
@@ -172,7 +142,7 @@ static void planted_bug_report_highlights_violation(void **st)
     char err[256];
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *html = slurp(path, NULL);
+    char *html = tst_slurp(path, NULL);
     assert_non_null(html);
     assert_self_contained(html);
     char mark[64];
@@ -180,10 +150,10 @@ static void planted_bug_report_highlights_violation(void **st)
     assert_non_null(strstr(html, mark));
     assert_non_null(strstr(html, ">FAIL<"));
     assert_non_null(strstr(html, cv.property));
-    assert_true(count(html, "class=\"lane lane-hot\"") >= 1);
+    assert_true(tst_count(html, "class=\"lane lane-hot\"") >= 1);
     /* the two ops of the violation, outlined, in the overview and the table */
-    assert_int_equal(count(html, "class=\"op os0 viol\""), 2);
-    assert_int_equal(count(html, "<tr class=\"viol\">"), 2);
+    assert_int_equal(tst_count(html, "class=\"op os0 viol\""), 2);
+    assert_int_equal(tst_count(html, "<tr class=\"viol\">"), 2);
     assert_non_null(strstr(html, "getData /k -&gt; &#39;1&#39;"));
     /* client lanes: three processes */
     assert_non_null(strstr(html, "data-client=\"3\""));
@@ -201,8 +171,8 @@ static void dense_runs_are_aggregated(void **st)
 {
     (void)st;
     char trace[128], dir[128], path[160];
-    snprintf(trace, sizeof trace, "%s/dense.jsonl", tmpdir);
-    snprintf(dir, sizeof dir, "%s/dense", tmpdir);
+    snprintf(trace, sizeof trace, "%s/dense.jsonl", tst_tmpdir);
+    snprintf(dir, sizeof dir, "%s/dense", tst_tmpdir);
     FILE *f = fopen(trace, "w");
     assert_non_null(f);
     fprintf(f, "{\"t_ns\":0,\"node\":-1,\"kind\":\"start\",\"seed\":1,\"voters\":3,\"observers\":0,\"tick_ms\":50}\n");
@@ -219,9 +189,9 @@ static void dense_runs_are_aggregated(void **st)
     char err[256];
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/diagram.svg", dir);
-    char *svg = slurp(path, NULL);
+    char *svg = tst_slurp(path, NULL);
     assert_non_null(svg);
-    size_t arrows = count(svg, "class=\"arrow"), strips = count(svg, "class=\"agg");
+    size_t arrows = tst_count(svg, "class=\"arrow"), strips = tst_count(svg, "class=\"agg");
     assert_true(strips > 100);
     assert_true(arrows + strips < 3 * 400); /* per column and sender, not per message */
     assert_non_null(strstr(svg, "messages in this column"));
@@ -365,7 +335,7 @@ static void narration_of_known_trace(void **st)
         assert_non_null(strstr(t, expect[i]));
     }
     /* one summary line, not a line per commit; no violation without one */
-    assert_int_equal(count(t, "commits"), 1);
+    assert_int_equal(tst_count(t, "commits"), 1);
     assert_null(strstr(t, "VIOLATION"));
     /* in time order: the election before the crash */
     assert_true(strstr(t, "becomes LEADING") < strstr(t, "s3 crashes"));
@@ -388,7 +358,7 @@ static void narration_explains_violation_and_bounds_lines(void **st)
     free(t);
     struct rep_narrate_opts few = {.max_lines = 3};
     t = narrate_file(DATA "short.jsonl", &few);
-    assert_int_equal(count(t, "\n"), 4);
+    assert_int_equal(tst_count(t, "\n"), 4);
     assert_non_null(strstr(t, "more lines left out"));
     free(t);
 }
@@ -397,10 +367,10 @@ static void narration_of_real_run_is_summarized(void **st)
 {
     (void)st;
     char trace[128];
-    snprintf(trace, sizeof trace, "%s/narr.jsonl", tmpdir);
+    snprintf(trace, sizeof trace, "%s/narr.jsonl", tst_tmpdir);
     assert_false(simulate(trace, 5, 11, 0, 8 * S, NULL));
     char *t = narrate_file(trace, NULL);
-    size_t lines = count(t, "\n");
+    size_t lines = tst_count(t, "\n");
     FILE *f = fopen(trace, "r");
     size_t records = 0;
     for (int ch; (ch = fgetc(f)) != EOF;)
@@ -497,34 +467,34 @@ static void client_lanes_and_arrows_drawn(void **st)
 {
     (void)st;
     char dir[128], path[160];
-    snprintf(dir, sizeof dir, "%s/clients", tmpdir);
+    snprintf(dir, sizeof dir, "%s/clients", tst_tmpdir);
     struct rep_html_input in = {.trace_path = DATA "clients.jsonl", .scenario = "clients", .svg = true};
     char err[256];
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/diagram.svg", dir);
-    char *svg = slurp(path, NULL);
+    char *svg = tst_slurp(path, NULL);
     assert_non_null(svg);
     /* a lane per client below the servers, with a lane line */
     assert_non_null(strstr(svg, "<g class=\"lane client-lane\" data-client=\"1\">"));
     assert_non_null(strstr(svg, "<g class=\"lane client-lane\" data-client=\"2\">"));
     assert_null(strstr(svg, "data-client=\"3\""));
-    assert_int_equal(count(svg, "class=\"lane-line client-line\""), 2);
+    assert_int_equal(tst_count(svg, "class=\"lane-line client-line\""), 2);
     /* 8 answered exchanges (there and back) and a grey ping, 1 unanswered,
      * 1 watch event */
-    assert_int_equal(count(svg, "<line class=\"arrow mc5 creq\""), 8);
-    assert_int_equal(count(svg, "<line class=\"arrow mc5 crep\""), 8);
-    assert_int_equal(count(svg, "<line class=\"arrow mc4 creq\""), 1);
-    assert_int_equal(count(svg, "class=\"arrow lost mc5 creq\""), 1);
-    assert_int_equal(count(svg, "class=\"arrow mc5 cwatch\""), 1);
+    assert_int_equal(tst_count(svg, "<line class=\"arrow mc5 creq\""), 8);
+    assert_int_equal(tst_count(svg, "<line class=\"arrow mc5 crep\""), 8);
+    assert_int_equal(tst_count(svg, "<line class=\"arrow mc4 creq\""), 1);
+    assert_int_equal(tst_count(svg, "class=\"arrow lost mc5 creq\""), 1);
+    assert_int_equal(tst_count(svg, "class=\"arrow mc5 cwatch\""), 1);
     assert_non_null(strstr(svg, "create c1&#8596;s1 xid 1"));
     /* session bands: 3 for c1, 2 for c2; one disconnected, one closed */
-    assert_int_equal(count(svg, "<rect class=\"cs cs"), 5);
-    assert_int_equal(count(svg, "<rect class=\"cs cs1\""), 1);
-    assert_int_equal(count(svg, "<rect class=\"cs cs3\""), 1);
+    assert_int_equal(tst_count(svg, "<rect class=\"cs cs"), 5);
+    assert_int_equal(tst_count(svg, "<rect class=\"cs cs1\""), 1);
+    assert_int_equal(tst_count(svg, "<rect class=\"cs cs3\""), 1);
     assert_non_null(strstr(svg, "c1 session 0x100 disconnected to s1"));
     free(svg);
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *html = slurp(path, NULL);
+    char *html = tst_slurp(path, NULL);
     assert_non_null(html);
     assert_self_contained(html);
     assert_non_null(strstr(html, "\"clanes\":[1,2]"));
@@ -548,8 +518,8 @@ static void pipelined_history_lanes_fold_under_their_client(void **st)
 {
     (void)st;
     char hist[128], dir[128], path[160];
-    snprintf(hist, sizeof hist, "%s/fold.history", tmpdir);
-    snprintf(dir, sizeof dir, "%s/fold", tmpdir);
+    snprintf(hist, sizeof hist, "%s/fold.history", tst_tmpdir);
+    snprintf(dir, sizeof dir, "%s/fold", tst_tmpdir);
     FILE *f = fopen(hist, "w");
     assert_non_null(f);
     fputs("{\"type\":\"invoke\",\"process\":2,\"f\":\"read\",\"path\":\"/a\",\"time\":1400000000}\n"
@@ -561,7 +531,7 @@ static void pipelined_history_lanes_fold_under_their_client(void **st)
     char err[256];
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *html = slurp(path, NULL);
+    char *html = tst_slurp(path, NULL);
     assert_non_null(html);
     assert_non_null(strstr(html, "\"clanes\":[1,513,2],\"clabels\":[\"c1\",\"c1.2\",\"c2\"]"));
     /* op 1 (process 513) is on lane 1, the second client lane */
@@ -569,7 +539,7 @@ static void pipelined_history_lanes_fold_under_their_client(void **st)
     assert_non_null(strstr(html, ",1,1410000,1430000,"));
     free(html);
     snprintf(path, sizeof path, "%s/diagram.svg", dir);
-    char *svg = slurp(path, NULL);
+    char *svg = tst_slurp(path, NULL);
     assert_non_null(svg);
     assert_non_null(strstr(svg, ">c1.2</text>"));
     assert_true(strstr(svg, "data-client=\"513\"") < strstr(svg, "data-client=\"2\""));
@@ -581,8 +551,8 @@ static void dense_client_traffic_is_aggregated(void **st)
 {
     (void)st;
     char trace[128], dir[128], path[160];
-    snprintf(trace, sizeof trace, "%s/cdense.jsonl", tmpdir);
-    snprintf(dir, sizeof dir, "%s/cdense", tmpdir);
+    snprintf(trace, sizeof trace, "%s/cdense.jsonl", tst_tmpdir);
+    snprintf(dir, sizeof dir, "%s/cdense", tst_tmpdir);
     FILE *f = fopen(trace, "w");
     assert_non_null(f);
     fprintf(f, "{\"t_ns\":0,\"node\":-1,\"kind\":\"start\",\"seed\":1,\"voters\":3,\"observers\":0,\"tick_ms\":50}\n");
@@ -599,9 +569,9 @@ static void dense_client_traffic_is_aggregated(void **st)
     char err[256];
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/diagram.svg", dir);
-    char *svg = slurp(path, NULL);
+    char *svg = tst_slurp(path, NULL);
     assert_non_null(svg);
-    size_t arrows = count(svg, "mc5 creq"), strips = count(svg, "class=\"agg mf5\"");
+    size_t arrows = tst_count(svg, "mc5 creq"), strips = tst_count(svg, "class=\"agg mf5\"");
     assert_true(strips > 100);
     assert_true(arrows + strips < 4 * 400); /* per column and client, not per exchange */
     assert_non_null(strstr(svg, "frames with the servers in this column"));
@@ -616,13 +586,13 @@ static void png_export_renders_the_diagram(void **st)
     if (!rep_png_available())
         skip(); /* built without librsvg: see reports/report_png.h */
     char dir[128], path[160];
-    snprintf(dir, sizeof dir, "%s/png", tmpdir);
+    snprintf(dir, sizeof dir, "%s/png", tst_tmpdir);
     struct rep_html_input in = {.trace_path = DATA "clients.jsonl", .scenario = "png", .svg = true, .png = true};
     char err[256];
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/diagram.png", dir);
     size_t len = 0;
-    char *png = slurp(path, &len);
+    char *png = tst_slurp(path, &len);
     assert_non_null(png);
     assert_true(len > 1000);
     assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
@@ -674,9 +644,9 @@ static void empty_runs_render(void **st)
     };
     for (size_t i = 0; i < sizeof traces / sizeof traces[0]; i++) {
         char trace[128], hist[128], dir[128], path[160];
-        snprintf(trace, sizeof trace, "%s/empty%zu.jsonl", tmpdir, i);
-        snprintf(hist, sizeof hist, "%s/empty%zu.history", tmpdir, i);
-        snprintf(dir, sizeof dir, "%s/empty%zu", tmpdir, i);
+        snprintf(trace, sizeof trace, "%s/empty%zu.jsonl", tst_tmpdir, i);
+        snprintf(hist, sizeof hist, "%s/empty%zu.history", tst_tmpdir, i);
+        snprintf(dir, sizeof dir, "%s/empty%zu", tst_tmpdir, i);
         FILE *f = fopen(trace, "w");
         fputs(traces[i], f);
         fclose(f);
@@ -686,7 +656,7 @@ static void empty_runs_render(void **st)
         char err[256];
         assert_int_equal(rep_html_write(&in, dir, err, sizeof err), 0);
         snprintf(path, sizeof path, "%s/index.html", dir);
-        char *html = slurp(path, NULL);
+        char *html = tst_slurp(path, NULL);
         assert_non_null(html);
         assert_non_null(strstr(html, "</html>"));
         assert_self_contained(html);
@@ -720,7 +690,7 @@ static void bad_traces_give_positions(void **st)
     struct rep_html_input in = {.trace_path = "/nonexistent/trace.jsonl"};
     char err[256];
     char dir[128];
-    snprintf(dir, sizeof dir, "%s/none", tmpdir);
+    snprintf(dir, sizeof dir, "%s/none", tst_tmpdir);
     assert_int_equal(rep_html_write(&in, dir, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/trace.jsonl"));
 }

@@ -19,48 +19,18 @@
 #include "reports/results_db.h"
 #include "reports/results_db_query.h"
 #include "reports/runs_report.h"
-
-static char tmpdir[64];
+#include "tests/support/tmpdir.h"
 
 static int setup(void **st)
 {
     (void)st;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/zablab-runsrep-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tst_tmpdir_make("zablab-runsrep");
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
+    return tst_tmpdir_remove();
 }
 
 /* The text from `start` to the next `end` (a copy; "" if start is absent). */
@@ -85,7 +55,7 @@ static void assert_self_contained(const char *html)
 static struct rdb *open_db(const char *name)
 {
     char path[160], err[RDB_ERR_MAX];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    snprintf(path, sizeof path, "%s/%s", tst_tmpdir, name);
     struct rdb *db = NULL;
     if (rdb_open(path, &db, err, sizeof err) != 0)
         fail_msg("%s", err);
@@ -145,12 +115,12 @@ static struct rdb *known_db(const char *name)
 static char *write_page(struct rdb *db, const char *sub, size_t failures_max, size_t *len)
 {
     char dir[160], path[200], err[512];
-    snprintf(dir, sizeof dir, "%s/%s", tmpdir, sub);
+    snprintf(dir, sizeof dir, "%s/%s", tst_tmpdir, sub);
     struct rrun_opts o = {.db_label = "runs.db", .failures_max = failures_max};
     if (rrun_write(db, dir, &o, err, sizeof err) != 0)
         fail_msg("%s", err);
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *html = slurp(path, len);
+    char *html = tst_slurp(path, len);
     assert_non_null(html);
     return html;
 }
@@ -173,7 +143,7 @@ static void counts_kinds_and_commands(void **st)
     free(row);
     char *alpha = between(html, "data-scenario=\"scenarios/alpha.scn\"><h2>", "</section>");
     /* three kinds, each with its first seed and the command to replay it */
-    assert_int_equal(count(alpha, "<tr class=\"kind\""), 3);
+    assert_int_equal(tst_count(alpha, "<tr class=\"kind\""), 3);
     char *k = between(alpha, "data-property=\"AGREEMENT\"", "</tr>");
     assert_non_null(strstr(k, "k-runs\">1<"));
     assert_non_null(strstr(k, "k-seed\">3<"));
@@ -187,7 +157,7 @@ static void counts_kinds_and_commands(void **st)
     assert_non_null(strstr(k, "k-seed\">9<"));
     free(k);
     /* the three failing runs listed, in seed order, none hidden */
-    assert_int_equal(count(alpha, "<tr class=\"failure\""), 3);
+    assert_int_equal(tst_count(alpha, "<tr class=\"failure\""), 3);
     assert_true(strstr(alpha, "data-seed=\"3\"") < strstr(alpha, "data-seed=\"7\""));
     assert_null(strstr(alpha, "data-seed=\"4\""));
     assert_null(strstr(alpha, "class=\"more\""));
@@ -207,7 +177,7 @@ static void counts_kinds_and_commands(void **st)
     assert_non_null(strstr(m, "leaderless_ms <b>250</b>"));
     assert_null(strstr(m, "commits"));
     free(m);
-    assert_int_equal(count(alpha, "<tr class=\"metric\""), 3); /* commits, elections, latency */
+    assert_int_equal(tst_count(alpha, "<tr class=\"metric\""), 3); /* commits, elections, latency */
     free(alpha);
     /* beta is not a path: no command can be built for it */
     char *beta = between(html, "data-scenario=\"beta\"><h2>", "</section>");
@@ -225,7 +195,7 @@ static void failures_listed_are_bounded(void **st)
     struct rdb *db = known_db("bounded.db");
     char *html = write_page(db, "bounded", 2, NULL);
     char *alpha = between(html, "data-scenario=\"scenarios/alpha.scn\"><h2>", "</section>");
-    assert_int_equal(count(alpha, "<tr class=\"failure\""), 2);
+    assert_int_equal(tst_count(alpha, "<tr class=\"failure\""), 2);
     assert_non_null(strstr(alpha, "data-more=\"1\""));
     assert_non_null(strstr(alpha, "zablab runs --db runs.db --scenario scenarios/alpha.scn --failed"));
     free(alpha);
@@ -266,11 +236,11 @@ static void ten_thousand_runs_stay_bounded(void **st)
     assert_non_null(strstr(html, "data-total=\"runs\">10000<"));
     assert_non_null(strstr(html, "data-total=\"fail\">3000<"));
     char *big = between(html, "data-scenario=\"scenarios/big.scn\"><h2>", "</section>");
-    assert_int_equal(count(big, "<tr class=\"failure\""), RRUN_FAILURES_DEFAULT);
+    assert_int_equal(tst_count(big, "<tr class=\"failure\""), RRUN_FAILURES_DEFAULT);
     char more[64];
     snprintf(more, sizeof more, "data-more=\"%d\"", 3000 - RRUN_FAILURES_DEFAULT);
     assert_non_null(strstr(big, more));
-    assert_int_equal(count(big, "<tr class=\"kind\""), 2);
+    assert_int_equal(tst_count(big, "<tr class=\"kind\""), 2);
     free(big);
     assert_true(len < 256 * 1024);
     free(html);
@@ -353,13 +323,13 @@ static void cli_report_commands_replay(void **st)
         skip(); /* no zablab binary built */
     static char cmd[2048], out[65536];
     snprintf(cmd, sizeof cmd, "%s explore scenarios/bug-skip-trunc.scn --bug SKIP_TRUNC --seeds 1..3 --db %s/cli.db "
-             ">/dev/null 2>&1", bin, tmpdir);
+             ">/dev/null 2>&1", bin, tst_tmpdir);
     assert_int_equal(run_cmd(out, sizeof out, cmd), 1);
-    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report %s/clirep", bin, tmpdir, tmpdir);
+    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report %s/clirep", bin, tst_tmpdir, tst_tmpdir);
     assert_int_equal(run_cmd(out, sizeof out, cmd), 0);
     assert_non_null(strstr(out, "clirep/index.html"));
-    snprintf(cmd, sizeof cmd, "%s/clirep/index.html", tmpdir);
-    char *html = slurp(cmd, NULL);
+    snprintf(cmd, sizeof cmd, "%s/clirep/index.html", tst_tmpdir);
+    char *html = tst_slurp(cmd, NULL);
     assert_non_null(html);
     assert_self_contained(html);
     const char *want = "zablab replay scenarios/bug-skip-trunc.scn --seed 1 --bug SKIP_TRUNC";
@@ -371,9 +341,9 @@ static void cli_report_commands_replay(void **st)
     assert_int_equal(run_cmd(out, sizeof out, cmd), 1);
     assert_non_null(strstr(out, "STATE_DIGEST"));
     /* --report covers the whole database: no filters, no comparison */
-    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report %s/x --failed 2>/dev/null", bin, tmpdir, tmpdir);
+    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report %s/x --failed 2>/dev/null", bin, tst_tmpdir, tst_tmpdir);
     assert_int_equal(run_cmd(out, sizeof out, cmd), 2);
-    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report /nonexistent/dir/x 2>/dev/null", bin, tmpdir);
+    snprintf(cmd, sizeof cmd, "%s runs --db %s/cli.db --report /nonexistent/dir/x 2>/dev/null", bin, tst_tmpdir);
     assert_int_equal(run_cmd(out, sizeof out, cmd), 2);
     free(bin);
 }
@@ -382,7 +352,7 @@ static void cli_report_commands_replay(void **st)
  * tests/report_browser.sh to open in a browser. */
 static int write_sample(const char *dir)
 {
-    if (!mkdtemp(strcpy(tmpdir, "/tmp/zablab-runsrep-XXXXXX")))
+    if (tst_tmpdir_make("zablab-runsrep") != 0)
         return 1;
     struct rdb *db = known_db("sample.db");
     struct rrun_opts o = {.db_label = "runs.db"};

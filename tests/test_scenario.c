@@ -370,6 +370,54 @@ static void round_trip(const char *text)
     free(again);
 }
 
+/* Clients named in partitions and isolations: groups, order, printing. */
+static void client_cuts(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "cluster voters 5\nclients 3\nrecipe lock 2\n"
+        "at 1s partition {4, 5, c1,c5} {1,2,3,c3}\n"
+        "at 2s partition {c2} {1,2}\n"
+        "at 3s isolate c4,2,c1\n"
+        "at 4s heal\n";
+    parse_ok(text, &sc);
+    const struct scn_event *e = find_event(&sc, 1 * S, SCN_ACT_PARTITION, 0);
+    assert_int_equal(e->group_count, 2);
+    assert_int_equal(e->group_mask[0], BIT(4) | BIT(5));
+    assert_int_equal(e->client_count, 3);
+    assert_int_equal(e->clients[0].client, 1);
+    assert_int_equal(e->clients[0].group, 0);
+    assert_int_equal(e->clients[1].client, 5);
+    assert_int_equal(e->clients[1].group, 0);
+    assert_int_equal(e->clients[2].client, 3);
+    assert_int_equal(e->clients[2].group, 1);
+    e = find_event(&sc, 2 * S, SCN_ACT_PARTITION, 0);
+    assert_int_equal(e->group_mask[0], 0); /* a group of clients only */
+    assert_int_equal(e->clients[0].client, 2);
+    e = find_event(&sc, 3 * S, SCN_ACT_ISOLATE, 0);
+    assert_int_equal(e->target.kind, SCN_TGT_IDS);
+    assert_int_equal(e->target.ids_mask, BIT(2));
+    assert_int_equal(e->client_count, 2);
+    assert_int_equal(e->clients[1].client, 1);
+    char *printed = print_to_string(&sc);
+    assert_non_null(strstr(printed, "at 1s partition {4,5,c1,c5} {1,2,3,c3}\n"));
+    assert_non_null(strstr(printed, "at 2s partition {c2} {1,2}\n"));
+    assert_non_null(strstr(printed, "at 3s isolate 2,c4,c1\n"));
+    free(printed);
+    round_trip(text);
+    /* A different client, or the same client in another group, is another scenario. */
+    static struct scenario other;
+    parse_ok("cluster voters 5\nclients 3\nrecipe lock 2\n"
+             "at 1s partition {4,5,c1,c5} {1,2,3,c2}\n"
+             "at 2s partition {c2} {1,2}\nat 3s isolate c4,2,c1\nat 4s heal\n", &other);
+    assert_false(scn_equal(&sc, &other));
+    parse_err("cluster voters 3\nclients 2\nat 1s isolate c1,c1\n",
+              "t.scn:3:18: client c1 is listed twice");
+    parse_err("cluster voters 3\nclients 2\nat 1s crash c1\n",
+              "t.scn:3:13: expected a server target (ids like 1,2, leader, follower, followers, "
+              "minority, majority, random N, all), got 'c1'");
+}
+
 static void printer_round_trip(void **state)
 {
     (void)state;
@@ -756,6 +804,7 @@ int main(void)
         cmocka_unit_test(format_duration_picks_largest_unit),
         cmocka_unit_test(order_of_cluster_and_run_does_not_matter),
         cmocka_unit_test(printer_round_trip),
+        cmocka_unit_test(client_cuts),
         cmocka_unit_test(equal_detects_differences),
         cmocka_unit_test(remove_event_keeps_order),
         cmocka_unit_test(world_helpers),

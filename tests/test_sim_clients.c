@@ -678,6 +678,45 @@ static void test_planted_bug_caught(void **state)
     g_slow_fsync = false;
 }
 
+static enum srun_verdict verdict_of(const struct srun_result *r, enum scn_expect_kind k)
+{
+    for (int i = 0; i < r->n_expect; i++)
+        if (r->expects[i].kind == k)
+            return r->expects[i].verdict;
+    return SRUN_NOT_JUDGED;
+}
+
+/* Clients cut off with a minority (scenarios/client-minority-partition.scn):
+ * clean without a bug, every client expectation judged; with a leader that
+ * commits without a quorum (and the ZAB invariant checker off) the writes it
+ * acknowledges to its minority-side clients are lost, and the client-level
+ * checks must say so on their own. */
+static void test_client_partition_minority(void **state)
+{
+    (void)state;
+    static struct scenario s;
+    static struct srun_result r;
+    char err[512];
+    assert_int_equal(scn_parse_file("scenarios/client-minority-partition.scn", &s, err, sizeof err), 0);
+    struct srun_options opt = {.seed = 1, .seed_given = true};
+    assert_int_equal(srun_run(&s, &opt, &r), 0);
+    assert_true(r.all_pass);
+    assert_int_equal(verdict_of(&r, SCN_EXPECT_ZK_CONSISTENCY), SRUN_PASS);
+    assert_int_equal(verdict_of(&r, SCN_EXPECT_NO_LOST_WRITES), SRUN_PASS);
+    assert_true(r.client_expiries > 0);     /* cuts longer than the session timeout */
+    assert_true(r.client_conn_losses > 0);
+    int caught = 0;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        struct srun_options bug = {.seed = seed, .seed_given = true, .no_invariants = true,
+                                   .extra_bugs = ZAB_BUG_BIT(ZAB_BUG_COMMIT_BEFORE_QUORUM)};
+        assert_int_equal(srun_run(&s, &bug, &r), 0);
+        assert_false(r.violated); /* the invariant checker is off: the clients must tell */
+        caught += verdict_of(&r, SCN_EXPECT_ZK_CONSISTENCY) == SRUN_FAIL ||
+                  verdict_of(&r, SCN_EXPECT_NO_LOST_WRITES) == SRUN_FAIL;
+    }
+    assert_true(caught >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -693,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_pipelined_in_order),
         cmocka_unit_test(test_bad_frames_close),
         cmocka_unit_test(test_chaos_client_isolation),
+        cmocka_unit_test(test_client_partition_minority),
     };
     if (getenv("SIMC_FILTER"))
         cmocka_set_test_filter(getenv("SIMC_FILTER"));
