@@ -53,7 +53,9 @@ static void initial_nodes(void **state)
     assert_non_null(get(&t, "/zookeeper/quota"));
     const struct tree_node *cfg = get(&t, "/zookeeper/config");
     assert_non_null(cfg);
-    assert_int_equal(cfg->acl[0].perms, ZOO_PERM_READ);
+    uint32_t acl_count;
+    assert_int_equal(tree_node_acl(&t, cfg, &acl_count)[0].perms, ZOO_PERM_READ);
+    assert_int_equal(acl_count, 1);
     assert_int_equal(tree_digest(&t), tree_digest_recompute(&t));
     tree_free(&t);
 }
@@ -126,7 +128,7 @@ static void set_data_and_acl(void **state)
     assert_int_equal(st.czxid, 1);
     assert_int_equal(st.mtime_ms, 50);
     assert_int_equal(st.data_length, 5);
-    assert_memory_equal(get(&t, "/a")->data, "hello", 5);
+    assert_memory_equal(tree_node_data(get(&t, "/a")), "hello", 5);
     assert_int_equal(tree_set_data(&t, "/a", 2, (const uint8_t *)"123456789", 9, 2, 3, 60, NULL), ZBADARGUMENTS);
     assert_int_equal(mk(&t, "/big", "123456789", 0, 4), ZBADARGUMENTS);
     struct zk_acl r = open_acl();
@@ -134,7 +136,8 @@ static void set_data_and_acl(void **state)
     assert_int_equal(tree_set_acl(&t, "/a", 2, &r, 1, 1, &st), ZOK);
     assert_int_equal(st.aversion, 1);
     assert_int_equal(st.mzxid, 2);
-    assert_int_equal(get(&t, "/a")->acl[0].perms, ZOO_PERM_READ);
+    uint32_t acl_count;
+    assert_int_equal(tree_node_acl(&t, get(&t, "/a"), &acl_count)[0].perms, ZOO_PERM_READ);
     assert_int_equal(tree_set_data(&t, "/none", 5, NULL, 0, 1, 3, 1, NULL), ZNONODE);
     assert_int_equal(tree_set_acl(&t, "/none", 5, &r, 1, 1, NULL), ZNONODE);
     tree_free(&t);
@@ -150,7 +153,7 @@ static void children_sorted_and_ephemerals(void **state)
         assert_int_equal(mk(&t, names[i], NULL, (i % 2) ? 0x55 : 0x44, i + 1), ZOK);
     const struct tree_node *root = get(&t, "/");
     const char *want[] = {"B", "a", "b", "b0", "m", "zookeeper", "zz"};
-    assert_int_equal(root->child_count, 7);
+    assert_int_equal(tree_node_child_count(root), 7);
     for (uint32_t i = 0; i < 7; i++)
         assert_string_equal(tree_node_name(tree_child(&t, root, i)), want[i]);
     const struct tree_node *e[8];
@@ -240,7 +243,7 @@ static void clone_is_deep(void **state)
     tree_set_data(&c, "/x", 2, (const uint8_t *)"changed", 7, 1, 9, 9, NULL);
     assert_int_not_equal(tree_digest(&c), tree_digest(&t));
     assert_null(get(&t, "/z"));
-    assert_memory_equal(get(&t, "/x")->data, "1", 1);
+    assert_memory_equal(tree_node_data(get(&t, "/x")), "1", 1);
     assert_int_equal(tree_digest(&t), tree_digest_recompute(&t));
     assert_int_equal(tree_digest(&c), tree_digest_recompute(&c));
     tree_free(&t);
