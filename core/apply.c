@@ -90,12 +90,13 @@ static bool out_acl_of(struct zk_apply_out *out, const struct tree *t, const cha
 {
     const struct tree_node *n = tree_get(t, path, len);
     *off = out->acls_len;
-    *count = n ? n->acl_count : 0;
+    *count = 0;
+    const struct zk_acl *acl = n ? tree_node_acl(t, n, count) : NULL;
     if (*count == 0)
         return true;
     if (!out_grow((void **)&out->acls, &out->acls_cap, out->acls_len + *count, sizeof *out->acls))
         return false;
-    memcpy(out->acls + out->acls_len, n->acl, *count * sizeof *n->acl);
+    memcpy(out->acls + out->acls_len, acl, *count * sizeof *acl);
     out->acls_len += *count;
     return true;
 }

@@ -114,7 +114,9 @@ static bool rec_get(const struct prep_ctx *c, const char *path, size_t len, stru
         memset(r, 0, sizeof *r);
         return false;
     }
-    *r = (struct prep_rec){true, n->stat, (int32_t)n->child_count, n->acl, n->acl_count};
+    uint32_t acl_count;
+    const struct zk_acl *acl = tree_node_acl(c->t, n, &acl_count);
+    *r = (struct prep_rec){true, n->stat, (int32_t)tree_node_child_count(n), acl, acl_count};
     return true;
 }
 

@@ -48,7 +48,9 @@ static int read_node_watched(const struct read_ctx *c, const char *path, bool wa
     int rc = read_lookup(c, path, &len, node);
     if (rc != ZOK)
         return rc;
-    rc = acl_check((*node)->acl, (*node)->acl_count, ZOO_PERM_READ, c->auth, c->auth_count);
+    uint32_t acl_count;
+    const struct zk_acl *acl = tree_node_acl(c->tree, *node, &acl_count);
+    rc = acl_check(acl, acl_count, ZOO_PERM_READ, c->auth, c->auth_count);
     if (rc == ZOK && watch)
         rc = read_watch(c, path, len, bits);
     return rc;
@@ -72,14 +74,16 @@ int read_get_acl(const struct read_ctx *c, const char *path, struct zk_acl *out,
     int rc = read_lookup(c, path, &len, &n);
     if (rc != ZOK)
         return rc;
-    rc = acl_check(n->acl, n->acl_count, ZOO_PERM_READ | ZOO_PERM_ADMIN, c->auth, c->auth_count);
+    uint32_t acl_count;
+    const struct zk_acl *acl = tree_node_acl(c->tree, n, &acl_count);
+    rc = acl_check(acl, acl_count, ZOO_PERM_READ | ZOO_PERM_ADMIN, c->auth, c->auth_count);
     if (rc != ZOK)
         return rc;
-    bool admin = acl_check(n->acl, n->acl_count, ZOO_PERM_ADMIN, c->auth, c->auth_count) == ZOK;
-    *count = n->acl_count;
+    bool admin = acl_check(acl, acl_count, ZOO_PERM_ADMIN, c->auth, c->auth_count) == ZOK;
+    *count = acl_count;
     *stat = n->stat;
-    for (uint32_t i = 0; i < n->acl_count && i < cap; i++) {
-        out[i] = n->acl[i];
+    for (uint32_t i = 0; i < acl_count && i < cap; i++) {
+        out[i] = acl[i];
         char *colon = strchr(out[i].id.id, ':');
         /* Hide the password hash from readers without ADMIN. */
         if (!admin && strcmp(out[i].id.scheme, "digest") == 0 && colon != NULL &&
@@ -98,7 +102,9 @@ int read_all_children_number(const struct read_ctx *c, const char *path, int32_t
     int rc = read_lookup(c, path, &len, &n);
     if (rc != ZOK)
         return rc;
-    rc = acl_check(n->acl, n->acl_count, ZOO_PERM_READ, c->auth, c->auth_count);
+    uint32_t acl_count;
+    const struct zk_acl *acl = tree_node_acl(c->tree, n, &acl_count);
+    rc = acl_check(acl, acl_count, ZOO_PERM_READ, c->auth, c->auth_count);
     if (rc != ZOK)
         return rc;
     if (len == 1) {
@@ -107,7 +113,7 @@ int read_all_children_number(const struct read_ctx *c, const char *path, int32_t
     }
     /* Preorder from the node until the walk leaves its subtree. */
     int32_t k = 0;
-    uint32_t i = (uint32_t)(n - c->tree->nodes);
+    uint32_t i = tree_index_of(c->tree, n);
     for (i = tree_preorder_next(c->tree, i); i != TREE_NONE; i = tree_preorder_next(c->tree, i)) {
         const struct tree_node *d = tree_node_at(c->tree, i);
         if (!zk_path_is_prefix(path, len, d->path, d->path_len))

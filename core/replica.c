@@ -13,6 +13,11 @@
 #include "core/replica_internal.h"
 #include "core/storage.h"
 
+/* The output arena starts small and is cut back to that after a batch that
+ * needed more than REP_OUT_KEEP_BYTES (a snapshot, a sync stream). */
+#define REP_OUT_INITIAL_BYTES 4096u
+#define REP_OUT_KEEP_BYTES (1u << 20)
+
 /* ------------------------------------------------------------------ */
 /* configuration and lifetime                                          */
 
@@ -63,7 +68,7 @@ int replica_init(struct replica *r, const struct replica_config *cfg, char *err,
     r->id = r->cfg.id;
     r->waits_cap = r->cfg.log_entries_max + 64;
     r->actions_cap = 64;
-    r->out_cap = 4096;
+    r->out_cap = REP_OUT_INITIAL_BYTES;
     r->log = calloc(r->cfg.log_entries_max, sizeof *r->log);
     r->scratch_zxids = calloc(r->cfg.log_entries_max, sizeof *r->scratch_zxids);
     r->payload = malloc(r->cfg.log_bytes_max);
@@ -264,6 +269,8 @@ uint64_t rep_disk_fsync(struct replica *r, int cont)
 void rep_disk_snapshot(struct replica *r, const uint8_t *sm_bytes, size_t len, uint64_t zxid)
 {
     size_t n = storage_snapshot_size(len), off;
+    /* sm_bytes may be the tail of the last reservation (maybe_snapshot):
+     * then the same bytes are reserved again and sealed in place. */
     uint8_t *p = rep_out_reserve(r, n, &off);
     storage_snapshot_encode(p, n, zxid, sm_bytes, len);
     struct rep_action *a = push_action(r, REP_ACT_SNAPSHOT_WRITE);
@@ -311,6 +318,15 @@ void replica_output_clear(struct replica *r)
 {
     r->n_actions = 0;
     r->out_used = 0;
+    /* A snapshot or a sync stream can grow the arena to the size of the
+     * whole state; do not keep that resident between batches. */
+    if (r->out_cap > REP_OUT_KEEP_BYTES) {
+        uint8_t *p = realloc(r->out_bytes, REP_OUT_INITIAL_BYTES);
+        if (p) {
+            r->out_bytes = p;
+            r->out_cap = REP_OUT_INITIAL_BYTES;
+        }
+    }
     r->n_events = 0;
     r->n_events_dropped = 0;
     memset(&r->out, 0, sizeof r->out);
@@ -521,13 +537,18 @@ static void maybe_snapshot(struct replica *r)
         request_driver_snapshot(r);
         return;
     }
-    size_t cap = r->cfg.sm->snapshot_size(r->sm), len = 0;
-    uint8_t *tmp = malloc(cap ? cap : 1);
-    if (!tmp)
-        return;      /* retried after the next apply */
-    if (r->cfg.sm->snapshot_write(r->sm, tmp, cap, &len) == 0)
-        rep_disk_snapshot(r, tmp, len, r->zxid_applied);
-    free(tmp);
+    /* Serialized straight into the output arena behind the file header and
+     * sealed in place: one copy of the state in memory, not two. */
+    size_t cap = r->cfg.sm->snapshot_size(r->sm), len = 0, off;
+    size_t used = r->out_used;
+    uint8_t *p = rep_out_reserve(r, storage_snapshot_size(cap), &off);
+    uint8_t *sm = p + STORAGE_SNAPSHOT_HEADER_BYTES;
+    if (r->cfg.sm->snapshot_write(r->sm, sm, cap, &len) != 0 || len > cap) {
+        r->out_used = used;  /* retried after the next apply */
+        return;
+    }
+    r->out_used = used;
+    rep_disk_snapshot(r, sm, len, r->zxid_applied);
 }
 
 void rep_commit_to(struct replica *r, uint64_t abs_hi)

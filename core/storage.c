@@ -32,7 +32,7 @@ size_t storage_snapshot_encode(uint8_t *buf, size_t cap, uint64_t zxid, const ui
     put_u32(buf + 8, (uint32_t)zxid);
     put_u32(buf + 12, (uint32_t)(zxid >> 32));
     put_u32(buf + 16, (uint32_t)sm_len);
-    if (sm_len)
+    if (sm_len && sm != buf + STORAGE_SNAPSHOT_HEADER_BYTES)
         memcpy(buf + STORAGE_SNAPSHOT_HEADER_BYTES, sm, sm_len);
     uint32_t c = crc32c_update(crc32c(buf, 20), buf + STORAGE_SNAPSHOT_HEADER_BYTES, sm_len);
     put_u32(buf + 20, c);

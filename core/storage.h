@@ -18,7 +18,9 @@ static inline size_t storage_snapshot_size(size_t sm_len)
     return STORAGE_SNAPSHOT_HEADER_BYTES + sm_len;
 }
 
-/* Returns bytes written, 0 if cap is too small. */
+/* Returns bytes written, 0 if cap is too small. sm may already sit at
+ * buf + STORAGE_SNAPSHOT_HEADER_BYTES: then only the header is written
+ * (sealing in place saves a copy of the whole state). */
 size_t storage_snapshot_encode(uint8_t *buf, size_t cap, uint64_t zxid, const uint8_t *sm,
                                size_t sm_len);
 /* 0 and the parts on success; -1 with "snapshot: ..." in err. */

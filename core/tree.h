@@ -6,10 +6,12 @@
  * ephemeral index (sorted by owner then path), the 4lw counters, and an
  * order-independent state digest maintained on every change.
  *
- * Nodes live in one array and refer to each other by index, so a clone is
- * a deep copy with no pointer fix-ups beyond the per-node buffers.
- * Pointers returned by tree_get() and friends are valid until the next
- * change to the tree.
+ * Nodes live in chunks and refer to each other by index, so a clone is a
+ * deep copy with no pointer fix-ups beyond the per-node buffers. ACL lists
+ * are interned (refcounted, shared between nodes; a change to one node's
+ * ACL never changes another's). Memory per node is kept small on purpose
+ * (issue #8): see tests/bench_mem.c. Pointers returned by tree_get() and
+ * friends are valid until the next change to the tree.
  *
  * Never: decide ZooKeeper policy (ACL checks, versions, sequential names:
  * that is prep's job; the tree does what an already-validated txn says),
@@ -35,22 +37,25 @@ struct tree_config {
 /* Fills the defaults: 1 MiB - 1 of data, TREE_NODE_MAX_DEFAULT nodes. */
 void tree_config_default(struct tree_config *cfg);
 
+/* Children of a node: indices sorted by name (bytewise). The count is the
+ * owner's stat.num_children; allocated on the first child. */
+struct tree_kids {
+    uint32_t cap;
+    uint32_t idx[];
+};
+
+/* 112 bytes: everything variable-sized lives in one allocation (path, NUL,
+ * data), the ACL list is shared through the tree's intern table, and the
+ * data and child counts are the Stat's own fields. */
 struct tree_node {
-    char *path;             /* NUL-terminated full path */
+    char *path;             /* path, NUL, then data; NULL while the slot is free */
+    struct tree_kids *kids; /* NULL until the node has had a child */
+    struct zk_stat stat;    /* data_length and num_children kept in sync */
+    uint64_t hash;          /* this node's share of the digest */
     uint32_t path_len;
     uint32_t name_off;      /* offset of the last component in path */
-    uint8_t *data;
-    uint32_t data_len;
-    struct zk_acl *acl;
-    uint32_t acl_count;
-    struct zk_stat stat;    /* data_length, num_children kept in sync */
-    uint32_t parent;        /* index, TREE_NONE for the root */
-    uint32_t *children;     /* indices sorted by name (bytewise) */
-    uint32_t child_count;
-    uint32_t child_cap;
-    uint64_t hash;          /* this node's share of the digest */
-    bool live;
-    uint32_t next_free;     /* free list link when !live */
+    uint32_t acl;           /* id in the tree's ACL intern table: tree_node_acl() */
+    uint32_t parent;        /* index, TREE_NONE for the root; free-list link when free */
 };
 
 struct tree_eph {
@@ -58,15 +63,40 @@ struct tree_eph {
     uint32_t node;
 };
 
+/* One interned ACL list, shared by every node with equal content (most
+ * trees have a handful: world:anyone, read-only, a few digests). Ids are
+ * an allocation detail: never part of the digest, the snapshot or any
+ * output, so two trees with equal nodes may number their lists apart. */
+struct tree_acl_list {
+    struct zk_acl *acl;     /* count entries, strings NUL-padded; NULL if count == 0 */
+    uint32_t count;
+    uint32_t refs;          /* nodes using it; 0 = free entry */
+    uint32_t next_free;     /* free-list link when refs == 0 */
+    uint64_t key;           /* content hash (intern index) */
+};
+
+/* Nodes live in fixed-size chunks: growing never moves (or copies) a
+ * node, so a big tree needs no huge realloc'd block. */
+#define TREE_CHUNK_SHIFT 10u
+#define TREE_CHUNK_NODES (1u << TREE_CHUNK_SHIFT)
+
 struct tree {
     struct tree_config cfg;
-    struct tree_node *nodes;
-    uint32_t node_cap;      /* allocated entries */
+    struct tree_node **chunks; /* chunk_count chunks of TREE_CHUNK_NODES */
+    uint32_t chunk_count;
+    uint32_t chunk_cap;
     uint32_t node_high;     /* entries ever used */
     uint32_t live_count;
     uint32_t free_head;
-    uint32_t *slots;        /* index: node + 1, 0 = empty */
+    uint32_t *slots;        /* path index: node + 1, 0 = empty */
     uint32_t slot_cap;      /* power of two, load <= 1/2 */
+    struct tree_acl_list *acls; /* ACL intern table, by id */
+    uint32_t acl_high;      /* entries ever used */
+    uint32_t acl_cap;
+    uint32_t acl_live;      /* lists with refs > 0 */
+    uint32_t acl_free;
+    uint32_t *acl_slots;    /* content index: id + 1, 0 = empty */
+    uint32_t acl_slot_cap;  /* power of two, load <= 1/2 */
     struct tree_eph *eph;   /* sorted by (owner, path) */
     uint32_t eph_count;
     uint32_t eph_cap;
@@ -95,11 +125,35 @@ const struct tree_node *tree_get(const struct tree *t, const char *path, size_t 
 const struct tree_node *tree_node_at(const struct tree *t, uint32_t index);
 /* The i-th child (sorted by name) of n, or NULL past the end. */
 const struct tree_node *tree_child(const struct tree *t, const struct tree_node *n, uint32_t i);
+/* Index of a live node of t (tree_node_at's inverse). */
+uint32_t tree_index_of(const struct tree *t, const struct tree_node *n);
 /* Name of a node: the last component of its path. */
 static inline const char *tree_node_name(const struct tree_node *n)
 {
     return n->path + n->name_off;
 }
+static inline const uint8_t *tree_node_data(const struct tree_node *n)
+{
+    return (const uint8_t *)n->path + n->path_len + 1;
+}
+static inline uint32_t tree_node_data_len(const struct tree_node *n)
+{
+    return (uint32_t)n->stat.data_length;
+}
+static inline uint32_t tree_node_child_count(const struct tree_node *n)
+{
+    return (uint32_t)n->stat.num_children;
+}
+/* The node's ACL list (shared storage: read only); *count gets its length. */
+static inline const struct zk_acl *tree_node_acl(const struct tree *t, const struct tree_node *n,
+                                                 uint32_t *count)
+{
+    *count = t->acls[n->acl].count;
+    return t->acls[n->acl].acl;
+}
+/* Distinct ACL lists in use (test hook: back to the initial number once
+ * the nodes that brought new lists are gone). */
+static inline uint32_t tree_acl_list_count(const struct tree *t) { return t->acl_live; }
 
 /* Creates a node. owner: session id for ephemerals, ZK_OWNER_CONTAINER,
  * a TTL owner, or 0. The parent's cversion becomes parent_cversion (if

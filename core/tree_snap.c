@@ -17,10 +17,12 @@
 
 #define SNAP_MAGIC 0x45525a54u /* "ZTRE" little-endian */
 
-static void snap_node_write(struct bytes_w *w, const struct tree_node *n)
+static void snap_node_write(struct bytes_w *w, const struct tree *t, const struct tree_node *n)
 {
+    uint32_t acl_count;
+    const struct zk_acl *acl = tree_node_acl(t, n, &acl_count);
     bytes_w_blob(w, n->path, n->path_len);
-    bytes_w_blob(w, n->data, n->data_len);
+    bytes_w_blob(w, tree_node_data(n), tree_node_data_len(n));
     bytes_w_u64(w, (uint64_t)n->stat.czxid);
     bytes_w_u64(w, (uint64_t)n->stat.mzxid);
     bytes_w_u64(w, (uint64_t)n->stat.ctime_ms);
@@ -30,7 +32,7 @@ static void snap_node_write(struct bytes_w *w, const struct tree_node *n)
     bytes_w_u32(w, (uint32_t)n->stat.cversion);
     bytes_w_u32(w, (uint32_t)n->stat.aversion);
     bytes_w_u64(w, (uint64_t)n->stat.ephemeral_owner);
-    acl_write(w, n->acl, n->acl_count);
+    acl_write(w, acl, acl_count);
 }
 
 static void snap_write_all(const struct tree *t, struct bytes_w *w)
@@ -40,7 +42,7 @@ static void snap_write_all(const struct tree *t, struct bytes_w *w)
     bytes_w_u32(w, t->live_count);
     bytes_w_u64(w, t->digest);
     for (uint32_t i = tree_root(t); i != TREE_NONE; i = tree_preorder_next(t, i))
-        snap_node_write(w, &t->nodes[i]);
+        snap_node_write(w, t, tree_node_at(t, i));
 }
 
 size_t tree_snapshot_size(const struct tree *t)

@@ -21,6 +21,10 @@
 
 #define ZKS_EVENTS_MAX 1024u        /* trace events kept per batch; more are counted */
 #define ZKS_TXN_BUF_INITIAL (64u << 10)
+/* A batch that carried a snapshot or a sync stream grew the byte arena to
+ * the size of the state; past this it is freed when the batch is cleared
+ * rather than kept resident (zks_out_bytes starts it again at 4 KiB). */
+#define ZKS_OUT_KEEP_BYTES (1u << 20)
 
 void zks_note(struct zk_server *s, const char *what)
 {
@@ -534,6 +538,11 @@ void zks_output_clear(struct zk_server *s)
     b->n_actions = b->n_client = b->n_events = b->n_events_dropped = 0;
     b->n_strs = b->n_acls = b->n_ops = b->n_ids = 0;
     b->bytes_used = 0;
+    if (b->bytes_cap > ZKS_OUT_KEEP_BYTES) {
+        free(b->bytes);
+        b->bytes = NULL;
+        b->bytes_cap = 0;
+    }
     memset(&b->out, 0, sizeof b->out);
 }
 

@@ -565,10 +565,10 @@ static void read_data_reply(struct zk_server *s, struct zks_conn *c, const struc
         reply_children(s, o, n, r->type == ZOO_GETCHILDREN2_OP);
         return;
     }
-    uint32_t off = zks_out_bytes(s, n->data, n->data_len);
+    uint32_t off = zks_out_bytes(s, tree_node_data(n), tree_node_data_len(n));
     if (off != UINT32_MAX) {
         o->data_off = off;
-        o->data_len = n->data_len;
+        o->data_len = tree_node_data_len(n);
     }
     o->has_stat = true;
     o->stat = n->stat;

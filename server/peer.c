@@ -69,6 +69,19 @@ static void buf_free(struct peer_buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* An empty buffer that once held a burst (a sync stream, a backlog of
+ * proposals to a slow follower) gives its memory back instead of keeping
+ * up to PEER_QUEUE_BYTES_MAX resident for the life of the link. */
+#define PEER_BUF_KEEP_BYTES (1u << 20)
+
+static void buf_trim(struct peer_buf *b)
+{
+    if (b->cap > PEER_BUF_KEEP_BYTES)
+        buf_free(b);
+    else
+        buf_clear(b);
+}
+
 /* ---- addresses and sockets ----------------------------------------------------- */
 
 int peer_resolve(struct peer_addr *a, const char *host, uint16_t port, char *err, size_t errlen)
@@ -315,7 +328,7 @@ static int link_write(struct peer_set *ps, struct peer_link *lk)
             return -1;
         b->head += (size_t)n;
     }
-    buf_clear(b);
+    buf_trim(b);
     loop_fd_set_mask(ps->loop, lk->fd, LOOP_READABLE);
     return 0;
 }
@@ -386,6 +399,8 @@ static int link_read(struct peer_set *ps, struct peer_link *lk)
         int rc = deliver_frames(ps, lk);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
+        if (buf_len(&lk->in) == 0)
+            buf_trim(&lk->in);
         /* A short read drained the socket: the epoll is level-triggered, so
          * more data wakes us again; asking now would only get EAGAIN. */
         if ((size_t)n < want)

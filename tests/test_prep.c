@@ -284,9 +284,11 @@ static void acl_checks(void **state)
     r.acl_count = 1;
     assert_int_equal(zkh_submit(h, &r), ZOK);
     const struct tree_node *n = zkh_node(h, "/mine");
-    assert_int_equal(n->acl_count, 2);
-    assert_string_equal(n->acl[0].id.scheme, "digest");
-    assert_string_equal(n->acl[1].id.id, alice);
+    uint32_t nacl_count;
+    const struct zk_acl *nacl = tree_node_acl(&h->sm.tree, n, &nacl_count);
+    assert_int_equal(nacl_count, 2);
+    assert_string_equal(nacl[0].id.scheme, "digest");
+    assert_string_equal(nacl[1].id.id, alice);
     h->auth_count = 0;
     assert_int_equal(zkh_delete(h, "/secret/kid", -1), ZNOAUTH);
     /* super bypasses every ACL. */
@@ -422,7 +424,7 @@ static void multi_data_limit_and_small_buffer(void **state)
     prep_applied(&h->prep, z);
     h->zxid = z;
     assert_non_null(zkh_node(h, "/h1"));
-    assert_int_equal(zkh_node(h, "/h2")->data_len, 10);
+    assert_int_equal(tree_node_data_len(zkh_node(h, "/h2")), 10);
 }
 
 static void overlay_pipelining(void **state)

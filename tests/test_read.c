@@ -36,10 +36,10 @@ static void watch_registration_rules(void **state)
     assert_int_equal(read_get_children(&c, "/gone", true, &n), ZNONODE);
     assert_int_equal(watch_bits(&h.wm, 7, "/gone", 5), 0);
     assert_int_equal(read_get_data(&c, "/a", true, &n), ZOK);
-    assert_int_equal(n->data_len, 4);
-    assert_memory_equal(n->data, "data", 4);
+    assert_int_equal(tree_node_data_len(n), 4);
+    assert_memory_equal(tree_node_data(n), "data", 4);
     assert_int_equal(read_get_children(&c, "/", true, &n), ZOK);
-    assert_int_equal(n->child_count, 2);
+    assert_int_equal(tree_node_child_count(n), 2);
     assert_string_equal(tree_node_name(tree_child(&h.sm.tree, n, 0)), "a");
     assert_int_equal(watch_bits(&h.wm, 7, "/a", 2), WATCH_DATA);
     assert_int_equal(watch_bits(&h.wm, 7, "/", 1), WATCH_CHILD);

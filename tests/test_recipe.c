@@ -44,7 +44,7 @@ static void check_lock(struct zkh *h, struct client *c, uint64_t conn)
     assert_int_equal(read_get_children(&rc, "/lock", false, &dir), ZOK);
     const char *mine = c->node + strlen("/lock/");
     const char *pred = NULL;
-    for (uint32_t i = 0; i < dir->child_count; i++) {
+    for (uint32_t i = 0; i < tree_node_child_count(dir); i++) {
         const char *name = tree_node_name(tree_child(&h->sm.tree, dir, i));
         if (strcmp(name, mine) == 0)
             break;

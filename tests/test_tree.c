@@ -1,6 +1,7 @@
 /* The znode tree: Stat bookkeeping, children order, ephemeral index,
  * digest order-independence and sensitivity, clone, snapshots (round trip
- * and a corpus of corrupt inputs), and an index stress against a model. */
+ * and a corpus of corrupt inputs), an index stress against a model, and
+ * ACL interning (shared storage, isolation, refcounts, clones). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -53,7 +54,9 @@ static void initial_nodes(void **state)
     assert_non_null(get(&t, "/zookeeper/quota"));
     const struct tree_node *cfg = get(&t, "/zookeeper/config");
     assert_non_null(cfg);
-    assert_int_equal(cfg->acl[0].perms, ZOO_PERM_READ);
+    uint32_t acl_count;
+    assert_int_equal(tree_node_acl(&t, cfg, &acl_count)[0].perms, ZOO_PERM_READ);
+    assert_int_equal(acl_count, 1);
     assert_int_equal(tree_digest(&t), tree_digest_recompute(&t));
     tree_free(&t);
 }
@@ -126,7 +129,7 @@ static void set_data_and_acl(void **state)
     assert_int_equal(st.czxid, 1);
     assert_int_equal(st.mtime_ms, 50);
     assert_int_equal(st.data_length, 5);
-    assert_memory_equal(get(&t, "/a")->data, "hello", 5);
+    assert_memory_equal(tree_node_data(get(&t, "/a")), "hello", 5);
     assert_int_equal(tree_set_data(&t, "/a", 2, (const uint8_t *)"123456789", 9, 2, 3, 60, NULL), ZBADARGUMENTS);
     assert_int_equal(mk(&t, "/big", "123456789", 0, 4), ZBADARGUMENTS);
     struct zk_acl r = open_acl();
@@ -134,7 +137,8 @@ static void set_data_and_acl(void **state)
     assert_int_equal(tree_set_acl(&t, "/a", 2, &r, 1, 1, &st), ZOK);
     assert_int_equal(st.aversion, 1);
     assert_int_equal(st.mzxid, 2);
-    assert_int_equal(get(&t, "/a")->acl[0].perms, ZOO_PERM_READ);
+    uint32_t acl_count;
+    assert_int_equal(tree_node_acl(&t, get(&t, "/a"), &acl_count)[0].perms, ZOO_PERM_READ);
     assert_int_equal(tree_set_data(&t, "/none", 5, NULL, 0, 1, 3, 1, NULL), ZNONODE);
     assert_int_equal(tree_set_acl(&t, "/none", 5, &r, 1, 1, NULL), ZNONODE);
     tree_free(&t);
@@ -150,7 +154,7 @@ static void children_sorted_and_ephemerals(void **state)
         assert_int_equal(mk(&t, names[i], NULL, (i % 2) ? 0x55 : 0x44, i + 1), ZOK);
     const struct tree_node *root = get(&t, "/");
     const char *want[] = {"B", "a", "b", "b0", "m", "zookeeper", "zz"};
-    assert_int_equal(root->child_count, 7);
+    assert_int_equal(tree_node_child_count(root), 7);
     for (uint32_t i = 0; i < 7; i++)
         assert_string_equal(tree_node_name(tree_child(&t, root, i)), want[i]);
     const struct tree_node *e[8];
@@ -240,7 +244,7 @@ static void clone_is_deep(void **state)
     tree_set_data(&c, "/x", 2, (const uint8_t *)"changed", 7, 1, 9, 9, NULL);
     assert_int_not_equal(tree_digest(&c), tree_digest(&t));
     assert_null(get(&t, "/z"));
-    assert_memory_equal(get(&t, "/x")->data, "1", 1);
+    assert_memory_equal(tree_node_data(get(&t, "/x")), "1", 1);
     assert_int_equal(tree_digest(&t), tree_digest_recompute(&t));
     assert_int_equal(tree_digest(&c), tree_digest_recompute(&c));
     tree_free(&t);
@@ -478,6 +482,142 @@ static void node_max_bound(void **state)
     tree_free(&t);
 }
 
+static struct zk_acl digest_acl(const char *user, int32_t perms)
+{
+    struct zk_acl a;
+    memset(&a, 0, sizeof a);
+    a.perms = perms;
+    strcpy(a.id.scheme, "digest");
+    snprintf(a.id.id, sizeof a.id.id, "%s:hash", user);
+    return a;
+}
+
+static const struct zk_acl *acl_of(const struct tree *t, const char *p, uint32_t *count)
+{
+    return tree_node_acl(t, get(t, p), count);
+}
+
+/* Equal lists share one copy; a setACL on one node never shows on another;
+ * the last node using a list frees it. */
+static void acl_lists_interned_and_isolated(void **state)
+{
+    (void)state;
+    struct tree t;
+    assert_int_equal(tree_init(&t, NULL), ZOK);
+    assert_int_equal(tree_acl_list_count(&t), 2); /* open, read-only /zookeeper/config */
+    assert_int_equal(mk(&t, "/a", "x", 0, 1), ZOK);
+    assert_int_equal(mk(&t, "/b", "y", 0, 2), ZOK);
+    /* Bytes after the NUL are not part of the ACL: still the same list. */
+    struct zk_acl junk = open_acl();
+    memset(junk.id.id + 7, 'Z', sizeof junk.id.id - 7);
+    assert_int_equal(tree_create(&t, "/c", 2, NULL, 0, &junk, 1, 0, 3, 3, 30, NULL), ZOK);
+    assert_int_equal(tree_acl_list_count(&t), 2);
+    uint32_t na, nb, nc;
+    assert_ptr_equal(acl_of(&t, "/a", &na), acl_of(&t, "/b", &nb));
+    assert_ptr_equal(acl_of(&t, "/a", &na), acl_of(&t, "/c", &nc));
+    assert_string_equal(acl_of(&t, "/c", &nc)[0].id.id, "anyone");
+
+    struct zk_acl two[2] = {digest_acl("bob", ZOO_PERM_ALL), open_acl()};
+    two[1].perms = ZOO_PERM_READ;
+    assert_int_equal(tree_set_acl(&t, "/a", 2, two, 2, 1, NULL), ZOK);
+    assert_int_equal(tree_acl_list_count(&t), 3);
+    assert_int_equal(acl_of(&t, "/b", &nb)[0].perms, ZOO_PERM_ALL);
+    assert_int_equal(nb, 1);
+    assert_int_equal(acl_of(&t, "/a", &na)[1].perms, ZOO_PERM_READ);
+    assert_int_equal(na, 2);
+    /* Same content as /zookeeper/config's list: shared with it. */
+    struct zk_acl ro = open_acl();
+    ro.perms = ZOO_PERM_READ;
+    assert_int_equal(tree_set_acl(&t, "/b", 2, &ro, 1, 1, NULL), ZOK);
+    assert_ptr_equal(acl_of(&t, "/b", &nb), acl_of(&t, "/zookeeper/config", &na));
+    assert_int_equal(acl_of(&t, "/c", &nc)[0].perms, ZOO_PERM_ALL);
+    assert_int_equal(tree_acl_list_count(&t), 3);
+    assert_int_equal(tree_digest(&t), tree_digest_recompute(&t));
+    /* Setting a list to itself keeps it (the new reference comes first). */
+    assert_int_equal(tree_set_acl(&t, "/a", 2, acl_of(&t, "/a", &na), na, 2, NULL), ZOK);
+    assert_int_equal(acl_of(&t, "/a", &na)[0].perms, ZOO_PERM_ALL);
+    assert_int_equal(tree_acl_list_count(&t), 3);
+    assert_int_equal(tree_delete(&t, "/a", 2, 9), ZOK);
+    assert_int_equal(tree_acl_list_count(&t), 2);
+    assert_int_equal(tree_delete(&t, "/b", 2, 10), ZOK);
+    assert_int_equal(tree_delete(&t, "/c", 2, 11), ZOK);
+    assert_int_equal(tree_acl_list_count(&t), 2);
+    tree_free(&t);
+}
+
+/* Many distinct lists: the intern index grows, and deleting every other
+ * node (backward-shift removal) keeps the rest findable and shared. */
+static void acl_refcounts_return_to_zero(void **state)
+{
+    (void)state;
+    enum { N = 600 };
+    struct tree t;
+    assert_int_equal(tree_init(&t, NULL), ZOK);
+    char p[32], user[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(p, sizeof p, "/n%d", i);
+        snprintf(user, sizeof user, "u%d", i % (N / 2));
+        struct zk_acl a = digest_acl(user, ZOO_PERM_ALL);
+        assert_int_equal(tree_create(&t, p, strlen(p), NULL, 0, &a, 1, 0, i + 1, i + 1, 0, NULL), ZOK);
+    }
+    assert_int_equal(tree_acl_list_count(&t), 2 + N / 2);
+    for (int i = 0; i < N / 2; i += 2) {
+        snprintf(p, sizeof p, "/n%d", i);
+        assert_int_equal(tree_delete(&t, p, strlen(p), N + i), ZOK);
+    }
+    assert_int_equal(tree_acl_list_count(&t), 2 + N / 2); /* /n(i + N/2) still holds each */
+    for (int i = 0; i < N / 2; i += 2) {
+        snprintf(p, sizeof p, "/n%d", i + N / 2);
+        assert_int_equal(tree_delete(&t, p, strlen(p), 2 * N + i), ZOK);
+    }
+    assert_int_equal(tree_acl_list_count(&t), 2 + N / 4);
+    for (int i = 1; i < N / 2; i += 2) {
+        snprintf(p, sizeof p, "/n%d", i);
+        snprintf(user, sizeof user, "u%d", i);
+        struct zk_acl a = digest_acl(user, ZOO_PERM_ALL);
+        uint32_t c;
+        assert_int_equal(tree_create(&t, "/probe", 6, NULL, 0, &a, 1, 0, 1, 3 * N, 0, NULL), ZOK);
+        assert_ptr_equal(acl_of(&t, "/probe", &c), acl_of(&t, p, &c));
+        assert_int_equal(tree_delete(&t, "/probe", 6, 3 * N), ZOK);
+    }
+    assert_int_equal(tree_acl_list_count(&t), 2 + N / 4);
+    for (int i = 1; i < N; i += 2) {
+        snprintf(p, sizeof p, "/n%d", i);
+        assert_int_equal(tree_delete(&t, p, strlen(p), 4 * N + i), ZOK);
+    }
+    assert_int_equal(tree_acl_list_count(&t), 2);
+    assert_int_equal(tree_digest(&t), tree_digest_recompute(&t));
+    tree_free(&t);
+}
+
+/* A clone has its own lists: changing or freeing one side leaves the
+ * other intact (ASan catches a shared buffer). */
+static void clone_acls_independent(void **state)
+{
+    (void)state;
+    struct tree t, u;
+    assert_int_equal(tree_init(&t, NULL), ZOK);
+    struct zk_acl a = digest_acl("carol", ZOO_PERM_ALL);
+    assert_int_equal(tree_create(&t, "/d", 2, NULL, 0, &a, 1, 0, 1, 1, 0, NULL), ZOK);
+    assert_int_equal(mk(&t, "/d/e", "v", 0, 2), ZOK);
+    assert_int_equal(tree_clone(&u, &t), ZOK);
+    uint32_t n;
+    assert_ptr_not_equal(acl_of(&t, "/d", &n), acl_of(&u, "/d", &n));
+    struct zk_acl ro = open_acl();
+    ro.perms = ZOO_PERM_READ;
+    assert_int_equal(tree_set_acl(&u, "/d", 2, &ro, 1, 1, NULL), ZOK);
+    assert_string_equal(acl_of(&t, "/d", &n)[0].id.id, "carol:hash");
+    assert_int_equal(tree_acl_list_count(&t), 3);
+    assert_int_equal(tree_acl_list_count(&u), 2);
+    assert_int_equal(mk(&u, "/d/f", "w", 0, 3), ZOK);
+    assert_null(get(&t, "/d/f"));
+    tree_free(&t);
+    assert_string_equal(acl_of(&u, "/d", &n)[0].id.id, "anyone");
+    assert_memory_equal(tree_node_data(get(&u, "/d/e")), "v", 1);
+    assert_int_equal(tree_digest(&u), tree_digest_recompute(&u));
+    tree_free(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +634,9 @@ int main(void)
         cmocka_unit_test(index_stress_against_model),
         cmocka_unit_test(node_max_bound),
         cmocka_unit_test(dump_lists_preorder),
+        cmocka_unit_test(acl_lists_interned_and_isolated),
+        cmocka_unit_test(acl_refcounts_return_to_zero),
+        cmocka_unit_test(clone_acls_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,7 +78,7 @@ static void test_create_on_follower_forwarded(void **state)
     for (int i = 1; i <= 3; i++) {
         const struct tree_node *n = node_on(i, "/a");
         assert_non_null(n);
-        assert_memory_equal(n->data, "hello", 5);
+        assert_memory_equal(tree_node_data(n), "hello", 5);
         assert_int_equal(n->stat.czxid, rep->zxid);
     }
     assert_int_equal(zks_last_applied(&H->srv[f]), (uint64_t)rep->zxid);
