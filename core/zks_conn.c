@@ -633,11 +633,11 @@ static void multi_read_one(struct zk_server *s, const struct read_ctx *rc, uint3
     if (err != ZOK)
         return;
     if (q->type == ZOO_GETDATA_OP) {
-        uint32_t off = zks_out_bytes(s, n->data, n->data_len);
+        uint32_t off = zks_out_bytes(s, tree_node_data(n), tree_node_data_len(n));
         d = &s->ob.ops[op_idx];
         if (off != UINT32_MAX) {
             d->data_off = off;
-            d->data_len = n->data_len;
+            d->data_len = tree_node_data_len(n);
         }
         d->stat = n->stat;
         return;
