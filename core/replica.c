@@ -848,6 +848,8 @@ void replica_on_disk_done(struct replica *r, uint64_t now_ms, uint64_t op_id)
         struct rep_disk_wait w = r->waits[r->waits_head];
         r->waits_head = (r->waits_head + 1) % r->waits_cap;
         r->waits_n--;
+        if (r->waits_n == 0)
+            r->waits_head = 0;   /* an idle ring restarts at the front: only its busiest depth stays resident */
         disk_done_common(r, &w);
         int live = w.session == r->session;
         if (r->state == REP_LEADING)

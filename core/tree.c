@@ -59,12 +59,12 @@ static uint64_t node_hash(const struct tree *t, const struct tree_node *n)
     return hash64_fmix(h);
 }
 
-/* Replaces n's share of the digest after a change to it. */
-static void node_rehash(struct tree *t, struct tree_node *n)
+/* Replaces n's share of the digest after a change to it; old_hash is
+ * node_hash() from before the change. Hashes are recomputed rather than
+ * stored (8 bytes a node): a change costs one extra hash of the node. */
+static void node_rehash(struct tree *t, const struct tree_node *n, uint64_t old_hash)
 {
-    t->digest -= n->hash;
-    n->hash = node_hash(t, n);
-    t->digest += n->hash;
+    t->digest += node_hash(t, n) - old_hash;
 }
 
 uint64_t tree_digest_recompute(const struct tree *t)
@@ -698,8 +698,7 @@ int tree_insert_raw(struct tree *t, const char *path, size_t len,
     t->live_count++;
     t->data_bytes += len + data_len;
     owner_count(t, stat->ephemeral_owner, 1);
-    n->hash = 0;
-    node_rehash(t, n);
+    t->digest += node_hash(t, n);
     return ZOK;
 oom:
     node_release(t, idx);
@@ -709,7 +708,7 @@ oom:
 static void node_unlink(struct tree *t, uint32_t idx)
 {
     struct tree_node *n = nd(t, idx);
-    t->digest -= n->hash;
+    t->digest -= node_hash(t, n);
     if (tree_owner_is_session(n->stat.ephemeral_owner))
         eph_remove(t, idx);
     owner_count(t, n->stat.ephemeral_owner, -1);
@@ -740,6 +739,7 @@ int tree_create(struct tree *t, const char *path, size_t len,
         return rc;
     const struct tree_node *n = index_get(t, path, len);
     struct tree_node *p = nd(t, n->parent);
+    uint64_t old_hash = node_hash(t, p);
     /* As DataTree.createNode, a replayed create never moves cversion back;
      * compared as serial numbers so the signed wrap at INT32_MAX goes on
      * (ZooKeeper's plain '>' would get stuck there). */
@@ -747,7 +747,7 @@ int tree_create(struct tree *t, const char *path, size_t len,
         p->stat.cversion = parent_cversion;
         p->stat.pzxid = zxid;
     }
-    node_rehash(t, p);
+    node_rehash(t, p, old_hash);
     if (out != NULL)
         *out = n->stat;
     return ZOK;
@@ -766,9 +766,10 @@ int tree_delete(struct tree *t, const char *path, size_t len, int64_t zxid)
     uint32_t parent = n->parent;
     node_unlink(t, idx);
     struct tree_node *p = nd(t, parent);
+    uint64_t old_hash = node_hash(t, p);
     if (zxid > p->stat.pzxid)
         p->stat.pzxid = zxid;
-    node_rehash(t, p);
+    node_rehash(t, p, old_hash);
     return ZOK;
 }
 
@@ -782,12 +783,13 @@ int tree_set_data(struct tree *t, const char *path, size_t len,
     if (data_len > t->cfg.data_max)
         return ZBADARGUMENTS;
     struct tree_node *n = nd(t, idx);
+    uint64_t old_hash = node_hash(t, n);
     if (node_set_data(t, n, data, data_len) != ZOK)
         return ZSYSTEMERROR;
     n->stat.version = version;
     n->stat.mzxid = zxid;
     n->stat.mtime_ms = time_ms;
-    node_rehash(t, n);
+    node_rehash(t, n, old_hash);
     if (out != NULL)
         *out = n->stat;
     return ZOK;
@@ -803,10 +805,11 @@ int tree_set_acl(struct tree *t, const char *path, size_t len,
     if (acl_count > ZK_ACL_MAX)
         return ZBADARGUMENTS;
     struct tree_node *n = nd(t, idx);
+    uint64_t old_hash = node_hash(t, n);
     if (node_set_acl(t, n, acl, acl_count) != ZOK)
         return ZSYSTEMERROR;
     n->stat.aversion = aversion;
-    node_rehash(t, n);
+    node_rehash(t, n, old_hash);
     if (out != NULL)
         *out = n->stat;
     return ZOK;

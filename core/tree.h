@@ -44,14 +44,14 @@ struct tree_kids {
     uint32_t idx[];
 };
 
-/* 112 bytes: everything variable-sized lives in one allocation (path, NUL,
+/* 104 bytes: everything variable-sized lives in one allocation (path, NUL,
  * data), the ACL list is shared through the tree's intern table, and the
- * data and child counts are the Stat's own fields. */
+ * data and child counts are the Stat's own fields, and the node's share
+ * of the digest is recomputed when it changes rather than stored. */
 struct tree_node {
     char *path;             /* path, NUL, then data; NULL while the slot is free */
     struct tree_kids *kids; /* NULL until the node has had a child */
     struct zk_stat stat;    /* data_length and num_children kept in sync */
-    uint64_t hash;          /* this node's share of the digest */
     uint32_t path_len;
     uint32_t name_off;      /* offset of the last component in path */
     uint32_t acl;           /* id in the tree's ACL intern table: tree_node_acl() */
