@@ -13,6 +13,7 @@
  * I/O error, 3 the durable state is corrupt or inconsistent: zabd refuses to
  * start rather than serve wrong data. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -720,6 +721,11 @@ int main(int argc, char **argv)
     }
     if (!config_path)
         return usage();
+    /* Fixed thresholds: glibc would otherwise raise them to the size of the
+     * largest block freed (a snapshot received in a SNAP sync, tens of MB)
+     * and keep later blocks that large resident after free. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 10);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
     static struct zabd z;   /* large (cfg, peer buffers): not on the stack */
     z.sig_fd = -1;
     char err[1024];
