@@ -111,9 +111,13 @@ void files_writer_stop(struct files *f)
     if (f->event_fd >= 0)
         close(f->event_fd);
     f->event_fd = -1;
+    /* A clean stop leaves every append written and durable, though nobody
+     * waits on them any more. */
     char err[256];
     if (f->log.fd >= 0 && flush_appends(f, err, sizeof err) != 0)
-        fprintf(stderr, "zabd: %s\n", err);   /* nobody waits on them any more */
+        fprintf(stderr, "zabd: %s\n", err);
+    else if (f->log.fd >= 0 && fdatasync(f->log.fd) != 0)
+        fprintf(stderr, "zabd: fdatasync of %s at close: %s\n", f->log.path, strerror(errno));
     free(f->abuf);
     f->abuf = NULL;
     f->abuf_len = 0;

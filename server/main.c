@@ -683,13 +683,8 @@ static void teardown(struct zabd *z)
         cport_shutdown(&z->cport);
     if (z->peers_ready)
         peer_shutdown(&z->peers);
-    if (z->files.pending) {
-        char err[256];
-        /* Whatever was appended becomes durable now; nobody waits on it. */
-        if (z->files.log.fd >= 0 && fdatasync(z->files.log.fd) != 0)
-            snprintf(err, sizeof err, "%s", strerror(errno));
-        files_close(&z->files);
-    }
+    if (z->files.pending)
+        files_close(&z->files);   /* writes and syncs what was appended */
     if (z->srv_ready)
         zks_free(&z->srv);
     loop_free(z->loop);

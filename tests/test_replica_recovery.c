@@ -76,6 +76,21 @@ static void assert_converged(struct core_harness *h, uint64_t z)
     assert_string_equal(h->violation, "");
 }
 
+/* Crashes every server and restarts it from its durable bytes: a leader is
+ * elected, everyone converges on the last commit z and the digest d. */
+static void restart_all_recovers(struct core_harness *h, uint64_t z, uint64_t d)
+{
+    for (int i = 1; i <= h->n; i++)
+        ch_crash(h, i);
+    for (int i = 1; i <= h->n; i++)
+        assert_int_equal(ch_start(h, i), 0);
+    assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
+    assert_converged(h, z);
+    int l = ch_leader(h);
+    assert_int_equal(h->nodes[l].r.zxid_applied, z);
+    assert_int_equal(replica_digest(&h->nodes[l].r), d);
+}
+
 static int other_than(int n, int a, int b)
 {
     for (int i = 1; i <= n; i++)
@@ -196,16 +211,7 @@ static void whole_cluster_restart(void **state)
         c.snapshot_every = (seed & 1) ? 5 : 0;
         struct core_harness *h = cluster(3, seed, &c, 1);
         uint64_t z = commit_some(h, 7, NULL);
-        uint64_t d = replica_digest(&h->nodes[1].r);
-        for (int i = 1; i <= 3; i++)
-            ch_crash(h, i);
-        for (int i = 1; i <= 3; i++)
-            assert_int_equal(ch_start(h, i), 0);
-        assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
-        assert_converged(h, z);
-        int l = ch_leader(h);
-        assert_int_equal(h->nodes[l].r.zxid_applied, z);
-        assert_int_equal(replica_digest(&h->nodes[l].r), d);
+        restart_all_recovers(h, z, replica_digest(&h->nodes[1].r));
         ch_free(h);
     }
 }
@@ -289,14 +295,7 @@ static void driver_snapshots_out_of_order(void **state)
         assert_int_equal(h->nodes[l].r.cfg.snapshot_by_driver, 1);
         for (int i = 1; i <= 3; i++)
             assert_non_null(h->nodes[i].disk.snap);
-        uint64_t d = replica_digest(&h->nodes[l].r);
-        for (int i = 1; i <= 3; i++)
-            ch_crash(h, i);
-        for (int i = 1; i <= 3; i++)
-            assert_int_equal(ch_start(h, i), 0);
-        assert_true(ch_run_until(h, ch_pred_leader, NULL, 300000));
-        assert_converged(h, z);
-        assert_int_equal(replica_digest(&h->nodes[ch_leader(h)].r), d);
+        restart_all_recovers(h, z, replica_digest(&h->nodes[l].r));
         ch_free(h);
     }
 }

@@ -216,6 +216,22 @@ static void log_segments_numeric_order(void **state)
     files_durable_free(&d);
 }
 
+/* Appends still gathered in memory when the files close are written. */
+static void close_writes_gathered_appends(void **state)
+{
+    (void)state;
+    char err[256];
+    exec_ok(act(REP_ACT_LOG_APPEND, 1, 0, "tail"));
+    assert_int_equal(f.log.s[0].size, 0);   /* gathered, not yet written */
+    files_close(&f);
+    assert_int_equal(files_open(&f, dir, dir, err, sizeof err), 0);
+    struct files_durable d;
+    assert_int_equal(files_load(&f, &d, err, sizeof err), 0);
+    assert_int_equal(d.d.log_len, 4);
+    assert_memory_equal(d.d.log, "tail", 4);
+    files_durable_free(&d);
+}
+
 static void epochs_and_snapshot_are_read_back(void **state)
 {
     (void)state;
@@ -338,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(writer_batches_keep_issue_order, setup, teardown),
         cmocka_unit_test_setup_teardown(log_segments_roll_drop_truncate_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(log_segments_numeric_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(close_writes_gathered_appends, setup, teardown),
         cmocka_unit_test_setup_teardown(epochs_and_snapshot_are_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_folders_are_created, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_epoch_file_is_an_error, setup, teardown),

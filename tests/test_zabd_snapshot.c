@@ -75,25 +75,9 @@ static int zombies_of(pid_t pid)
     return n;
 }
 
-static int tmp_files_in(int id)
-{
-    char dir[400];
-    zh_server_dir(&cl, id, dir, sizeof dir);
-    strncat(dir, "/version-2", sizeof dir - strlen(dir) - 1);
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp"))
-            n++;
-    if (d)
-        closedir(d);
-    return n;
-}
-
-/* Log segment files (zablab.log, zablab.log.N) in a server's folder, and
- * the highest N. */
-static int segments_in(int id, long *max_seq)
+/* Names in a server's version-2 folder: how many contain `part`, and the
+ * highest N of those named zablab.log.N (zablab.log counts as 0). */
+static int files_in(int id, const char *part, long *max_seq)
 {
     char dir[400];
     zh_server_dir(&cl, id, dir, sizeof dir);
@@ -103,16 +87,30 @@ static int segments_in(int id, long *max_seq)
     *max_seq = -1;
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (strncmp(e->d_name, "zablab.log", 10) != 0)
+        if (!strstr(e->d_name, part))
             continue;
-        long seq = e->d_name[10] == '.' ? strtol(e->d_name + 11, NULL, 10) : 0;
-        if (seq > *max_seq)
-            *max_seq = seq;
         n++;
+        if (strncmp(e->d_name, "zablab.log", 10) == 0) {
+            long seq = e->d_name[10] == '.' ? strtol(e->d_name + 11, NULL, 10) : 0;
+            if (seq > *max_seq)
+                *max_seq = seq;
+        }
     }
     if (d)
         closedir(d);
     return n;
+}
+
+static int tmp_files_in(int id)
+{
+    long unused;
+    return files_in(id, ".tmp", &unused);
+}
+
+/* Log segment files (zablab.log, zablab.log.N), and the highest N. */
+static int segments_in(int id, long *max_seq)
+{
+    return files_in(id, "zablab.log", max_seq);
 }
 
 static void open_on(struct zc *c, int id)
